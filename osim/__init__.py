@@ -1,0 +1,7 @@
+"""osim-rl: reinforcement-learning environments for musculoskeletal models on OpenSim."""
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("osim-rl")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"

@@ -1,0 +1,38 @@
+"""Validation of excitation vectors before they reach OpenSim."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def validate_excitations(action: Any, size: int) -> np.ndarray:
+    """Return ``action`` as a float64 vector of ``size`` values clipped to [0, 1].
+
+    Raises ``ValueError`` for a wrong length or shape (saying which shape was expected) and for NaN or
+    infinite entries (naming their indices). Values outside [0, 1] are clipped, as the original has
+    done since 2.1.5.
+    """
+    try:
+        values = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"action must be a sequence of {size} numbers in [0, 1]; could not convert it: {error}"
+        ) from None
+    if values.shape != (size,):
+        if values.size == size and values.ndim > 1 and max(values.shape) == size:
+            values = values.reshape(size)  # accept (1, n) or (n, 1) batches of one
+        else:
+            raise ValueError(
+                f"action must have shape ({size},), one excitation per muscle; got shape {values.shape}"
+            )
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        described = ", ".join(f"[{i}]={values[i]}" for i in bad[:10])
+        more = "" if bad.size <= 10 else f" and {bad.size - 10} more"
+        raise ValueError(
+            f"action has {bad.size} non-finite entries ({described}{more}); "
+            "NaN or infinite excitations are not allowed: values in [0, 1] are required"
+        )
+    return np.clip(values, 0.0, 1.0)

@@ -1,0 +1,298 @@
+"""One OpenSim model driven by muscle excitations in fixed control intervals.
+
+This is the only place that integrates OpenSim models. It reproduces the simulation core of
+osim-rl 2.x/3.x (spec §2.3) exactly, so that trajectories are bitwise identical to the original's:
+
+* one ``PrescribedController`` with one ``Constant`` per muscle (set by actuator path, the 4.6 API),
+  so an action is an excitation held for one control interval (zero-order hold);
+* one ``Manager`` per episode (``manager_per_step=False``), integrating to absolute end times
+  ``step_size * istep``; the 1.x behaviour (a fresh ``Manager`` for every step) is available too;
+* reset to ``initializeState`` with muscles equilibrated at time 0.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import opensim
+
+from .actions import validate_excitations
+from .display import visualizer_usable
+from .errors import SimulationError
+from .opensim_log import set_opensim_log_level
+from .state_description import StateDescriber, StateDescription
+
+INTEGRATOR_METHODS: dict[str, int] = {
+    "RungeKuttaMerson": opensim.Manager.IntegratorMethod_RungeKuttaMerson,
+    "RungeKuttaFeldberg": opensim.Manager.IntegratorMethod_RungeKuttaFeldberg,
+    "RungeKutta3": opensim.Manager.IntegratorMethod_RungeKutta3,
+    "RungeKutta2": opensim.Manager.IntegratorMethod_RungeKutta2,
+    "SemiExplicitEuler2": opensim.Manager.IntegratorMethod_SemiExplicitEuler2,
+    "ExplicitEuler": opensim.Manager.IntegratorMethod_ExplicitEuler,
+    "Verlet": opensim.Manager.IntegratorMethod_Verlet,
+    "CPodes": opensim.Manager.IntegratorMethod_CPodes,
+}
+
+
+# The value every excitation Constant is created with, as in the original (``Constant(1.0)``).
+INITIAL_EXCITATION = 1.0
+
+
+@dataclass(frozen=True)
+class IntegratorSettings:
+    """How OpenSim integrates one control interval.
+
+    The defaults are the original 2.x/3.x settings: Runge-Kutta-Merson, accuracy 5e-5, one Manager
+    per episode. ``maximum_step_size``/``fixed_step_size`` are passed to the Manager when set.
+    """
+
+    method: str = "RungeKuttaMerson"
+    accuracy: float = 5e-5
+    manager_per_step: bool = False
+    maximum_step_size: float | None = None
+    fixed_step_size: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in INTEGRATOR_METHODS:
+            raise ValueError(
+                f"integrator method must be one of {sorted(INTEGRATOR_METHODS)}, got {self.method!r}"
+            )
+        if not (self.accuracy > 0 and np.isfinite(self.accuracy)):
+            raise ValueError(f"integrator accuracy must be a positive number, got {self.accuracy!r}")
+
+
+
+
+class Simulation:
+    """An OpenSim model, its excitation controller, its current state and its integrator.
+
+    Args:
+        model: path of an ``.osim`` file, or an ``opensim.Model`` not yet initialised.
+        visualize: open OpenSim's simbody-visualizer (ignored with one warning without a display).
+        integrator: :class:`IntegratorSettings`.
+        step_size: the control interval in seconds (0.01 in every original environment).
+        log_level: OpenSim log level (default ``"error"``, see :mod:`osim.engine.opensim_log`).
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | opensim.Model,
+        *,
+        visualize: bool = False,
+        integrator: IntegratorSettings | None = None,
+        step_size: float = 0.01,
+        log_level: str | None = None,
+    ) -> None:
+        set_opensim_log_level(log_level)
+        self.integrator = integrator or IntegratorSettings()
+        self.step_size = float(step_size)
+        if isinstance(model, opensim.Model):
+            self.model = model
+            self.model_path: str | None = None
+        else:
+            self.model_path = os.fspath(model)
+            if not os.path.isfile(self.model_path):
+                raise FileNotFoundError(f"model file not found: {self.model_path}")
+            self.model = opensim.Model(self.model_path)
+        self.model.initSystem()
+        self.visualize = visualizer_usable(visualize)
+        self.model.setUseVisualizer(self.visualize)
+
+        self.muscle_set = self.model.getMuscles()
+        self.controller = opensim.PrescribedController()
+        for j in range(self.muscle_set.getSize()):
+            muscle = self.muscle_set.get(j)
+            self.controller.addActuator(muscle)
+            self.controller.prescribeControlForActuator(
+                muscle.getAbsolutePathString(), opensim.Constant(INITIAL_EXCITATION)
+            )
+        self.model.addController(self.controller)
+        self.model.initSystem()
+
+        self.muscle_names: list[str] = [
+            self.muscle_set.get(j).getName() for j in range(self.muscle_set.getSize())
+        ]
+        self.n_muscles = len(self.muscle_names)
+        functions = self.controller.get_ControlFunctions()
+        # Cached once: looking each Constant up and down-casting it every step costs SWIG calls.
+        self._excitation_functions = [
+            opensim.Constant.safeDownCast(functions.get(j)) for j in range(functions.getSize())
+        ]
+        self.max_isometric_forces = np.array(
+            [self.muscle_set.get(j).getMaxIsometricForce() for j in range(self.n_muscles)]
+        )
+        self.strength = np.ones(self.n_muscles)
+        self._describer = StateDescriber(self.model)
+        self._describer_signature = self._structure_signature()
+
+        self.state: opensim.State | None = None
+        self.manager: opensim.Manager | None = None
+        self.istep = 0
+        self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+        self._description: StateDescription | None = None
+
+    # -- structure ------------------------------------------------------------------------------
+
+    def _structure_signature(self) -> tuple[int, ...]:
+        model = self.model
+        return (
+            model.getJointSet().getSize(),
+            model.getBodySet().getSize(),
+            model.getForceSet().getSize(),
+            model.getMuscles().getSize(),
+            model.getMarkerSet().getSize(),
+        )
+
+    def reinitialize(self) -> opensim.State:
+        """Call after adding components to :attr:`model` (``initSystem`` and refreshed caches)."""
+        state = self.model.initSystem()
+        self._describer = StateDescriber(self.model)
+        self._describer_signature = self._structure_signature()
+        self._description = None
+        return state
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def reset(self, adjust_state: Callable[[opensim.State], None] | None = None) -> None:
+        """Initial state of the model, muscles equilibrated, time 0, a new integrator.
+
+        ``adjust_state(state)``, if given, edits the initial state (e.g. a pose and speeds) before the
+        muscles are equilibrated. Every excitation is set back to its construction value (1.0): the
+        integrator's first derivative evaluation sees the controls held when it was started (OpenSim
+        caches them in the state), so without this an episode would depend on the previous
+        episode's last action. With it, every episode equals a fresh process's first episode.
+        """
+        state = opensim.State(self.model.initializeState())
+        if adjust_state is not None:
+            adjust_state(state)
+        self.model.equilibrateMuscles(state)
+        state.setTime(0)
+        self.restore_initial_excitations()
+        self.istep = 0
+        self.state = state
+        self.reset_manager()
+
+    def restore_initial_excitations(self) -> None:
+        """Set every excitation back to the value it had after construction (1.0)."""
+        for function in self._excitation_functions:
+            function.setValue(INITIAL_EXCITATION)
+        self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+
+    def reset_manager(self) -> None:
+        """Start a new integrator from the current state (the original's ``reset_manager``)."""
+        if self.state is None:
+            raise RuntimeError("the simulation has no state yet: call reset() first")
+        # Copy first: the current state may live inside the Manager that is about to be replaced.
+        self.state = opensim.State(self.state)
+        settings = self.integrator
+        manager = opensim.Manager(self.model)
+        if settings.method != "RungeKuttaMerson":
+            manager.setIntegratorMethod(INTEGRATOR_METHODS[settings.method])
+        manager.setIntegratorAccuracy(settings.accuracy)
+        if settings.maximum_step_size is not None:
+            manager.setIntegratorMaximumStepSize(settings.maximum_step_size)
+        if settings.fixed_step_size is not None:
+            manager.setIntegratorFixedStepSize(settings.fixed_step_size)
+        manager.initialize(self.state)
+        self.manager = manager
+        self._description = None
+
+    def actuate(self, action: Any) -> np.ndarray:
+        """Set the excitations held during the next :meth:`integrate` (validated, clipped)."""
+        excitations = validate_excitations(action, self.n_muscles)
+        for function, value in zip(self._excitation_functions, excitations.tolist()):
+            function.setValue(value)
+        self.last_excitations = excitations
+        return excitations
+
+    def integrate(self) -> None:
+        """Advance one control interval. Raises :class:`SimulationError` if OpenSim cannot."""
+        if self.manager is None:
+            raise RuntimeError("the simulation has no integrator yet: call reset() first")
+        if self.integrator.manager_per_step:
+            self.reset_manager()
+        self.istep += 1
+        try:
+            self.state = self.manager.integrate(self.step_size * self.istep)
+        except RuntimeError as error:
+            self._description = None
+            raise SimulationError(
+                f"OpenSim could not integrate step {self.istep} "
+                f"(t = {self.step_size * (self.istep - 1):.2f} s): {str(error).strip()}"
+            ) from error
+        self._description = None
+
+    @property
+    def time(self) -> float:
+        return self.state.getTime() if self.state is not None else 0.0
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def get_state(self) -> opensim.State:
+        """A copy of the current state."""
+        return opensim.State(self.state)
+
+    def set_state(self, state: opensim.State) -> None:
+        """Continue from ``state`` (a copy is kept); the step counter follows its time."""
+        self.state = opensim.State(state)
+        # round, not int: int(0.29 / 0.01) is 28.
+        self.istep = int(round(self.state.getTime() / self.step_size))
+        self.reset_manager()
+
+    def state_description(self) -> StateDescription:
+        """The state-description dictionary, computed at most once per state."""
+        if self._description is None:
+            signature = self._structure_signature()
+            if signature != self._describer_signature:
+                # Components were added behind our back (``model.initSystem()`` by a subclass).
+                self._describer = StateDescriber(self.model)
+                self._describer_signature = signature
+            self._description = self._describer.describe(self.state)
+        return self._description
+
+    def get_activations(self) -> list[float]:
+        return [self.muscle_set.get(j).getActivation(self.state) for j in range(self.n_muscles)]
+
+    def set_activations(self, activations: Sequence[float]) -> None:
+        """Write activations into the state (the 2016-17 environments' action) and restart."""
+        values = np.asarray(activations, dtype=float)
+        if values.shape != (self.n_muscles,):
+            raise ValueError(f"activations must have shape ({self.n_muscles},), got {values.shape}")
+        for j, value in enumerate(values.tolist()):
+            self.muscle_set.get(j).setActivation(self.state, value)
+        self.reset_manager()
+
+    def set_strength(self, strength: Sequence[float]) -> None:
+        """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built)."""
+        values = np.asarray(strength, dtype=float)
+        if values.shape != (self.n_muscles,):
+            raise ValueError(f"strength must have shape ({self.n_muscles},), got {values.shape}")
+        for j, value in enumerate(values.tolist()):
+            self.muscle_set.get(j).setMaxIsometricForce(value * float(self.max_isometric_forces[j]))
+        self.strength = values.copy()
+        self._description = None
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def get_body(self, name: str) -> opensim.Body:
+        return self.model.getBodySet().get(name)
+
+    def get_joint(self, name: str) -> opensim.Joint:
+        return self.model.getJointSet().get(name)
+
+    def get_muscle(self, name: str) -> opensim.Muscle:
+        return self.muscle_set.get(name)
+
+    def get_marker(self, name: str) -> opensim.Marker:
+        return self.model.getMarkerSet().get(name)
+
+    def get_contact_geometry(self, name: str) -> opensim.ContactGeometry:
+        return self.model.getContactGeometrySet().get(name)
+
+    def get_force(self, name: str) -> opensim.Force:
+        return self.model.getForceSet().get(name)
+
+    def get_coordinate(self, name: str) -> opensim.Coordinate:
+        return self.model.getCoordinateSet().get(name)
