@@ -1,0 +1,313 @@
+"""Run the ORIGINAL osim-rl releases (PyPI 2.1.5 and 3.0.11) on today's stack, for parity and timing.
+
+Nothing of the original is committed: :func:`prepare` downloads the release's sdist with pip into a
+cache folder, extracts it, applies the few patches it needs on OpenSim 4.6 / NumPy 2 / SciPy >= 1.14,
+and builds a scratch virtual environment (shared by both releases) holding what the original imports.
+:func:`command` / :func:`run` then execute a Python script or snippet in that environment with the
+original's ``osim`` (and, for 3.0.11, ``envs``) importable. The project's own ``osim`` package is NOT
+importable there: both are called ``osim``, so the scratch venv is isolated from the project's.
+
+Patches (minimal; behaviour-preserving except where the original cannot run at all):
+
+1. ``osim/env/osim.py`` (both releases): ``PrescribedController.prescribeControlForActuator(int, f)``
+   throws in OpenSim 4.6 ("deprecated") -> pass the muscle's name instead of its index. The control
+   functions keep the muscle order, so ``actuate`` still addresses muscle j with ``action[j]``.
+2. ``osim/env/osim.py`` (both releases): right after ``import opensim``, lower OpenSim's log level to
+   "error" (``opensim.Logger.setLevelString``). OpenSim 4.x logs about a dozen Info lines per
+   ``Manager.integrate``; this changes no result, only the noise and the timing.
+3. ``envs/target/v_tgt_field.py`` (3.0.11): ``.5*np.diff(v_amp_rng)*...`` is a 1-element array that
+   is stored into a scalar slot, a ``ValueError`` under NumPy 2 -> ``np.diff(v_amp_rng)[0]``
+   (same value).
+4. ``envs/target/v_tgt_field.py`` (3.0.11): ``scipy.interpolate.interp2d`` was removed in SciPy 1.14
+   -> ``_LinearInterp2D``, appended to that file: a ``RectBivariateSpline(kx=1, ky=1, s=0)`` on the
+   same grid and values. interp2d(kind='linear') on a rectangular grid fitted the same FITPACK
+   bilinear spline (``regrid_smth`` with s=0) and evaluated it with ``bispev``, which clamps queries
+   outside the grid to its edge (nearest-edge extrapolation); RectBivariateSpline does both the same
+   way. Calls keep interp2d's return shape (a 1-element array for scalar queries).
+
+Nothing else was needed: 2.1.5 runs with only patches 1 and 2. Known warnings left as they are:
+``is 0`` comparisons (SyntaxWarning), gym 0.26's deprecation notices.
+
+CLI::
+
+    python scripts/original_osimrl.py prepare --release 3.0.11     # prints source dir and python
+    python scripts/original_osimrl.py run --release 3.0.11 -- script.py arg1 arg2
+    python scripts/original_osimrl.py run --release 2.1.5 -c "from osim.env import L2RunEnv; ..."
+
+The cache folder is ``$OSIM_RL_ORIGINAL_CACHE`` or ``~/.cache/osim-rl/original`` (``--cache`` wins).
+From Python (e.g. the benchmarks), load this file with importlib and call :func:`prepare` and
+:func:`command`.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import venv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+RELEASES: tuple[str, ...] = ("2.1.5", "3.0.11")
+
+# What the original imports (osim.env: numpy, gym, opensim; 3.0.11's envs.target: scipy). gym 0.26.2
+# is the last gym; the numerical stack follows the caller's versions when it has them (see
+# _requirements) so that the original and the project run on the same libraries.
+_BASE_REQUIREMENTS: dict[str, str] = {
+    "opensim": "opensim>=4.6,<4.7",
+    "numpy": "numpy>=2",
+    "scipy": "scipy>=1.14",
+}
+_FIXED_REQUIREMENTS: tuple[str, ...] = ("gym==0.26.2",)
+
+# Bump when the patch set changes, so cached patched sources are rebuilt.
+_PATCH_VERSION = "1"
+
+_LOGGER_LINE = "opensim.Logger.setLevelString('error')  # osim-rl rebuild: silence per-step Info log"
+
+_INTERP_CLASS = '''
+
+class _LinearInterp2D(object):
+    """osim-rl rebuild patch: stands in for scipy.interpolate.interp2d(x, y, z, kind='linear').
+
+    Same FITPACK bilinear spline (s=0) on the same grid, evaluated with bispev, which clamps
+    queries outside the grid to its edge, as interp2d did."""
+
+    def __init__(self, x, y, z, kind='linear'):
+        if kind != 'linear':
+            raise ValueError("only kind='linear' is supported by this replacement")
+        # interp2d takes z with shape (len(y), len(x)); RectBivariateSpline wants (len(x), len(y)).
+        self._spline = interpolate.RectBivariateSpline(
+            np.asarray(x, dtype=float), np.asarray(y, dtype=float),
+            np.asarray(z, dtype=float).T, kx=1, ky=1, s=0)
+
+    def __call__(self, x, y):
+        x = np.sort(np.atleast_1d(np.asarray(x, dtype=float)), kind='mergesort')
+        y = np.sort(np.atleast_1d(np.asarray(y, dtype=float)), kind='mergesort')
+        z = np.atleast_2d(self._spline(x, y, grid=True)).T
+        if len(z) == 1:
+            z = z[0]
+        return np.array(z)
+'''
+
+
+@dataclass(frozen=True)
+class _Replacement:
+    """Replace ``old`` by ``new`` in one file (``count`` occurrences must exist: guards against a
+    different upstream text), then append ``append`` to the file if it is not there yet."""
+
+    path: str
+    old: str
+    new: str
+    count: int
+    append: str = ""
+
+
+def _patches(release: str) -> list[_Replacement]:
+    """The textual patches for ``release`` (see the module docstring for why each exists)."""
+    patches = [
+        _Replacement(
+            "osim/env/osim.py",
+            "self.brain.prescribeControlForActuator(j, func)",
+            "self.brain.prescribeControlForActuator(self.muscleSet.get(j).getName(), func)",
+            1,
+        ),
+        _Replacement("osim/env/osim.py", "\nimport opensim\n", "\nimport opensim\n" + _LOGGER_LINE + "\n", 1),
+    ]
+    if release == "3.0.11":
+        patches += [
+            _Replacement("envs/target/v_tgt_field.py", "np.diff(v_amp_rng)*", "np.diff(v_amp_rng)[0]*", 2),
+            _Replacement(
+                "envs/target/v_tgt_field.py", "interpolate.interp2d(", "_LinearInterp2D(", 4, append=_INTERP_CLASS
+            ),
+        ]
+    return patches
+
+
+@dataclass(frozen=True)
+class PreparedRelease:
+    """A ready-to-run original release: its patched source folder and the scratch venv's python."""
+
+    release: str
+    source_dir: Path
+    python: Path
+
+    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for a child process: the original first on PYTHONPATH, one BLAS thread."""
+        env = dict(os.environ if base is None else base)
+        env["PYTHONPATH"] = str(self.source_dir)
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
+        env.setdefault("OMP_NUM_THREADS", "1")
+        env["PYTHONNOUSERSITE"] = "1"
+        return env
+
+
+def default_cache_dir() -> Path:
+    """``$OSIM_RL_ORIGINAL_CACHE`` or ``~/.cache/osim-rl/original``."""
+    configured = os.environ.get("OSIM_RL_ORIGINAL_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "osim-rl" / "original"
+
+
+def _check_release(release: str) -> None:
+    if release not in RELEASES:
+        raise ValueError(f"release must be one of {', '.join(RELEASES)}; got {release!r}")
+
+
+@contextlib.contextmanager
+def _locked(cache_dir: Path) -> Iterator[None]:
+    """Serialise preparation between processes (tests and benchmarks may prepare concurrently)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _pip(python: Path | str, *args: str) -> None:
+    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args], check=True)
+
+
+def _download_sdist(release: str, cache_dir: Path) -> Path:
+    """The release's sdist, downloaded once into ``cache_dir/sdist``."""
+    target = cache_dir / "sdist"
+    existing = sorted(target.glob(f"osim-rl-{release}.tar.gz")) + sorted(target.glob(f"osim_rl-{release}.tar.gz"))
+    if existing:
+        return existing[0]
+    target.mkdir(parents=True, exist_ok=True)
+    _pip(sys.executable, "download", "--no-deps", "--no-binary", ":all:", f"osim-rl=={release}", "-d", str(target))
+    found = sorted(target.glob(f"osim*rl-{release}.tar.gz"))
+    if not found:
+        raise RuntimeError(f"pip did not leave an sdist for osim-rl=={release} in {target}")
+    return found[0]
+
+
+def _apply(source_dir: Path, patch: _Replacement) -> None:
+    path = source_dir / patch.path
+    raw = path.read_bytes().decode("utf-8")
+    crlf = "\r\n" in raw
+    text = raw.replace("\r\n", "\n")
+    found = text.count(patch.old)
+    if found != patch.count:
+        raise RuntimeError(f"{patch.path}: expected {patch.count} occurrence(s) of {patch.old!r}, found {found}")
+    text = text.replace(patch.old, patch.new)
+    if patch.append and patch.append not in text:
+        text += patch.append
+    path.write_bytes((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+
+
+def _prepare_source(release: str, cache_dir: Path) -> Path:
+    """Extract and patch the release into ``cache_dir/osim-rl-<release>`` (rebuilt if stale)."""
+    source_dir = cache_dir / f"osim-rl-{release}"
+    marker = source_dir / ".osim-rl-rebuild-patched"
+    if marker.is_file() and marker.read_text() == _PATCH_VERSION:
+        return source_dir
+    sdist = _download_sdist(release, cache_dir)
+    if source_dir.exists():
+        shutil.rmtree(source_dir)
+    with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
+        with tarfile.open(sdist) as archive:
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(tmp, filter="data")
+            else:  # pragma: no cover - Python without extraction filters
+                archive.extractall(tmp)
+        (top,) = [p for p in Path(tmp).iterdir() if p.is_dir()]
+        for patch in _patches(release):
+            _apply(top, patch)
+        top.rename(source_dir)
+    marker.write_text(_PATCH_VERSION)
+    return source_dir
+
+
+def _requirements() -> list[str]:
+    """Pins for the scratch venv: the caller's opensim/numpy/scipy versions when installed."""
+    pins = []
+    for dist, fallback in _BASE_REQUIREMENTS.items():
+        try:
+            pins.append(f"{dist}=={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            pins.append(fallback)
+    return pins + list(_FIXED_REQUIREMENTS)
+
+
+def _prepare_venv(cache_dir: Path) -> Path:
+    """The scratch venv (one per Python minor version and requirement set), created on first use."""
+    requirements = _requirements()
+    tag = hashlib.sha256(json.dumps(requirements).encode()).hexdigest()[:10]
+    venv_dir = cache_dir / f"venv-py{sys.version_info.major}{sys.version_info.minor}-{tag}"
+    python = venv_dir / "bin" / "python"
+    marker = venv_dir / ".osim-rl-rebuild-ready"
+    if marker.is_file():
+        return python
+    if venv_dir.exists():
+        shutil.rmtree(venv_dir)
+    venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+    _pip(python, "install", "--quiet", *requirements)
+    marker.write_text("\n".join(requirements) + "\n")
+    return python
+
+
+def prepare(release: str, cache_dir: Path | str | None = None) -> PreparedRelease:
+    """Download, patch and set up ``release`` (cached); return where it is and which python runs it."""
+    _check_release(release)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    with _locked(cache):
+        source_dir = _prepare_source(release, cache)
+        python = _prepare_venv(cache)
+    return PreparedRelease(release=release, source_dir=source_dir, python=python)
+
+
+def command(prepared: PreparedRelease, args: Sequence[str]) -> list[str]:
+    """argv that runs ``python <args>`` in the scratch venv (use with ``prepared.environ()``)."""
+    return [str(prepared.python), *args]
+
+
+def run(
+    release: str,
+    args: Sequence[str],
+    cache_dir: Path | str | None = None,
+    **popen_kwargs: object,
+) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` (a script path and its arguments, or ``-c CODE``) with the original importable."""
+    prepared = prepare(release, cache_dir)
+    return subprocess.run(command(prepared, args), env=prepared.environ(), **popen_kwargs)  # type: ignore[arg-type]
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    for name, text in (("prepare", "download, patch and set up a release"), ("run", "run Python with it")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--release", required=True, choices=RELEASES)
+        p.add_argument("--cache", type=Path, default=None, help="cache folder (default: %(default)s -> "
+                       "$OSIM_RL_ORIGINAL_CACHE or ~/.cache/osim-rl/original)")
+        if name == "run":
+            p.add_argument("-c", dest="code", default=None, help="Python code to run instead of a script")
+            p.add_argument("args", nargs=argparse.REMAINDER, help="-- script.py [args...]")
+    ns = parser.parse_args(argv)
+    if ns.action == "prepare":
+        prepared = prepare(ns.release, ns.cache)
+        print(f"source: {prepared.source_dir}\npython: {prepared.python}")
+        return 0
+    args = list(ns.args)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if ns.code is not None:
+        args = ["-c", ns.code, *args]
+    if not args:
+        parser.error("run needs a script (after --) or -c CODE")
+    return run(ns.release, args, ns.cache).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
