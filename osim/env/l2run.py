@@ -1,0 +1,77 @@
+"""``L2RunEnv``: the 2018 port of the NIPS 2017 "Learning to Run" task (spec §3.4).
+
+A planar 9-DoF, 18-muscle model runs forward for 1000 steps (10 s) on flat ground, with no obstacles
+and no psoas weakness.
+
+Action (18,): muscle excitations in [0, 1], model order:
+``hamstrings, bifemsh, glut_max, iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right
+leg (0-8), then the same of the left leg (9-17).
+
+Observation (43,), a list of floats:
+
+=======  ==========================================================================================
+index    content
+=======  ==========================================================================================
+0-2      pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)
+3-5      their speeds
+6-17     for ``hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r``: angle (rad) then angular speed
+18-31    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
+32-34    centre-of-mass position x, y, z
+35-37    centre-of-mass velocity x, y, z
+38-42    zeros (kept: the original padded the 2017 layout)
+=======  ==========================================================================================
+
+Reward: the forward displacement of the pelvis in the step, ``pelvis_tx - previous pelvis_tx``
+(term ``forward``). Termination: pelvis body below y = 0.6 m. Truncation: 1000 steps.
+
+Quirk kept: :meth:`get_observation_space_size` of the original said 41 although the list has 43
+entries since the centre of mass became 3-D; here the space has the true size 43
+(``original_observation_space_size = 41`` records the old value).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from osim.env.base import OsimEnv
+from osim.models import model_path
+
+_JOINTS = ("hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r")
+_BODIES = ("head", "pelvis", "torso", "toes_l", "toes_r", "talus_l", "talus_r")
+
+
+class L2RunEnv(OsimEnv):
+    """Run as far as possible in 10 s with a planar 18-muscle model (2018 API)."""
+
+    model_path = None  # resolved in __init__ from the model library
+    time_limit = 1000
+    original_observation_space_size = 41
+
+    def __init__(self, visualize: bool = True, integrator_accuracy: float = 5e-5, **kwargs: Any):
+        self.model_path = model_path("gait9dof18musc")
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+
+    def get_observation(self) -> list[float]:
+        state = self.get_state_desc()
+        observation = list(state["joint_pos"]["ground_pelvis"]) + list(state["joint_vel"]["ground_pelvis"])
+        for joint in _JOINTS:
+            observation += state["joint_pos"][joint][:1] + state["joint_vel"][joint][:1]
+        for body in _BODIES:
+            observation += state["body_pos"][body][0:2]
+        observation += state["misc"]["mass_center_pos"] + state["misc"]["mass_center_vel"]
+        observation += [0.0] * 5
+        return observation
+
+    def get_observation_space_size(self) -> int:
+        return 43
+
+    def is_done(self) -> bool:
+        return self.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
+
+    def reward(self) -> float:
+        previous = self.get_prev_state_desc()
+        if not previous:
+            self.reward_terms = {}
+            return 0.0
+        forward = self.get_state_desc()["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
+        self.reward_terms = {"forward": forward}
+        return forward
