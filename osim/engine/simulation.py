@@ -214,15 +214,21 @@ class Simulation:
         if self.integrator.manager_per_step:
             self.reset_manager()
         self.istep += 1
+        self._description = None
         try:
             self.state = self.manager.integrate(self.step_size * self.istep)
         except RuntimeError as error:
-            self._description = None
             raise SimulationError(
                 f"OpenSim could not integrate step {self.istep} "
                 f"(t = {self.step_size * (self.istep - 1):.2f} s): {str(error).strip()}"
             ) from error
-        self._description = None
+        # A NaN in the state does not stop Simbody's integrators: it spreads silently. One vector
+        # check per step (microseconds) turns it into a failure that ends the episode.
+        if not np.isfinite(self.state.getY().to_numpy()).all():
+            raise SimulationError(
+                f"the state became non-finite (NaN or infinite) at step {self.istep} "
+                f"(t = {self.step_size * self.istep:.2f} s)"
+            )
 
     @property
     def time(self) -> float:
@@ -251,6 +257,10 @@ class Simulation:
                 self._describer_signature = signature
             self._description = self._describer.describe(self.state)
         return self._description
+
+    def keep_description(self, description: StateDescription | None) -> None:
+        """Serve ``description`` until the next step or reset (after a failure the state is unusable)."""
+        self._description = description
 
     def get_activations(self) -> list[float]:
         return [self.muscle_set.get(j).getActivation(self.state) for j in range(self.n_muscles)]

@@ -3,7 +3,7 @@
 Scripts and subclasses written against the original keep working: the same constructor arguments,
 method names, attributes (``osim_model``, ``istep``, ``spec.timestep_limit``, ``time_limit`` ...) and
 return types (``step`` returns the 4-list ``[observation, reward, done, info]``). Gymnasium users get
-the same environments through :mod:`osim.env.registration` (``gymnasium.make("osim/L2M2019-v0")``).
+the same environments through :mod:`osim.registration` (``gymnasium.make("osim/L2M2019-v0")``).
 
 Differences from the original, all fixes of crashes or misleading behaviour (see docs/quirks.md):
 

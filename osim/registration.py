@@ -1,0 +1,48 @@
+"""Gymnasium ids of every environment: ``gymnasium.make("osim/L2M2019-v0")`` after ``import osim``.
+
+Each id builds :class:`osim.env.gym_adapter.OsimGymEnv` around the original-API class with the
+keyword arguments listed here; further keyword arguments of ``gymnasium.make`` reach the class too
+(``gymnasium.make("osim/L2M2019-v0", difficulty=1, integrator_accuracy=1e-3)``). The environments end
+their episodes themselves (truncation at the original time limits), so no TimeLimit wrapper is added.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+
+ENTRY_POINT = "osim.env.gym_adapter:OsimGymEnv"
+
+#: id -> (original-API class name, constructor keyword arguments)
+ENVIRONMENT_IDS: dict[str, tuple[str, dict[str, Any]]] = {
+    # NeurIPS 2019 "Learn to Move - Walk Around" (difficulty 3 = Round 2, 2 = Round 1).
+    "osim/L2M2019-v0": ("L2M2019Env", {}),
+    **{f"osim/L2M2019-d{d}-v0": ("L2M2019Env", {"difficulty": d}) for d in range(4)},
+    # NIPS 2018 "AI for Prosthetics" (difficulty 0 = Round 1, 1 = Round 2).
+    "osim/Prosthetics-v0": ("ProstheticsEnv", {}),
+    **{f"osim/Prosthetics-d{d}-v0": ("ProstheticsEnv", {"difficulty": d}) for d in range(2)},
+    # NIPS 2017 "Learning to Run": the 2018 port and the 2017 original with obstacles.
+    "osim/L2Run-v0": ("L2RunEnv", {}),
+    "osim/Run-v0": ("RunEnv", {}),
+    # Reaching with a 2-DoF, 6-muscle arm (2019 and 2016 versions).
+    "osim/Arm2D-v0": ("Arm2DEnv", {}),
+    "osim/Arm-v0": ("ArmEnv", {}),
+    # The 2016-17 pilot tasks.
+    "osim/Gait-v0": ("GaitEnv", {}),
+    "osim/Stand-v0": ("StandEnv", {}),
+    "osim/Hop-v0": ("HopEnv", {}),
+    "osim/Crouch-v0": ("CrouchEnv", {}),
+}
+
+
+def register_environments() -> None:
+    """Register every id (idempotent)."""
+    for env_id, (class_name, kwargs) in ENVIRONMENT_IDS.items():
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point=ENTRY_POINT,
+            kwargs={"env_class": class_name, **kwargs},
+            disable_env_checker=False,
+        )
