@@ -1,13 +1,17 @@
 """``L2RunEnv``: the 2018 port of the NIPS 2017 "Learning to Run" task (spec §3.4).
 
-A planar 9-DoF, 18-muscle model runs forward for 1000 steps (10 s) on flat ground, with no obstacles
-and no psoas weakness.
+A planar 9-DoF, 18-muscle model (``gait9dof18musc``) runs forward for 1000 steps (10 s) on flat
+ground, with no obstacles and no psoas weakness.
 
-Action (18,): muscle excitations in [0, 1], model order:
-``hamstrings, bifemsh, glut_max, iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right
-leg (0-8), then the same of the left leg (9-17).
+Action
+------
+18 muscle excitations in [0, 1], held for 0.01 s, in model order: ``hamstrings, bifemsh, glut_max,
+iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right leg (0-8), then the same muscles
+of the left leg (9-17). Values outside [0, 1] are clipped; NaN raises ``ValueError``.
 
-Observation (43,), a list of floats:
+Observation
+-----------
+A list of 43 floats (``project=False`` gives the state-description dict instead):
 
 =======  ==========================================================================================
 index    content
@@ -16,17 +20,35 @@ index    content
 3-5      their speeds
 6-17     for ``hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r``: angle (rad) then angular speed
 18-31    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
-32-34    centre-of-mass position x, y, z
-35-37    centre-of-mass velocity x, y, z
-38-42    zeros (kept: the original padded the 2017 layout)
+32-34    centre-of-mass position x, y, z (m)
+35-37    centre-of-mass velocity x, y, z (m/s)
+38-42    zeros (the original padded its 2017 layout)
 =======  ==========================================================================================
 
-Reward: the forward displacement of the pelvis in the step, ``pelvis_tx - previous pelvis_tx``
-(term ``forward``). Termination: pelvis body below y = 0.6 m. Truncation: 1000 steps.
+Reward
+------
+``forward``: the pelvis's forward displacement in the step, ``pelvis_tx - previous pelvis_tx`` (m).
 
-Quirk kept: :meth:`get_observation_space_size` of the original said 41 although the list has 43
-entries since the centre of mass became 3-D; here the space has the true size 43
-(``original_observation_space_size = 41`` records the old value).
+Termination
+-----------
+Terminated when the pelvis body is below y = 0.6 m; truncated after 1000 steps.
+
+Arguments
+---------
+=====================  ==========  ================================================================
+argument               default     meaning
+=====================  ==========  ================================================================
+visualize              True        OpenSim's visualizer (headless with one warning without a display)
+integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
+integrator             None        full ``osim.engine.IntegratorSettings`` (overrides the accuracy)
+render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+=====================  ==========  ================================================================
+
+Quirks
+------
+* Observation size: the original's ``get_observation_space_size()`` said 41 although the list has
+  43 entries since the centre of mass became 3-D (2018-06). Here the space has the true size 43
+  (``original_observation_space_size = 41`` records the old value); the values are unchanged.
 """
 from __future__ import annotations
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs on a fresh machine (Python 3.11+, pip, gcc) and run it.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e '.[test]'
+
+# System packages some tests drive for real (a browser, a virtual display, a database server).
+if [ -f scripts/system-packages.txt ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  while read -r package; do
+    [ -z "$package" ] || [ "${package:0:1}" = "#" ] && continue
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done < scripts/system-packages.txt
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+# Conda recipes: render, lint, build into a local channel and test there.
+if [ -f ci/check-recipes.sh ]; then
+  bash ci/check-recipes.sh
+fi
+
+python -m pytest -q "$@"
