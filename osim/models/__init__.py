@@ -1,18 +1,139 @@
-"""TEMPORARY development shim (replaced by the model library, issue #3): serves the reference files.
+"""The project's own musculoskeletal models, described as data and built with the OpenSim API.
 
-Environments call :func:`model_path`; until the builder lands this resolves the original file names in
-$OSIM_RL_REFERENCE/models. Nothing ships this way.
+Presets carry the names of the original osim-rl files and reproduce them exactly::
+
+    from osim.models import model_path, build_model, list_models
+    path = model_path("gait14dof22musc_20170320")            # cached OpenSim 4.x .osim file
+    model = build_model("gait9dof18musc", height=1.6, mass=55) # an opensim.Model
+
+Options (all keyword-only; ``None`` keeps the preset's choice):
+
+``planar``        lock the out-of-plane coordinates (14-dof family; the others are planar anyway)
+``prosthesis``    transtibial prosthesis on the right leg (gait families)
+``muscle_model``  "Thelen2003" (the originals), "Millard2012Equilibrium", "DeGrooteFregly2016"
+``height``, ``mass``  scale to a subject (gait families; see :func:`osim.models.transform.scaled`)
+``geometry``      attach simple display shapes (default True; they never change the dynamics)
+
+Built files are cached under ``$OSIM_RL_MODEL_CACHE`` (default ``~/.cache/osim-rl/models``), named
+by a hash of the final description, and written atomically so parallel processes can share them.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
-_RELEASE_OF = {"arm2dof6musc_2018": ("osim-rl-2.1.5", "arm2dof6musc")}
+from .description import (
+    UnknownModelError,
+    load_family,
+    preset_description,
+    preset_index,
+    preset_info,
+    preset_name,
+)
+from .transform import MUSCLE_MODELS, scaled, total_mass, with_display_geometry, with_muscle_model
+
+__all__ = [
+    "UnknownModelError",
+    "build_model",
+    "cache_dir",
+    "list_models",
+    "model_description",
+    "model_path",
+    "MUSCLE_MODELS",
+]
+
+#: Bumped whenever the builder changes what it writes for the same description.
+BUILDER_VERSION = 1
+
+OPTION_NAMES = ("planar", "prosthesis", "muscle_model", "height", "mass", "geometry")
 
 
-def model_path(name: str, **options: object) -> Path:
-    stem = name.removesuffix(".osim")
-    release, stem = _RELEASE_OF.get(stem, ("osim-rl-3.0.11", stem))
-    root = Path(os.environ.get("OSIM_RL_REFERENCE", Path(__file__).resolve().parents[3] / "shared" / "reference"))
-    return root / "models" / release / f"{stem}.osim"
+def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(OPTION_NAMES))
+    if unknown:
+        raise TypeError(f"unknown model option(s) {unknown}; expected some of {list(OPTION_NAMES)}")
+    geometry = options.get("geometry", True)
+    if not isinstance(geometry, bool):
+        raise TypeError(f"option 'geometry' must be True or False, got {geometry!r}")
+    return options
+
+
+def model_description(name: str, **options: Any) -> dict[str, Any]:
+    """The final description of preset ``name`` with ``options`` (what the builder builds)."""
+    _check_options(options)
+    family = preset_info(name)["family"]
+    description = preset_description(name, options)
+    description = scaled(description, family, options.get("height"), options.get("mass"))
+    description = with_muscle_model(description, options.get("muscle_model") or "Thelen2003")
+    if options.get("geometry", True):
+        description = with_display_geometry(description)
+    return description
+
+
+def build_model(name: str, **options: Any) -> "opensim.Model":  # noqa: F821
+    """A new ``opensim.Model`` for preset ``name`` (connected; call ``initSystem`` to use it)."""
+    from .builder import build
+
+    return build(model_description(name, **options))
+
+
+def cache_dir() -> Path:
+    """Where built models are kept: ``$OSIM_RL_MODEL_CACHE`` or ``~/.cache/osim-rl/models``."""
+    configured = os.environ.get("OSIM_RL_MODEL_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "osim-rl" / "models"
+
+
+def _description_hash(description: dict[str, Any]) -> str:
+    import opensim
+
+    key = json.dumps({"description": description, "builder": BUILDER_VERSION,
+                      "opensim": getattr(opensim, "__version__", "")}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def write_model(name: str, out: Path, **options: Any) -> Path:
+    """Build preset ``name`` and write it to ``out`` atomically (temp file + rename)."""
+    from .builder import build
+
+    model = build(model_description(name, **options))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".osim", dir=out.parent)
+    os.close(handle)
+    try:
+        if not model.printToXML(temporary):
+            raise OSError(f"OpenSim could not write {temporary}")
+        os.replace(temporary, out)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return out
+
+
+def model_path(name: str, **options: Any) -> Path:
+    """Path of an OpenSim 4.x ``.osim`` file of preset ``name`` built with ``options`` (cached)."""
+    stem = preset_name(name)
+    description = model_description(stem, **options)
+    path = cache_dir() / f"{stem}-{_description_hash(description)}.osim"
+    if not path.is_file():
+        write_model(stem, path, **options)
+    return path
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One entry per preset: name, family, title, original file, variants, total mass (kg)."""
+    entries = []
+    for stem in sorted(preset_index()):
+        info = preset_info(stem)
+        info["mass"] = round(total_mass(preset_description(stem)), 6)
+        entries.append(info)
+    return entries
+
+
+def family_provenance(family: str) -> str:
+    """Where the numbers of a family come from."""
+    return load_family(family)["provenance"]
