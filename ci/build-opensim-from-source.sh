@@ -111,19 +111,27 @@ build_opensim() {
 }
 
 test_build() {
-    local site
-    site=$("${venv}/bin/python" -c 'import sys; print(f"{sys.prefix}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages")')
-    local pyver
+    local pyver site
     pyver=$("${venv}/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-    # Make the built package importable from the venv.
+    site=$("${venv}/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    # Make the built package importable from the venv. Simbody's installed
+    # libraries carry no RPATH (conda-build adds $ORIGIN/../lib when packaging),
+    # so the loader is told where they are.
     echo "${prefix}/lib/python${pyver}/site-packages" > "${site}/opensim-native.pth"
+    export LD_LIBRARY_PATH="${prefix}/lib${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
     cd "${repo}"
-    "${venv}/bin/python" -c "import opensim; print('import opensim OK', opensim.GetVersion(), opensim.__file__); opensim.Model().initSystem()"
-    "${venv}/bin/python" -m osim.doctor || true
-    # The Simbody backport of GeneralForceSubsystem::calcForceContributionsSum, checked by the recipe's consumer test.
-    local t="${work}/build/simbody-consumer"
-    rm -rf "$t" && cmake -S "${repo}/recipes/simbody/test" -B "$t" -G Ninja -DCMAKE_PREFIX_PATH="${prefix}" \
-        && cmake --build "$t" && "$t/simbody_consumer"
+    # The recipes' own test layers, run against this build.
+    "${venv}/bin/python" -c "import opensim; print('import opensim OK', opensim.GetVersion(), opensim.__file__)"
+    "${venv}/bin/python" recipes/opensim/run_test.py "4.5.2"
+    local t
+    for t in simbody/test opensim/test-cmake; do
+        rm -rf "${work}/build/consumer-${t%%/*}"
+        cmake -S "${repo}/recipes/${t}" -B "${work}/build/consumer-${t%%/*}" -G Ninja -DCMAKE_PREFIX_PATH="${prefix}"
+        cmake --build "${work}/build/consumer-${t%%/*}"
+        "${work}/build/consumer-${t%%/*}/${t%%/*}_consumer"
+    done
+    "${venv}/bin/python" -m osim.doctor
+    # The osim test suite against OpenSim 4.5.2 built here (not the 4.6 wheel).
     "${venv}/bin/python" -m pytest -q -p no:cacheprovider tests
 }
 

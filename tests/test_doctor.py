@@ -1,0 +1,165 @@
+"""``osim doctor`` against the real opensim install, and the GLIBCXX trap reproduced.
+
+The trap: the first ``libstdc++.so.6`` loaded into a process serves every library in it. The
+fixture builds a fake "GCC 4.9" libstdc++ (version nodes up to GLIBCXX_3.4.20 / CXXABI_1.3.8,
+as in the 2017 reports) with the system C compiler; putting it first with LD_LIBRARY_PATH,
+LD_PRELOAD or in a conda environment's lib/ makes the real ``import opensim`` fail, and the
+doctor, run in a subprocess with that environment, must say why and how to fix it.
+
+The doctor runs as ``python osim/doctor.py`` in the broken cases: numpy (imported by the
+osim package) needs GLIBCXX_3.4.21 itself, so only the stdlib-only module can start there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import osim.doctor as doctor
+
+DOCTOR_SCRIPT = Path(doctor.__file__)
+FAKE_GLIBCXX_MAX = 20  # GCC 4.9
+FAKE_CXXABI_MAX = 8
+
+
+def run_doctor(env_changes: dict[str, str], *args: str, as_module: bool = False) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD", "CONDA_PREFIX")}
+    env.update(env_changes)
+    command = [sys.executable, "-m", "osim.doctor"] if as_module else [sys.executable, str(DOCTOR_SCRIPT)]
+    completed = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=300)
+    return completed.returncode, completed.stdout + completed.stderr
+
+
+def version_script() -> str:
+    """A linker version script defining the version nodes of an old libstdc++."""
+    lines = ["GLIBCXX_3.4 { global: osim_fake_libstdcxx; local: *; };"]
+    lines += [f"GLIBCXX_3.4.{n} {{ }} GLIBCXX_3.4{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, FAKE_GLIBCXX_MAX + 1)]
+    lines.append("CXXABI_1.3 { };")
+    lines += [f"CXXABI_1.3.{n} {{ }} CXXABI_1.3{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, FAKE_CXXABI_MAX + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def fake_libstdcxx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``<dir>/libstdc++.so.6``: right soname, old version nodes, none of the real symbols."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    assert compiler, "the GLIBCXX fixture needs a C compiler (cc or gcc) on PATH"
+    directory = tmp_path_factory.mktemp("old-libstdcxx")
+    (directory / "fake.c").write_text("int osim_fake_libstdcxx = 1;\n")
+    (directory / "fake.map").write_text(version_script())
+    library = directory / "libstdc++.so.6"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(directory / "fake.c"),
+                    "-Wl,-soname,libstdc++.so.6", f"-Wl,--version-script={directory / 'fake.map'}"], check=True)
+    return library
+
+
+def test_elf_reader_agrees_with_readelf(fake_libstdcxx: Path) -> None:
+    """The version definitions parsed by osim.doctor equal binutils' view of the same file."""
+    readelf = shutil.which("readelf")
+    assert readelf, "binutils' readelf is needed to cross-check the ELF reader"
+    for library in (fake_libstdcxx, Path(os.path.realpath(_loaded_system_libstdcxx()))):
+        output = subprocess.run([readelf, "-V", "-W", str(library)], capture_output=True, text=True, check=True).stdout
+        definitions = output.split("Version definition section", 1)[1].split("Version needs section", 1)[0]
+        expected = set(re.findall(r"Name: (\S+)", definitions)) - {library.name, "libstdc++.so.6"}
+        info = doctor.read_elf(library)
+        assert info is not None
+        assert set(info.defined_versions) - {"libstdc++.so.6"} == expected
+    fake = doctor.read_elf(fake_libstdcxx)
+    assert fake is not None and fake.soname == "libstdc++.so.6"
+    assert doctor.newest(fake.defined_versions, "GLIBCXX") == f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX}"
+
+
+def _loaded_system_libstdcxx() -> str:
+    probe = doctor.probe_import()
+    assert probe.get("libstdcxx"), probe
+    return probe["libstdcxx"]
+
+
+def test_healthy_install_is_ok() -> None:
+    code, output = run_doctor({}, "--json", as_module=True)
+    report = json.loads(output)
+    assert code == 0, output
+    assert report["broken"] is False and report["opensim"]["import_ok"] is True
+    assert report["install_kind"] == "pip"
+    assert report["libstdcxx"]["missing"] == []
+    assert report["libstdcxx"]["required_newest"], "no GLIBCXX requirement found in opensim's libraries"
+
+
+def check_glibcxx_report(report: dict, library: Path, origin: str) -> dict:
+    """What every broken-runtime report must contain; returns the GLIBCXX problem."""
+    assert report["broken"] is True
+    assert report["opensim"]["import_ok"] is False
+    assert report["libstdcxx"]["loaded"] == str(library)
+    assert report["libstdcxx"]["origin"] == origin
+    missing = report["libstdcxx"]["missing"]
+    # The real loader's complaint names a version the ELF analysis also found missing.
+    loader_says = re.findall(r"version `((?:GLIBCXX|CXXABI)_[\d.]+)' not found", report["opensim"]["error"])
+    assert loader_says and set(loader_says) <= set(missing), (loader_says, missing)
+    assert f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX + 1}" in missing
+    assert all(doctor.version_key(v) > doctor.version_key(f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX}") for v in missing if v.startswith("GLIBCXX"))
+    (problem,) = [p for p in report["problems"] if "libstdc++" in p["title"]]
+    assert set(problem["fixes"]) == {"conda", "pip", "system"}
+    needed_gcc = doctor.GCC_FOR_GLIBCXX[doctor.version_key(doctor.newest(missing, "GLIBCXX"))[1][-1]]
+    assert f"libstdcxx>={needed_gcc.split('.')[0]}" in problem["fixes"]["conda"]
+    assert "conda-forge" in problem["fixes"]["conda"]
+    assert "manylinux" in problem["fixes"]["pip"]
+    assert "rebuild" in problem["fixes"]["system"]
+    return problem
+
+
+def test_old_libstdcxx_on_ld_library_path(fake_libstdcxx: Path) -> None:
+    code, output = run_doctor({"LD_LIBRARY_PATH": str(fake_libstdcxx.parent)}, "--json")
+    assert code == 1, output
+    problem = check_glibcxx_report(json.loads(output), fake_libstdcxx, "ld_library_path")
+    assert f"remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
+    assert str(fake_libstdcxx.parent) in problem["fixes"]["pip"]
+
+
+def test_old_libstdcxx_preloaded(fake_libstdcxx: Path) -> None:
+    code, output = run_doctor({"LD_PRELOAD": str(fake_libstdcxx)}, "--json")
+    assert code == 1, output
+    problem = check_glibcxx_report(json.loads(output), fake_libstdcxx, "preload")
+    assert "unset LD_PRELOAD" in problem["fixes"]["pip"]
+
+
+def test_old_libstdcxx_in_a_conda_environment(fake_libstdcxx: Path, tmp_path: Path) -> None:
+    """An old conda environment: its lib/ holds the old runtime (2017's failure)."""
+    environment = tmp_path / "old-env"
+    (environment / "conda-meta").mkdir(parents=True)
+    (environment / "lib").mkdir()
+    shutil.copy2(fake_libstdcxx, environment / "lib" / "libstdc++.so.6")
+    # conda's python finds env/lib through its RPATH; LD_LIBRARY_PATH stands in for that here.
+    code, output = run_doctor({"CONDA_PREFIX": str(environment), "LD_LIBRARY_PATH": str(environment / "lib")}, "--json")
+    assert code == 1, output
+    check_glibcxx_report(json.loads(output), environment / "lib" / "libstdc++.so.6", "conda")
+
+
+def test_text_report_marks_the_fix_for_this_installation(fake_libstdcxx: Path) -> None:
+    code, output = run_doctor({"LD_LIBRARY_PATH": str(fake_libstdcxx.parent)})
+    assert code == 1
+    assert "RESULT: BROKEN" in output
+    marked = [line for line in output.splitlines() if "<- this installation" in line]
+    assert marked and all(line.strip().startswith("fix (pip)") for line in marked), output
+    for kind in ("conda", "pip", "system"):
+        assert f"fix ({kind})" in output
+
+
+def test_missing_opensim_is_broken() -> None:
+    """Without site-packages (python -S) opensim cannot be found: exit 1 with install commands."""
+    completed = subprocess.run([sys.executable, "-S", str(DOCTOR_SCRIPT)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "opensim is not installed" in completed.stdout
+    assert "pip install opensim" in completed.stdout
+
+
+def test_registered_as_osim_subcommand() -> None:
+    from osim.cli import build_parser
+
+    args = build_parser().parse_args(["doctor", "--json"])
+    assert args.func is doctor.run and args.json is True
