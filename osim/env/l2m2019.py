@@ -1,0 +1,563 @@
+"""``L2M2019Env``: the NeurIPS 2019 "Learn to Move - Walk Around" task (spec §3.6), as osim-rl 3.0.11.
+
+A 3-D (or, after ``change_model('2D')``, planar) 14-DoF human model with 22 muscles walks on flat
+ground following a *target velocity field*: constant 1.4 m/s forward at difficulty 0, a field
+pointing to a sink 5-7 m away at difficulties 1-3 (see :mod:`osim.env.target`). Rewards are paid
+per footstep: the step's duration, minus the deviation of the step's average pelvis velocity from
+the target, minus the muscle effort. Difficulty 2 is the challenge's Round 1, difficulty 3 Round 2
+(two targets to reach, 500 points each).
+
+Action
+------
+22 muscle excitations in [0, 1], held for 0.01 s, per leg in the order ``HAB, HAD, HFL, GLU, HAM,
+RF, VAS, BFSH, GAS, SOL, TA`` (hip abductors, hip adductors, iliopsoas, gluteus maximus, hamstrings,
+rectus femoris, vasti, biceps femoris short head, gastrocnemius, soleus, tibialis anterior): right
+leg 0-10, left leg 11-21. ``step`` maps them to the model's muscle order with ``act2mus``. Values
+outside [0, 1] are clipped; NaN raises ``ValueError``.
+
+Observation
+-----------
+By default a dict (``obs_as_dict=True``): ``v_tgt_field`` (2, 11, 11) body-frame target velocities
+at points -5..5 m forward (axis 1) and leftward (axis 2), channel 0 forward and 1 leftward;
+``pelvis`` (``height``, ``pitch``, ``roll``, ``vel``); per leg ``r_leg``/``l_leg``:
+``ground_reaction_forces``, ``joint`` and ``d_joint`` (``hip_abd``, ``hip``, ``knee``, ``ankle``) and
+for each muscle ``{f, l, v}``. ``obs_as_dict=False`` gives the same as a list of 339 floats
+(``project=False``: the state-description dict with ``v_tgt_field`` added):
+
+=========  ===================================================================================
+index      content
+=========  ===================================================================================
+0-241      ``v_tgt_field`` flattened: index ``c*121 + i*11 + j`` is channel c (0 forward,
+           1 leftward) at the point ``i - 5`` m forward, ``j - 5`` m leftward (body frame)
+242        pelvis height (m)
+243        pelvis pitch (rad, + forward)
+244        pelvis roll (rad, + to the right)
+245-247    pelvis velocity forward, leftward, upward (m/s, body frame)
+248-250    pelvis pitch, roll, yaw rates (rad/s)
+251-253    right ground reaction force forward, rightward, upward (body weights)
+254-257    right joint angles ``hip_abd`` (+ abduction), ``hip`` (+ extension), ``knee``
+           (+ extension), ``ankle`` (+ plantarflexion) (rad)
+258-261    right joint angular velocities, same order (rad/s)
+262-294    right muscles ``HAB, HAD, HFL, GLU, HAM, RF, VAS, BFSH, GAS, SOL, TA``, each
+           ``f`` (fibre force / max isometric force), ``l`` (fibre length / optimal length),
+           ``v`` (fibre velocity / optimal length, 1/s)
+295-297    left ground reaction force forward, leftward, upward (body weights)
+298-305    left joint angles and angular velocities
+306-338    left muscles, as 262-294
+=========  ===================================================================================
+
+``observation_space`` has the original's bounds (target velocities +-10; height [0, 3]; pitch and
+roll +-pi; velocities +-20; rates +-10 pi; forces +-5 forward/lateral, +-10 up; joint limits; joint
+rates +-5 pi; f, l in [0, 3]; v +-50); ``get_observation_clipped()`` clips the vector to them.
+
+Reward
+------
+Every step: ``alive`` 0.1. The footstep accumulators collect the step duration, the velocity error
+``sum((v_pelvis - v_tgt(p_pelvis)) dt)`` (global 2-D frame) and the effort ``sum(sum_m a_m^2 dt)``.
+When a footstep was registered (a foot's vertical load crossing 5 % of body weight upwards) the
+reward pays ``footstep_duration = 10 * duration``, ``velocity_deviation = -w * |velocity error|``
+(w = 1 in Round 1, 3 in Round 2) and ``effort = -effort`` and clears the accumulators.
+Round 1 (difficulty 0-2) adds ``success_bonus`` when the time limit is reached standing (see
+Quirks). Round 2 (difficulty 3) also pays the open footstep at the time limit after more than 5
+footsteps, and ``target_bonus`` 500 for each target reached (at most 2).
+``info["reward_terms"]`` holds these named terms; they sum to the reward.
+
+Termination
+-----------
+Terminated when the pelvis is below y = 0.6 m; truncated after 1000 steps (difficulty 0-2) or 2500
+steps (difficulty 3).
+
+Arguments
+---------
+=====================  ==========  ================================================================
+argument               default     meaning
+=====================  ==========  ================================================================
+visualize              True        OpenSim's visualizer and the target-field plot (each only where
+                                   a display exists)
+integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
+difficulty             3           0 constant target; 1 sinks ahead; 2 Round 1; 3 Round 2
+seed                   None        seed of the environment's generators (0 is a seed)
+report                 None        file prefix: write ``<report>-obs.csv`` and ``<report>-act.csv``
+integrator             None        full ``osim.engine.IntegratorSettings`` (overrides the accuracy)
+render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+=====================  ==========  ================================================================
+
+``reset(project=True, seed=None, init_pose=None, obs_as_dict=True)``: ``seed`` re-seeds when not
+None; ``init_pose`` is 12 numbers: forward and rightward pelvis speed (m/s), pelvis height (m),
+trunk lean (+ forward), then per leg (right, left) hip adduction, hip flexion, knee extension and
+ankle flexion (rad). ``change_model(model='3D', difficulty=3, seed=0)`` switches to the planar
+model with ``'2D'`` (``seed`` is ignored, as in the original).
+
+Quirks
+------
+* Reward timing (kept): the reward of step k is computed right after integration, before the
+  footstep detector and the target field are updated, so footstep rewards and the 500-point target
+  bonus are paid one step after the event.
+* Round-1 success bonus at the time limit (fixed, original issue #215): 3.0.7-3.0.11 paid
+  ``reward_footstep_0 + 10``, a variable bound only when a footstep reward was paid in the same
+  step, and otherwise crashed with ``UnboundLocalError``. Here ``success_bonus`` is ``10`` plus, when
+  a footstep reward is paid in that last step, that footstep's ``footstep_duration`` once more
+  (what the original paid when it did not crash). No credit is given for an unfinished step: that
+  would let a policy that never steps collect 10 points per second standing (original issue #196).
+* Seeds (fixed): the original seeded NumPy's global generator only for truthy seeds, so ``seed=0``
+  was ignored (issue #209); here every draw comes from the environment's own ``RandomState`` and 0
+  is a seed. The same seed gives the same draws as the original's ``np.random.seed``.
+* Footstep state (fixed): the original kept ``footstep`` in a class attribute shared by all
+  instances; here it is per instance (reset as in 3.0.9+: both feet in contact, 0 steps).
+* ``report`` (fixed): the original opened the CSV files and then called a method that does not
+  exist. Here it writes ``<report>-obs.csv`` (episode, step, the 339 observations by name) and
+  ``<report>-act.csv`` (episode, step, the 22 excitations by name), one row per reset/step.
+* ``init_pose`` of the wrong length raises ``ValueError`` (the original raised ``IndexError`` or
+  read the wrong entries).
+* Observation space: the original's bounds are kept; observations may leave them (e.g. forces in
+  a fall); ``get_observation_clipped()`` returns the clipped vector as in the original.
+* The duplicated observation computation inside the original's ``step`` (built and thrown away) is
+  not done; nothing it returned changes.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from typing import Any, Callable
+
+import numpy as np
+import opensim
+from gymnasium import spaces
+
+from osim.engine import StateDescription, validate_excitations
+from osim.env.base import OsimEnv
+from osim.env.target import VTgtField
+from osim.models import model_path
+
+LEG_MUSCLES: tuple[str, ...] = ("HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA")
+MODEL_MUSCLE_NAMES: dict[str, str] = {
+    "HAB": "abd", "HAD": "add", "HFL": "iliopsoas", "GLU": "glut_max", "HAM": "hamstrings",
+    "RF": "rect_fem", "VAS": "vasti", "BFSH": "bifemsh", "GAS": "gastroc", "SOL": "soleus",
+    "TA": "tib_ant",
+}
+LEGS: tuple[tuple[str, str], ...] = (("r_leg", "r"), ("l_leg", "l"))
+JOINTS: tuple[str, ...] = ("hip_abd", "hip", "knee", "ankle")
+ACTION_NAMES: tuple[str, ...] = tuple(f"{muscle}_{side}" for _, side in LEGS for muscle in LEG_MUSCLES)
+
+
+def rotate_frame(x: float, y: float, theta: float) -> tuple[float, float]:
+    """Rotate the 2-D vector (x, y) by ``theta`` (rad)."""
+    cos, sin = math.cos(theta), math.sin(theta)
+    return cos * x - sin * y, sin * x + cos * y
+
+
+def observation_names() -> list[str]:
+    """Names of the 339 entries of the observation vector, in order."""
+    names = [f"v_tgt_field[{c}][{i}][{j}]" for c in range(2) for i in range(11) for j in range(11)]
+    names += ["pelvis.height", "pelvis.pitch", "pelvis.roll"]
+    names += [f"pelvis.vel[{k}]" for k in range(6)]
+    for leg, _ in LEGS:
+        names += [f"{leg}.ground_reaction_forces[{k}]" for k in range(3)]
+        names += [f"{leg}.joint.{joint}" for joint in JOINTS]
+        names += [f"{leg}.d_joint.{joint}" for joint in JOINTS]
+        names += [f"{leg}.{muscle}.{q}" for muscle in LEG_MUSCLES for q in ("f", "l", "v")]
+    return names
+
+
+def _body_bounds() -> np.ndarray:
+    """The original's bounds of the 97 body entries (rows: low, high)."""
+    deg = np.pi / 180
+    pelvis = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
+    pelvis += [(-10 * np.pi, 10 * np.pi)] * 3
+    leg = [(-5, 5), (-5, 5), (-10, 10)]
+    leg += [(-45 * deg, 90 * deg), (-180 * deg, 45 * deg), (-180 * deg, 15 * deg), (-45 * deg, 90 * deg)]
+    leg += [(-5 * np.pi, 5 * np.pi)] * 4
+    leg += [(0, 3), (0, 3), (-50, 50)] * len(LEG_MUSCLES)
+    return np.array(pelvis + leg + leg, dtype=np.float64).T
+
+
+class L2M2019Env(OsimEnv):
+    """Walk following a target velocity field (NeurIPS 2019, osim-rl 3.0.11)."""
+
+    model = "3D"
+    time_limit = 1000
+    obs_as_dict_default = True
+
+    MASS = 75.16460000000001  # kg, sum of the body masses of gait14dof22musc_20170320
+    G = 9.80665
+    LENGTH0 = 1  # leg length used to normalise velocities
+
+    dict_muscle = {mus: MUS for MUS, mus in MODEL_MUSCLE_NAMES.items()}
+    # action index -> model muscle index: model_input[i] = action[act2mus[i]]
+    act2mus = [0, 1, 4, 7, 3, 2, 5, 6, 8, 9, 10, 11, 12, 15, 18, 14, 13, 16, 17, 19, 20, 21]
+    INIT_POSE = np.array([0, 0, 0.94, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.float64)
+
+    obs_vtgt_space = VTgtField.vtgt_space
+    obs_body_space = _body_bounds()
+
+    def __init__(
+        self,
+        visualize: bool = True,
+        integrator_accuracy: float = 5e-5,
+        difficulty: int = 3,
+        seed: int | None = None,
+        report: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._check_difficulty(difficulty)
+        self.model_paths = {
+            "3D": model_path("gait14dof22musc_20170320"),
+            "2D": model_path("gait14dof22musc_planar_20170320"),
+        }
+        self.model = type(self).model
+        self.model_path = self.model_paths[self.model]
+        self.difficulty = difficulty
+        self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
+        self.v_tgt_field = np.zeros((2, 11, 11))
+        self.flag_new_v_tgt_field = 0
+        self.vtgt: VTgtField | None = None
+        self.t = 0.0
+        self.init_reward()
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+        self.set_difficulty(difficulty)
+        self.seed(seed)
+        self.vtgt = VTgtField(
+            visualize=self.visualize, version=self.difficulty, dt=self.osim_model.stepsize, rng=self.np_random
+        )
+        self.obs_vtgt_space = self.vtgt.vtgt_space
+        self._report: _CsvReport | None = _CsvReport(report) if report else None
+
+    # -- configuration --------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_difficulty(difficulty: Any) -> None:
+        if difficulty not in (0, 1, 2, 3):
+            raise ValueError(f"difficulty level should be in [0, 1, 2, 3], got {difficulty!r}")
+
+    def get_model_key(self) -> str:
+        return self.model
+
+    def set_difficulty(self, difficulty: int) -> None:
+        """Difficulty 0-2: 1000-step episodes (Round 1 is 2); 3: 2500 steps (Round 2)."""
+        self._check_difficulty(difficulty)
+        self.difficulty = difficulty
+        self.time_limit = 2500 if difficulty == 3 else 1000
+        self.spec.timestep_limit = self.time_limit
+
+    def seed(self, seed: int | None = None) -> list[int | None]:
+        result = super().seed(seed)
+        if getattr(self, "vtgt", None) is not None:
+            self.vtgt.rng = self.np_random
+        return result
+
+    def load_model(self, model_path: Any = None) -> None:
+        super().load_model(model_path)
+        bounds = np.concatenate((self.obs_vtgt_space, self.obs_body_space), axis=1)
+        self.observation_space = spaces.Box(low=bounds[0], high=bounds[1], dtype=np.float64)
+        muscles = self.osim_model.muscleSet
+        self.Fmax: dict[str, dict[str, float]] = {}
+        self.lopt: dict[str, dict[str, float]] = {}
+        for leg, side in LEGS:
+            self.Fmax[leg], self.lopt[leg] = {}, {}
+            for MUS in LEG_MUSCLES:
+                muscle = muscles.get(f"{MODEL_MUSCLE_NAMES[MUS]}_{side}")
+                self.Fmax[leg][MUS] = muscle.getMaxIsometricForce()
+                self.lopt[leg][MUS] = muscle.getOptimalFiberLength()
+        n_muscles = self.osim_model.n_muscles
+        if n_muscles != len(self.act2mus):
+            raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {n_muscles}")
+        self._act2mus = np.array(self.act2mus)
+
+    def change_model(self, model: str = "3D", difficulty: int = 3, seed: int | None = 0) -> None:
+        """Switch between the ``'3D'`` and the planar ``'2D'`` model; ``seed`` is ignored."""
+        if model not in self.model_paths:
+            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
+        if self.model != model:
+            self.model = model
+            self.load_model(self.model_paths[model])
+        self.set_difficulty(difficulty)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def get_state_desc(self) -> StateDescription:
+        """The state description with ``v_tgt_field`` (2, 11, 11) from the last field update."""
+        description = self.osim_model.get_state_desc()
+        description["v_tgt_field"] = self.v_tgt_field
+        return description
+
+    def _pose(self) -> np.ndarray:
+        """(x, y, yaw) of the pelvis in the global 2-D frame (y = -z, leftward)."""
+        d = self.osim_model.get_state_desc()
+        return np.array([d["body_pos"]["pelvis"][0], -d["body_pos"]["pelvis"][2], d["joint_pos"]["ground_pelvis"][2]])
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def reset(
+        self,
+        project: bool = True,
+        seed: int | None = None,
+        init_pose: Any = None,
+        obs_as_dict: bool | None = True,
+        **_: Any,
+    ) -> Any:
+        pose = self.INIT_POSE if init_pose is None else np.asarray(init_pose, dtype=np.float64)
+        if pose.shape != (12,) or not np.all(np.isfinite(pose)):
+            raise ValueError(
+                "init_pose must be 12 finite numbers (forward speed, rightward speed, pelvis height, "
+                f"trunk lean, then hip adduction, hip flexion, knee extension, ankle flexion per leg); "
+                f"got shape {pose.shape}"
+            )
+        self.t = 0.0
+        self.init_reward()
+        self.vtgt.reset(version=self.difficulty, seed=seed)
+        self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
+        self.osim_model.reset(adjust_state=_pose_setter(pose))
+        self.prev_state_desc = None
+        self.simulation_failure = None
+        self.reward_terms = {}
+        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        if self._report is not None:
+            self._report.new_episode(self.get_observation())
+        return self.observe(project, obs_as_dict)
+
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
+        excitations = validate_excitations(action, len(self.act2mus))
+        # project=False: the base class returns the cached state description (no wasted work).
+        _, reward, done, info = super().step(excitations[self._act2mus], project=False)
+        if "simulation_failure" in info:
+            return [self.observe(project, obs_as_dict), reward, done, info]
+        self.t += self.osim_model.stepsize
+        self.update_footstep()
+        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        if self._report is not None:
+            self._report.write_step(self.get_observation(), excitations)
+        return [self.observe(project, obs_as_dict), reward, done, info]
+
+    def is_done(self) -> bool:
+        return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
+
+    def update_footstep(self) -> None:
+        """Register a footstep when a foot's vertical load rises above 5 % of body weight."""
+        forces = self.osim_model.get_state_desc()["forces"]
+        threshold = -0.05 * (self.MASS * self.G)
+        # Index 1 is the vertical force on the ground body: negative under load.
+        r_contact = forces["foot_r"][1] < threshold
+        l_contact = forces["foot_l"][1] < threshold
+        footstep = self.footstep
+        footstep["new"] = bool((not footstep["r_contact"] and r_contact) or (not footstep["l_contact"] and l_contact))
+        if footstep["new"]:
+            footstep["n"] += 1
+        footstep["r_contact"] = r_contact
+        footstep["l_contact"] = l_contact
+
+    # -- observation ----------------------------------------------------------------------------
+
+    def get_observation_dict(self) -> dict[str, Any]:
+        d = self.get_state_desc()
+        body_weight = self.MASS * self.G
+        ground_pelvis = d["joint_pos"]["ground_pelvis"]
+        ground_pelvis_vel = d["joint_vel"]["ground_pelvis"]
+        pelvis_vel = d["body_vel"]["pelvis"]
+        yaw = ground_pelvis[2]
+        dx_local, dy_local = rotate_frame(pelvis_vel[0], pelvis_vel[2], yaw)
+        obs: dict[str, Any] = {
+            "v_tgt_field": d["v_tgt_field"],
+            "pelvis": {
+                "height": d["body_pos"]["pelvis"][1],
+                "pitch": -ground_pelvis[0],  # + forward
+                "roll": ground_pelvis[1],  # + to the right
+                "vel": [dx_local, -dy_local, pelvis_vel[1],
+                        -ground_pelvis_vel[0], ground_pelvis_vel[1], ground_pelvis_vel[2]],
+            },
+        }
+        muscles = d["muscles"]
+        for leg, side in LEGS:
+            force = d["forces"][f"foot_{side}"]
+            # The first three values are the force on the ground: negate for the force on the foot.
+            grf = [force[0] / body_weight, force[1] / body_weight, force[2] / body_weight]
+            grf_forward, grf_right = rotate_frame(-grf[0], -grf[2], yaw)
+            lateral = grf_right if side == "r" else -grf_right
+            hip, knee, ankle = d["joint_pos"][f"hip_{side}"], d["joint_pos"][f"knee_{side}"], d["joint_pos"][f"ankle_{side}"]
+            d_hip, d_knee, d_ankle = d["joint_vel"][f"hip_{side}"], d["joint_vel"][f"knee_{side}"], d["joint_vel"][f"ankle_{side}"]
+            leg_obs: dict[str, Any] = {
+                "ground_reaction_forces": [grf_forward, lateral, -grf[1]],
+                "joint": {"hip_abd": -hip[1], "hip": -hip[0], "knee": knee[0], "ankle": -ankle[0]},
+                "d_joint": {"hip_abd": -d_hip[1], "hip": -d_hip[0], "knee": d_knee[0], "ankle": -d_ankle[0]},
+            }
+            fmax, lopt = self.Fmax[leg], self.lopt[leg]
+            for MUS in LEG_MUSCLES:
+                m = muscles[f"{MODEL_MUSCLE_NAMES[MUS]}_{side}"]
+                leg_obs[MUS] = {
+                    "f": m["fiber_force"] / fmax[MUS],
+                    "l": m["fiber_length"] / lopt[MUS],
+                    "v": m["fiber_velocity"] / lopt[MUS],
+                }
+            obs[leg] = leg_obs
+        return obs
+
+    def get_observation(self) -> list[float]:
+        """The 339-vector (see the table in the module docstring)."""
+        o = self.get_observation_dict()
+        res = np.asarray(o["v_tgt_field"], dtype=np.float64).ravel().tolist()
+        pelvis = o["pelvis"]
+        res += [pelvis["height"], pelvis["pitch"], pelvis["roll"]]
+        vel = pelvis["vel"]
+        res += [vel[0] / self.LENGTH0, vel[1] / self.LENGTH0, vel[2] / self.LENGTH0, vel[3], vel[4], vel[5]]
+        for leg, _ in LEGS:
+            leg_obs = o[leg]
+            res += leg_obs["ground_reaction_forces"]
+            res += [leg_obs["joint"][joint] for joint in JOINTS]
+            res += [leg_obs["d_joint"][joint] for joint in JOINTS]
+            for MUS in LEG_MUSCLES:
+                muscle = leg_obs[MUS]
+                res += [muscle["f"], muscle["l"], muscle["v"]]
+        return res
+
+    def get_observation_clipped(self) -> np.ndarray:
+        return np.clip(self.get_observation(), self.observation_space.low, self.observation_space.high)
+
+    def get_observation_space_size(self) -> int:
+        return 339
+
+    # -- reward ---------------------------------------------------------------------------------
+
+    def init_reward(self) -> None:
+        """Weights and the per-episode/per-footstep accumulators (the original's ``d_reward``)."""
+        self.d_reward: dict[str, Any] = {
+            "weight": {"footstep": 10, "effort": 1, "v_tgt": 1, "v_tgt_R2": 3},
+            "alive": 0.1,
+            "effort": 0.0,
+            "footstep": {"effort": 0.0, "del_t": 0.0, "del_v": np.zeros(2)},
+        }
+
+    init_reward_1 = init_reward
+
+    def get_reward(self) -> float:
+        if self.difficulty == 3:
+            return self.get_reward_2()
+        return self.get_reward_1()
+
+    def _accumulate(self) -> None:
+        """Add this step's effort, duration and velocity error to the accumulators."""
+        d = self.osim_model.get_state_desc()
+        dt = self.osim_model.stepsize
+        effort = sum(m["activation"] ** 2 for m in d["muscles"].values()) * dt
+        self.d_reward["effort"] += effort
+        step = self.d_reward["footstep"]
+        step["effort"] += effort
+        step["del_t"] += dt
+        pelvis_pos, pelvis_vel = d["body_pos"]["pelvis"], d["body_vel"]["pelvis"]
+        v_tgt = self.vtgt.get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
+        step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
+
+    def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:
+        """The terms of the footstep that just ended; clears the footstep accumulators."""
+        step, weight = self.d_reward["footstep"], self.d_reward["weight"]
+        duration = weight["footstep"] * step["del_t"]
+        velocity = -velocity_weight * float(np.linalg.norm(step["del_v"])) / self.LENGTH0
+        effort = -weight["effort"] * step["effort"]
+        step["del_t"], step["del_v"], step["effort"] = 0.0, np.zeros(2), 0.0
+        return duration, velocity, effort
+
+    def _success(self) -> bool:
+        return not self.is_done() and self.osim_model.istep >= self.spec.timestep_limit
+
+    def get_reward_1(self) -> float:
+        """Round 1 (difficulty 0-2)."""
+        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
+                 "success_bonus": 0.0}
+        self.reward_terms = terms
+        if not self.get_prev_state_desc():
+            return 0.0
+        terms["alive"] = self.d_reward["alive"]
+        self._accumulate()
+        if self.footstep["new"]:
+            terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(
+                self.d_reward["weight"]["v_tgt"]
+            )
+        if self._success():
+            # Issue #215 fix: the original's `reward_footstep_0` existed only when a footstep was
+            # paid in this call; without one it crashed. Then: 10 alone (see Quirks).
+            terms["success_bonus"] = terms["footstep_duration"] + 10
+        return float(sum(terms.values()))
+
+    def get_reward_2(self) -> float:
+        """Round 2 (difficulty 3)."""
+        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
+                 "target_bonus": 0.0}
+        self.reward_terms = terms
+        if not self.get_prev_state_desc():
+            return 0.0
+        terms["alive"] = self.d_reward["alive"]
+        self._accumulate()
+        success = self._success() and self.footstep["n"] > 5
+        if self.footstep["new"] or success:
+            terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(
+                self.d_reward["weight"]["v_tgt_R2"]
+            )
+        if self.flag_new_v_tgt_field:
+            terms["target_bonus"] = 500.0
+        return float(sum(terms.values()))
+
+    def close(self) -> None:
+        super().close()
+        if self.vtgt is not None:
+            self.vtgt.close()
+        if self._report is not None:
+            self._report.close()
+            self._report = None
+
+
+def _pose_setter(init_pose: np.ndarray) -> Callable[[opensim.State], None]:
+    """``adjust_state`` for :meth:`Simulation.reset`: the original's initial pose and speeds.
+
+    Indices are the model's generalized coordinates (Q): pelvis tilt 0, list 1, rotation 2, tx 3,
+    ty 4, tz 5; hip_r flexion 6, adduction 7; hip_l flexion 9, adduction 10; knees 13 (r), 14 (l);
+    ankles 15 (r), 16 (l).
+    """
+    p = [float(v) for v in init_pose]
+
+    def adjust(state: opensim.State) -> None:
+        q = state.getQ()
+        u = state.getU()
+        for i in range(u.size()):
+            u.set(i, 0.0)
+        for index in (1, 2, 3, 5):  # list, yaw, x, z
+            q.set(index, 0.0)
+        u.set(3, p[0])  # forward speed
+        u.set(5, p[1])  # rightward speed
+        q.set(4, p[2])  # pelvis height
+        q.set(0, -p[3])  # trunk lean (+ forward) -> pelvis tilt
+        q.set(7, -p[4])  # right hip adduction
+        q.set(6, -p[5])  # right hip flexion
+        q.set(13, p[6])  # right knee extension
+        q.set(15, -p[7])  # right ankle flexion
+        q.set(10, -p[8])  # left hip adduction
+        q.set(9, -p[9])  # left hip flexion
+        q.set(14, p[10])  # left knee extension
+        q.set(16, -p[11])  # left ankle flexion
+        state.setQ(q)
+        state.setU(u)
+
+    return adjust
+
+
+class _CsvReport:
+    """The ``report=`` files: observations and actions, one row per reset/step."""
+
+    def __init__(self, prefix: str) -> None:
+        self._files = [open(f"{prefix}-obs.csv", "w", newline=""), open(f"{prefix}-act.csv", "w", newline="")]
+        self._obs, self._act = (csv.writer(f) for f in self._files)
+        self._obs.writerow(["episode", "step", *observation_names()])
+        self._act.writerow(["episode", "step", *ACTION_NAMES])
+        self.episode = -1
+        self.istep = 0
+
+    def new_episode(self, observation: list[float]) -> None:
+        self.episode += 1
+        self.istep = 0
+        self._obs.writerow([self.episode, 0, *observation])
+
+    def write_step(self, observation: list[float], action: np.ndarray) -> None:
+        self.istep += 1
+        self._act.writerow([self.episode, self.istep, *action.tolist()])
+        self._obs.writerow([self.episode, self.istep, *observation])
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
