@@ -1,7 +1,8 @@
 """OpenSim's own logger: quiet by default.
 
 OpenSim 4.6 prints an ``[info]`` integration report on every ``Manager.integrate`` call. That is
-per-step output in an RL loop, so the engine sets the level to ``error`` unless asked otherwise.
+per-step output in an RL loop, so the engine sets the level to ``error`` unless asked otherwise, and
+drops OpenSim's default ``opensim.log`` file in the working directory.
 """
 from __future__ import annotations
 
@@ -24,4 +25,6 @@ def set_opensim_log_level(level: str | None = None) -> str:
     if chosen not in LOG_LEVELS:
         raise ValueError(f"OpenSim log level must be one of {LOG_LEVELS}, got {chosen!r}")
     opensim.Logger.setLevelString(chosen)
+    # OpenSim also appends to ./opensim.log by default: no stray files in the user's folder.
+    opensim.Logger.removeFileSink()
     return chosen
