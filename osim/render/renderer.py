@@ -1,0 +1,340 @@
+"""Headless images of an environment: a small painter's-algorithm rasteriser on Pillow.
+
+No display, GPU or mesh file is needed. Each frame draws, back to front: the sky and the ground with
+a 1 m grid, the task's ground markings (L2M2019's target-velocity field, ProstheticsEnv's target
+velocity), then the body's capsules and ellipsoids, the muscles (polylines coloured by activation,
+blue = 0 to red = 1), contact spheres, obstacles, targets and markers, sorted by depth. Muscles are
+drawn as if slightly nearer than they are, so that a limb's muscles show on top of that limb while
+the far leg's muscles stay behind the near leg.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from osim.engine.geometry import BodyGeometry, SceneGeometry
+from osim.engine.simulation import Simulation
+
+from . import colors
+from .camera import CAMERAS, NEAR, Camera
+
+#: Muscles are sorted as if this much nearer to the camera (m): less than half the hip width.
+MUSCLE_DEPTH_BIAS = 0.08
+#: Drawn muscle thickness (m), at least 2 pixels.
+MUSCLE_THICKNESS = 0.012
+#: Arm targets are drawn with at least this radius (m): the original's 2 cm ball is hard to see.
+TARGET_RADIUS = 0.035
+#: Half-size (m) of the ground grid around the camera target, and its spacing.
+GRID_HALF_SIZE = 8
+GRID_SPACING = 1.0
+#: Length (m) of a 1 m/s arrow in the L2M2019 target-velocity field (grid spacing is 1 m).
+FIELD_ARROW_SCALE = 0.35
+
+
+def _simulation_of(env: Any) -> Simulation:
+    """The engine simulation behind an original-API env, a Gymnasium adapter or a Simulation."""
+    if isinstance(env, Simulation):
+        return env
+    inner = getattr(env, "osim_env", env)  # the Gymnasium adapter wraps an original-API env
+    sim = getattr(inner, "osim_model", None)
+    if not isinstance(sim, Simulation):
+        raise TypeError(
+            "Renderer expects an osim environment (with .osim_model), its Gymnasium adapter or an "
+            f"osim.engine.Simulation, got {type(env).__name__}"
+        )
+    return sim
+
+
+class Renderer:
+    """Draws the current state of an environment into an RGB array.
+
+    Args:
+        env: an original-API environment (``L2M2019Env(...)``), its Gymnasium adapter, or a
+            :class:`~osim.engine.Simulation`.
+        camera: ``"side"`` (from the model's right) or ``"three_quarter"`` (front-right, from above).
+        width, height: image size in pixels.
+        show_time: write the simulation time in the top-left corner.
+
+    Locomotion models (a root joint that translates) are followed by the camera; fixed-base models
+    (the arm) are framed once around their first moving joint.
+    """
+
+    def __init__(self, env: Any, camera: str = "side", width: int = 480, height: int = 360,
+                 show_time: bool = True) -> None:
+        if camera not in CAMERAS:
+            raise ValueError(f"camera must be one of {sorted(CAMERAS)}, got {camera!r}")
+        self.env = getattr(env, "osim_env", env)
+        self.sim = _simulation_of(env)
+        self.geometry = BodyGeometry(self.sim)
+        self.camera_name = camera
+        self.width = int(width)
+        self.height = int(height)
+        self.show_time = show_time
+        self._camera: Camera | None = None
+        self._background: Image.Image | None = None
+        self._font = ImageFont.load_default()
+
+    # -- framing --------------------------------------------------------------------------------
+
+    def _frame(self, scene: SceneGeometry) -> None:
+        """Choose what the camera follows and how far it stands (once, from the first frame)."""
+        model = self.sim.model
+        joints = model.getJointSet()
+        self._follow_body: str | None = None
+        pivot: np.ndarray | None = None
+        for j in range(joints.getSize()):
+            joint = joints.get(j)
+            child = joint.getChildFrame().findBaseFrame().getName()
+            if child in scene.prop_names or joint.numCoordinates() == 0:
+                continue
+            translates = any(joint.get_coordinates(k).getMotionType() == 2  # Translational
+                             for k in range(joint.numCoordinates()))
+            if joint.getParentFrame().findBaseFrame().getName() == "ground" and translates:
+                self._follow_body = child
+            elif pivot is None:
+                pivot = scene.body_positions[child]
+            break
+        points = np.concatenate([a for a in (scene.capsule_start, scene.capsule_end,
+                                             scene.ellipsoid_center) if len(a)], axis=0)
+        fov = 40.0
+        tan_half = math.tan(math.radians(fov) / 2)
+        if self._follow_body is not None:
+            top = float(points[:, 1].max()) + 0.15
+            self._target_height = top / 2
+            half_view = 0.5 * top + 0.15
+        else:
+            center = pivot if pivot is not None else points.mean(axis=0)
+            reach = float(np.linalg.norm(points - center, axis=1).max()) + 0.1
+            self._fixed_target = center
+            half_view = reach
+        self._camera = Camera(self.camera_name, self.width, self.height,
+                              distance=half_view / tan_half + 0.3, fov=fov)
+        self._background = self._make_background(self._camera)
+
+    def _make_background(self, camera: Camera) -> Image.Image:
+        """Sky gradient above the horizon, plain ground below (the camera never rolls or pitches)."""
+        horizon = int(round(np.clip(camera.horizon_row(), 0, self.height)))
+        rows = np.zeros((self.height, 1, 3))
+        if horizon > 0:
+            t = np.linspace(0.0, 1.0, horizon)[:, None]
+            rows[:horizon, 0] = (1 - t) * np.array(colors.SKY_TOP) + t * np.array(colors.SKY_HORIZON)
+        rows[horizon:, 0] = colors.GROUND
+        pixels = np.broadcast_to(rows, (self.height, self.width, 3)).astype(np.uint8)
+        return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+
+    def _aim(self, scene: SceneGeometry) -> Camera:
+        if self._camera is None:
+            self._frame(scene)
+        camera = self._camera
+        assert camera is not None
+        if self._follow_body is not None:
+            root = scene.body_positions[self._follow_body]
+            if np.isfinite(root).all():
+                camera.look_at(np.array([root[0], self._target_height, root[2]]))
+        else:
+            camera.look_at(self._fixed_target)
+        return camera
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def render(self) -> np.ndarray:
+        """An image of the current state: ``(height, width, 3)`` ``uint8``."""
+        scene = self.geometry.compute()
+        camera = self._aim(scene)
+        assert self._background is not None
+        image = self._background.copy()
+        draw = ImageDraw.Draw(image)
+        self._draw_grid(draw, camera)
+        description = self.env.get_state_desc() if hasattr(self.env, "get_state_desc") else {}
+        self._draw_task_ground(draw, camera, scene, description)
+        self._draw_objects(draw, camera, scene)
+        if self.show_time:
+            draw.text((6, 4), f"t = {scene.time:.2f} s", fill=colors.TEXT, font=self._font)
+        return np.asarray(image)
+
+    def _segment(self, draw: ImageDraw.ImageDraw, camera: Camera, a: np.ndarray, b: np.ndarray,
+                 color: colors.Color, width: int) -> None:
+        """A ground-frame line segment, clipped at the camera's near plane."""
+        ca, cb = camera.to_camera(a), camera.to_camera(b)
+        if ca[2] < NEAR and cb[2] < NEAR:
+            return
+        if ca[2] < NEAR or cb[2] < NEAR:
+            t = (NEAR - ca[2]) / (cb[2] - ca[2])
+            clipped = ca + t * (cb - ca)
+            ca, cb = (clipped, cb) if ca[2] < NEAR else (ca, clipped)
+        (u0, v0), (u1, v1) = camera.project(np.stack([ca, cb]))
+        draw.line([(u0, v0), (u1, v1)], fill=color, width=width)
+
+    def _draw_grid(self, draw: ImageDraw.ImageDraw, camera: Camera) -> None:
+        cx, cz = (round(camera.target[i] / GRID_SPACING) * GRID_SPACING for i in (0, 2))
+        half = GRID_HALF_SIZE * GRID_SPACING
+        for k in np.arange(-half, half + GRID_SPACING / 2, GRID_SPACING):
+            self._segment(draw, camera, np.array([cx + k, 0.0, cz - half]),
+                          np.array([cx + k, 0.0, cz + half]), colors.GRID, 1)
+            self._segment(draw, camera, np.array([cx - half, 0.0, cz + k]),
+                          np.array([cx + half, 0.0, cz + k]), colors.GRID, 1)
+
+    def _arrows(self, draw: ImageDraw.ImageDraw, camera: Camera, starts: np.ndarray,
+                vectors: np.ndarray, color: colors.Color, width: int) -> None:
+        """Arrows on the ground plane (n x 3 starts and vectors), with heads."""
+        lengths = np.linalg.norm(vectors, axis=1)
+        keep = np.isfinite(lengths) & (lengths > 1e-6)
+        starts, vectors, lengths = starts[keep], vectors[keep], lengths[keep]
+        if not len(starts):
+            return
+        ends = starts + vectors
+        direction = vectors / lengths[:, None]
+        side = np.cross(direction, np.array([0.0, 1.0, 0.0]))
+        head = 0.3 * np.minimum(lengths, 0.5)[:, None]
+        left = ends - head * direction + 0.5 * head * side
+        right = ends - head * direction - 0.5 * head * side
+        points = camera.to_camera(np.stack([starts, ends, left, right], axis=1))  # n x 4 x 3
+        visible = (points[..., 2] > NEAR).all(axis=1)
+        pixels = camera.project(points[visible])
+        for s, e, l, r in pixels.tolist():
+            draw.line([tuple(s), tuple(e), tuple(l), tuple(e), tuple(r)], fill=color, width=width)
+
+    def _draw_task_ground(self, draw: ImageDraw.ImageDraw, camera: Camera, scene: SceneGeometry,
+                          description: Any) -> None:
+        """L2M2019's target-velocity field and ProstheticsEnv's target velocity, on the ground."""
+        pelvis = scene.body_positions.get("pelvis")
+        if pelvis is None or not np.isfinite(pelvis).all():
+            return
+        field = description.get("v_tgt_field") if isinstance(description, dict) else None
+        if field is not None:
+            field = np.asarray(field, dtype=float)
+            if field.shape == (2, 11, 11):
+                yaw = float(description["joint_pos"]["ground_pelvis"][2]) \
+                    if len(description["joint_pos"]["ground_pelvis"]) > 2 else 0.0
+                # Body frame: forward = x rotated by yaw about y; leftward = -z rotated likewise.
+                forward = np.array([math.cos(yaw), 0.0, -math.sin(yaw)])
+                leftward = np.array([-math.sin(yaw), 0.0, -math.cos(yaw)])
+                offsets = np.arange(-5.0, 6.0)
+                grid_f, grid_l = np.meshgrid(offsets, offsets, indexing="ij")  # i forward, j leftward
+                base = np.array([pelvis[0], 0.01, pelvis[2]])
+                starts = (base + grid_f.reshape(-1, 1) * forward + grid_l.reshape(-1, 1) * leftward)
+                vectors = FIELD_ARROW_SCALE * (field[0].reshape(-1, 1) * forward
+                                               + field[1].reshape(-1, 1) * leftward)
+                self._arrows(draw, camera, starts, vectors, colors.VELOCITY_FIELD, 1)
+        target_velocity = description.get("target_vel") if isinstance(description, dict) else None
+        if target_velocity is not None:
+            velocity = np.asarray(target_velocity, dtype=float)[:3] * np.array([1.0, 0.0, 1.0])
+            start = np.array([[pelvis[0], 0.01, pelvis[2]]])
+            self._arrows(draw, camera, start, velocity[None, :], colors.TARGET_VELOCITY, 3)
+
+    def _draw_objects(self, draw: ImageDraw.ImageDraw, camera: Camera, scene: SceneGeometry) -> None:
+        """Body shapes, muscles, contacts, props and markers, far to near."""
+        items: list[tuple[float, int, Any]] = []  # (depth, kind, payload)
+        cam = camera.to_camera
+        if len(scene.capsule_start):
+            a, b = cam(scene.capsule_start), cam(scene.capsule_end)
+            for i in range(len(a)):
+                items.append(((a[i, 2] + b[i, 2]) / 2, 0, (a[i], b[i], scene.capsule_radius[i],
+                                                            scene.capsule_body[i])))
+        if len(scene.ellipsoid_center):
+            centers = cam(scene.ellipsoid_center)
+            for i in range(len(centers)):
+                items.append((centers[i, 2], 1, (centers[i], scene.ellipsoid_axes[i],
+                                                 scene.ellipsoid_body[i])))
+        for path, activation in zip(scene.muscle_paths, scene.activations.tolist()):
+            if len(path) >= 2:
+                points = cam(path)
+                items.append((points[:, 2].mean() - MUSCLE_DEPTH_BIAS, 2, (points, activation)))
+        if len(scene.contact_center):
+            centers = cam(scene.contact_center)
+            for i in range(len(centers)):
+                if scene.contact_radius[i] >= 1e-3:  # parked RunEnv obstacles have radius 1e-4
+                    color = colors.OBSTACLE if scene.contact_is_prop[i] else colors.CONTACT
+                    items.append((centers[i, 2], 3, (centers[i], scene.contact_radius[i], color,
+                                                     bool(scene.contact_is_prop[i]))))
+        targets = [p for name, p in zip(scene.prop_names, scene.prop_positions) if "target" in name.lower()]
+        if not targets and hasattr(self.env, "target_x") and hasattr(self.env, "target_y"):
+            targets = [np.array([float(self.env.target_x), float(self.env.target_y), 0.0])]
+        for target in targets:
+            center = cam(target)
+            items.append((center[2], 3, (center, TARGET_RADIUS, colors.TARGET, True)))
+        if len(scene.marker_positions):
+            markers = cam(scene.marker_positions)
+            for i in range(len(markers)):
+                items.append((markers[i, 2] - 0.05, 4, markers[i]))
+
+        items.sort(key=lambda item: -item[0] if np.isfinite(item[0]) else math.inf)
+        for depth, kind, payload in items:
+            if not np.isfinite(depth) or depth < NEAR:
+                continue
+            if kind == 0:
+                self._capsule(draw, camera, *payload)
+            elif kind == 1:
+                self._ellipsoid(draw, camera, *payload)
+            elif kind == 2:
+                self._muscle(draw, camera, *payload)
+            elif kind == 3:
+                self._sphere(draw, camera, *payload)
+            else:
+                (u, v), = camera.project(payload[None, :])
+                draw.ellipse([u - 2, v - 2, u + 2, v + 2], fill=colors.MARKER)
+
+    @staticmethod
+    def _finite(*arrays: np.ndarray) -> bool:
+        return all(np.isfinite(a).all() for a in arrays)
+
+    def _capsule(self, draw: ImageDraw.ImageDraw, camera: Camera, a: np.ndarray, b: np.ndarray,
+                 radius: float, body: str) -> None:
+        if not self._finite(a, b) or min(a[2], b[2]) < NEAR:
+            return
+        (ua, va), (ub, vb) = camera.project(np.stack([a, b]))
+        ra = camera.focal * radius / a[2]
+        rb = camera.focal * radius / b[2]
+        r = (ra + rb) / 2
+        base = colors.body_color(body)
+        for color, scale in ((colors.OUTLINE, 1.0), (base, max(r - 1.2, 0.5) / max(r, 1e-6)),
+                             (colors.shade(base, 1.35), 0.45)):
+            rr = max(r * scale, 0.5)
+            draw.line([(ua, va), (ub, vb)], fill=color, width=max(int(round(2 * rr)), 1))
+            for u, v, end_r in ((ua, va, ra * scale), (ub, vb, rb * scale)):
+                end_r = max(end_r, 0.5)
+                draw.ellipse([u - end_r, v - end_r, u + end_r, v + end_r], fill=color)
+
+    def _ellipsoid(self, draw: ImageDraw.ImageDraw, camera: Camera, center: np.ndarray,
+                   axes: np.ndarray, body: str) -> None:
+        if not self._finite(center, axes) or center[2] < NEAR:
+            return
+        # Projection linearised at the centre: each semi-axis maps through the camera's Jacobian.
+        scale = camera.focal / center[2]
+        image_axes = scale * (camera.rotation @ axes)[:2] * np.array([[1.0], [-1.0]])  # 2 x 3
+        shape = image_axes @ image_axes.T
+        eigenvalues, eigenvectors = np.linalg.eigh(shape)
+        half_axes = eigenvectors * np.sqrt(np.maximum(eigenvalues, 0.25))
+        (u, v), = camera.project(center[None, :])
+        angles = np.linspace(0, 2 * math.pi, 28, endpoint=False)
+        circle = np.stack([np.cos(angles), np.sin(angles)])
+        outline = (half_axes @ circle).T + np.array([u, v])
+        base = colors.body_color(body)
+        draw.polygon([tuple(p) for p in outline.tolist()], fill=base, outline=colors.OUTLINE, width=2)
+        # A highlight towards the upper left gives the shape some volume.
+        highlight = (0.45 * half_axes @ circle).T + np.array([u, v]) - 0.25 * np.abs(half_axes).sum(axis=1)
+        draw.polygon([tuple(p) for p in highlight.tolist()], fill=colors.shade(base, 1.3))
+
+    def _muscle(self, draw: ImageDraw.ImageDraw, camera: Camera, points: np.ndarray,
+                activation: float) -> None:
+        if not self._finite(points) or (points[:, 2] < NEAR).any():
+            return
+        pixels = camera.project(points)
+        width = max(2, int(round(camera.focal * MUSCLE_THICKNESS / points[:, 2].mean())))
+        draw.line([tuple(p) for p in pixels.tolist()], fill=colors.activation_color(activation),
+                  width=width, joint="curve")
+
+    def _sphere(self, draw: ImageDraw.ImageDraw, camera: Camera, center: np.ndarray, radius: float,
+                color: colors.Color, filled: bool) -> None:
+        if not self._finite(center) or center[2] < NEAR:
+            return
+        (u, v), = camera.project(center[None, :])
+        r = max(camera.focal * radius / center[2], 1.5)
+        box = [u - r, v - r, u + r, v + r]
+        if filled:
+            draw.ellipse(box, fill=color, outline=colors.shade(color, 0.6), width=1)
+        else:
+            draw.ellipse(box, outline=color, width=2)
