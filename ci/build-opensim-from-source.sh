@@ -39,7 +39,7 @@ install_system_packages() {
                 libspdlog-dev libfmt-dev libblas-dev liblapack-dev)
     if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         local src
-        src=$(ls /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 || true)
+        src=$(find /etc/apt/sources.list.d -maxdepth 1 -name '*.sources' -print -quit 2>/dev/null || true)
         if [[ -n "${src}" ]]; then
             sed 's/^Types: deb$/Types: deb-src/' "${src}" > /etc/apt/sources.list.d/osim-native-deb-src.sources
         else
