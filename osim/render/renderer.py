@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from osim.engine.geometry import BodyGeometry, SceneGeometry
-from osim.engine.simulation import Simulation
+from osim.motion import simulation_of
 
 from . import colors
 from .camera import CAMERAS, NEAR, Camera
@@ -32,20 +32,6 @@ GRID_HALF_SIZE = 8
 GRID_SPACING = 1.0
 #: Length (m) of a 1 m/s arrow in the L2M2019 target-velocity field (grid spacing is 1 m).
 FIELD_ARROW_SCALE = 0.35
-
-
-def _simulation_of(env: Any) -> Simulation:
-    """The engine simulation behind an original-API env, a Gymnasium adapter or a Simulation."""
-    if isinstance(env, Simulation):
-        return env
-    inner = getattr(env, "osim_env", env)  # the Gymnasium adapter wraps an original-API env
-    sim = getattr(inner, "osim_model", None)
-    if not isinstance(sim, Simulation):
-        raise TypeError(
-            "Renderer expects an osim environment (with .osim_model), its Gymnasium adapter or an "
-            f"osim.engine.Simulation, got {type(env).__name__}"
-        )
-    return sim
 
 
 class Renderer:
@@ -67,7 +53,7 @@ class Renderer:
         if camera not in CAMERAS:
             raise ValueError(f"camera must be one of {sorted(CAMERAS)}, got {camera!r}")
         self.env = getattr(env, "osim_env", env)
-        self.sim = _simulation_of(env)
+        self.sim = simulation_of(env)
         self.geometry = BodyGeometry(self.sim)
         self.camera_name = camera
         self.width = int(width)

@@ -1,0 +1,242 @@
+"""``osim run``: run an environment with a policy and record what happened.
+
+::
+
+    osim run Arm2DEnv --steps 30 --policy random --gif arm.gif
+    osim run L2M2019Env --policy reflex --reflex-params params_2D.txt --mp4 walk.mp4 --plot walk.png
+    osim run L2RunEnv --policy ppo_l2run.zip --gif run.gif --sto run.sto --mot run.mot
+
+The environment runs through its Gymnasium interface (:class:`osim.env.gym_adapter.OsimGymEnv`), so
+a stable-baselines3 model sees the observations it was trained on. One frame is recorded after each
+step; the run stops after ``--steps`` steps or when the episode ends, whichever comes first.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+Policy = Callable[[np.ndarray], Any]
+
+#: stable-baselines3 algorithms tried, in order, when loading a saved model without ``--algo``.
+SB3_ALGORITHMS = ("PPO", "SAC", "TD3", "A2C", "DDPG")
+
+
+class RunError(Exception):
+    """A problem with the command's input, reported without a traceback."""
+
+
+def register(subparsers: Any) -> None:
+    """Add ``osim run`` to the ``osim`` command's subparsers."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run an environment with a policy; write a GIF/MP4, OpenSim .sto/.mot files, a plot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("env", help="environment class in osim.env, e.g. Arm2DEnv, L2RunEnv, L2M2019Env")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="number of steps (default: until the episode ends)")
+    parser.add_argument("--policy", default="random",
+                        help="'random', 'reflex' (L2M2019Env) or the path of a stable-baselines3 .zip")
+    parser.add_argument("--algo", choices=SB3_ALGORITHMS, default=None,
+                        help="stable-baselines3 algorithm of a saved model (default: try each)")
+    parser.add_argument("--reflex-params", type=Path, default=None,
+                        help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
+    parser.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
+                        help="environment constructor argument (repeatable), e.g. --kwarg difficulty=2")
+    parser.add_argument("--gif", type=Path, help="write a GIF of the episode")
+    parser.add_argument("--mp4", type=Path, help="write an MP4 (H.264) of the episode")
+    parser.add_argument("--sto", type=Path, help="write the states as an OpenSim .sto file")
+    parser.add_argument("--mot", type=Path, help="write the coordinates as an OpenSim .mot file")
+    parser.add_argument("--plot", type=Path, help="write a plot of rewards, joint angles and activations")
+    parser.add_argument("--camera", choices=("side", "three_quarter"), default="side")
+    parser.add_argument("--width", type=int, default=480, help="frame width in pixels")
+    parser.add_argument("--height", type=int, default=360, help="frame height in pixels")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="video frame rate (default: real time, 1 / step size; GIFs at most 50)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    parser.set_defaults(func=run_command)
+
+
+def parse_kwargs(items: list[str]) -> dict[str, Any]:
+    """``["difficulty=2", "integrator_accuracy=1e-3"]`` -> ``{"difficulty": 2, ...}``."""
+    kwargs: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise RunError(f"--kwarg expects NAME=VALUE, got {item!r}")
+        try:
+            kwargs[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            kwargs[name] = text  # a bare word is a string
+    return kwargs
+
+
+def _make_env(name: str, kwargs: dict[str, Any]) -> Any:
+    from osim.env.gym_adapter import OsimGymEnv, resolve_env_class
+
+    try:
+        cls = resolve_env_class(name)
+    except (ValueError, ModuleNotFoundError) as error:
+        import osim.env
+
+        known = ", ".join(n for n in getattr(osim.env, "__all__", []) if n.endswith("Env") and n != "OsimEnv")
+        raise RunError(f"unknown environment {name!r} ({error}); known: {known}") from None
+    try:
+        return OsimGymEnv(cls, **kwargs)
+    except TypeError as error:
+        raise RunError(f"cannot build {name} with {kwargs}: {error}") from None
+
+
+def _random_policy(gym_env: Any, seed: int) -> Policy:
+    space = gym_env.action_space
+    space.seed(seed)
+    return lambda observation: space.sample()
+
+
+def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict[str, Any]]:
+    """The reflex controller on the environment's observation dict; also the reset options."""
+    env = gym_env.osim_env
+    if type(env).__name__ != "L2M2019Env":
+        raise RunError(f"--policy reflex drives L2M2019Env only, not {type(env).__name__}")
+    try:
+        from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params
+    except ImportError as error:
+        raise RunError(f"the reflex controller is not available: {error}") from None
+    if params_path is None:
+        raise RunError("--policy reflex needs --reflex-params FILE (e.g. the published params_2D.txt)")
+    if not params_path.is_file():
+        raise RunError(f"reflex parameter file not found: {params_path}")
+    params = load_reflex_params(params_path)
+    # 37 (or 74) parameters drive the planar model, 46 (or 92) the 3-D one.
+    mode = "2D" if params.size in (37, 74) else "3D"
+    controller = OsimReflexCtrl(mode=mode, dt=0.01, params=params)
+    if mode == "2D":
+        env.change_model(model="2D", difficulty=env.difficulty, seed=None)
+    controller.reset()
+    return (lambda observation: controller.update(env.get_observation_dict()),
+            {"init_pose": list(EXAMPLE_INIT_POSE)})
+
+
+def _sb3_policy(path: Path, algo: str | None) -> Policy:
+    if not path.is_file():
+        raise RunError(f"--policy must be 'random', 'reflex' or an existing model file; {path} not found")
+    try:
+        import stable_baselines3
+    except ImportError:
+        raise RunError("loading a saved model needs stable-baselines3: pip install stable-baselines3") from None
+    errors = []
+    for name in ([algo] if algo else SB3_ALGORITHMS):
+        try:
+            model = getattr(stable_baselines3, name).load(str(path), device="cpu")
+        except Exception as error:  # noqa: BLE001 - any failure means "not this algorithm"
+            errors.append(f"{name}: {type(error).__name__}: {error}")
+            continue
+        return lambda observation: model.predict(observation, deterministic=True)[0]
+    raise RunError(f"could not load {path} as a stable-baselines3 model:\n  " + "\n  ".join(errors))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one episode as ``args`` say; returns a summary (steps, reward, files, timings)."""
+    from tqdm import tqdm
+
+    if args.steps is not None and args.steps < 1:
+        raise RunError(f"--steps must be a positive number of steps, got {args.steps}")
+    for option, suffixes in (("gif", (".gif",)), ("mp4", (".mp4",)), ("sto", (".sto",)),
+                             ("mot", (".mot",)), ("plot", (".png", ".pdf", ".svg"))):
+        path = getattr(args, option)
+        if path is not None and path.suffix.lower() not in suffixes:
+            raise RunError(f"--{option} expects a file name ending in {' or '.join(suffixes)}, got {path}")
+    gym_env = _make_env(args.env, parse_kwargs(args.kwarg))
+    env = gym_env.osim_env
+    reset_options: dict[str, Any] = {}
+    if args.policy == "random":
+        policy = _random_policy(gym_env, args.seed)
+    elif args.policy == "reflex":
+        policy, reset_options = _reflex_policy(gym_env, args.reflex_params)
+    else:
+        policy = _sb3_policy(Path(args.policy), args.algo)
+
+    recorder = renderer = log = None
+    if args.gif or args.mp4:
+        from osim.render import Renderer
+        from osim.render.record import VideoRecorder
+
+        step_size = env.osim_model.step_size
+        recorder = VideoRecorder(gif=args.gif, mp4=args.mp4, fps=args.fps or 1.0 / step_size)
+        renderer = Renderer(env, camera=args.camera, width=args.width, height=args.height)
+    if args.sto or args.mot or args.plot:
+        from osim.motion import EpisodeLog
+
+        log = EpisodeLog(env)
+
+    observation, _ = gym_env.reset(seed=args.seed, options=reset_options or None)
+    if log is not None:
+        log.record()
+    limit = args.steps if args.steps is not None else int(env.spec.timestep_limit)
+    total_reward, steps, ended = 0.0, 0, None
+    step_time = render_time = 0.0
+    with tqdm(total=limit, unit="step", desc=args.env, disable=args.quiet, file=sys.stderr) as bar:
+        for steps in range(1, limit + 1):
+            started = time.perf_counter()
+            observation, reward, terminated, truncated, info = gym_env.step(policy(observation))
+            step_time += time.perf_counter() - started
+            total_reward += reward
+            if log is not None:
+                log.record(reward, info.get("reward_terms"))
+            if recorder is not None:
+                started = time.perf_counter()
+                frame = renderer.render()
+                render_time += time.perf_counter() - started
+                recorder.add(frame)
+            bar.update(1)
+            if terminated or truncated:
+                ended = "terminated" if terminated else "truncated"
+                break
+    written = []
+    if recorder is not None:
+        recorder.close()
+        written += [p for p in (args.gif, args.mp4) if p is not None]
+    if log is not None:
+        if args.sto:
+            log.write_states(args.sto)
+            written.append(args.sto)
+        if args.mot:
+            log.write_coordinates(args.mot)
+            written.append(args.mot)
+        if args.plot:
+            from osim.plot import plot_episode
+
+            plot_episode(log, args.plot, title=f"{args.env}, policy {args.policy}, seed {args.seed}")
+            written.append(args.plot)
+    gym_env.close()
+    return {
+        "steps": steps, "reward": total_reward, "ended": ended, "written": written,
+        "frames": recorder.frame_count if recorder is not None else 0,
+        "ms_per_step": 1e3 * step_time / max(steps, 1),
+        "ms_per_frame": 1e3 * render_time / max(steps, 1) if recorder is not None else None,
+    }
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``osim run`` entry: 0 on success, 2 on bad input (message on stderr)."""
+    try:
+        summary = run(args)
+    except RunError as error:
+        print(f"osim run: error: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        ended = f", episode {summary['ended']}" if summary["ended"] else ""
+        print(f"{summary['steps']} steps{ended}, total reward {summary['reward']:.4f}, "
+              f"{summary['ms_per_step']:.1f} ms/step"
+              + (f", {summary['ms_per_frame']:.1f} ms/frame" if summary["ms_per_frame"] is not None else ""))
+        for path in summary["written"]:
+            print(f"wrote {path}")
+    return 0
