@@ -47,6 +47,15 @@ TRAJECTORY_PRESETS = ["gait9dof18musc", "gait14dof22musc_20170320", "gait14dof22
                       "arm2dof6musc", "arm2dof6musc_2018"]
 
 
+def state_index(model: opensim.Model, suffix: str) -> int:
+    """Column of the state variable whose path ends with ``suffix`` in :func:`trajectory` rows."""
+    names = model.getStateVariableNames()
+    matches = [i for i in range(names.getSize()) if names.get(i).endswith(suffix)]
+    if len(matches) != 1:
+        raise KeyError(f"no unique state variable ending in {suffix!r}")
+    return matches[0]
+
+
 def load(path: Path) -> opensim.Model:
     model = opensim.Model(str(path))
     model.initSystem()
@@ -138,8 +147,18 @@ def test_same_lengths_and_moment_arms(preset: str, reference_models: Path,
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-9)
 
 
-def trajectory(model: opensim.Model, excitations: np.ndarray, step: float = 0.01) -> np.ndarray:
-    """States after each step of a zero-order-hold excitation, as the environments integrate."""
+#: Start poses where the original's defaults are unusable: the 2017-03-20 9-dof files have
+#: pelvis_ty = 0 by default (pelvis in the ground), so they start at the 14-dof model's height.
+INITIAL_POSE = {"gait9dof18musc_20170320": {"pelvis_ty": 0.94},
+                "gait9dof18musc_pros_20180507": {"pelvis_ty": 0.94}}
+
+
+def trajectory(model: opensim.Model, excitations: np.ndarray, step: float = 0.01,
+               initial: dict[str, float] | None = None) -> np.ndarray:
+    """States after each step of a zero-order-hold excitation, as the environments integrate.
+
+    Rows are ``model.getStateVariableValues`` (ordered as ``getStateVariableNames``).
+    """
     controller = opensim.PrescribedController()
     muscles = model.getMuscles()
     for m in range(muscles.getSize()):
@@ -147,6 +166,8 @@ def trajectory(model: opensim.Model, excitations: np.ndarray, step: float = 0.01
         controller.prescribeControlForActuator(muscles.get(m).getAbsolutePathString(), opensim.Constant(1.0))
     model.addController(controller)
     state = model.initSystem()
+    for name, value in (initial or {}).items():
+        model.getCoordinateSet().get(name).setValue(state, value)
     model.equilibrateMuscles(state)
     functions = controller.get_ControlFunctions()
     constants = [opensim.Constant.safeDownCast(functions.get(j)) for j in range(functions.getSize())]
@@ -159,7 +180,7 @@ def trajectory(model: opensim.Model, excitations: np.ndarray, step: float = 0.01
         for constant, value in zip(constants, action):
             constant.setValue(float(value))
         state = manager.integrate(step * k)
-        rows.append(state.getY().to_numpy().copy())
+        rows.append(model.getStateVariableValues(state).to_numpy().copy())
     return np.array(rows)
 
 
@@ -170,6 +191,24 @@ def test_same_trajectory_under_seeded_excitations(preset: str, reference_models:
     release, file = ORIGINALS[preset][-1]
     ours, theirs = load(built_paths[preset]), load(reference_models / release / file)
     excitations = np.random.default_rng(2024).uniform(0.0, 1.0, (100, ours.getMuscles().getSize()))
-    expected, actual = trajectory(theirs, excitations), trajectory(ours, excitations)
-    assert np.all(np.isfinite(expected)) and np.ptp(expected[:, 0]) > 0  # the model did move
+    initial = INITIAL_POSE.get(preset)
+    expected, actual = trajectory(theirs, excitations, initial=initial), trajectory(ours, excitations, initial=initial)
+    assert np.all(np.isfinite(expected)) and np.ptp(expected, axis=0).max() > 0.01  # it did move
     assert np.abs(actual - expected).max() <= 1e-6
+
+
+def test_extraction_script_reproduces_the_committed_data(reference_dir: Path, tmp_path: Path) -> None:
+    """The JSON data is exactly what scripts/extract_model_parameters.py reads from the originals."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(repo / "scripts" / "extract_model_parameters.py"),
+         "--reference", str(reference_dir), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    committed = sorted((repo / "osim" / "models" / "data").glob("*.json"))
+    assert [p.name for p in committed] == sorted(p.name for p in tmp_path.glob("*.json"))
+    for path in committed:
+        assert (tmp_path / path.name).read_text() == path.read_text(), path.name

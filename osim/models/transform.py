@@ -63,6 +63,7 @@ def with_muscle_model(description: Description, muscle_model: str) -> Descriptio
         old = force["properties"]
         new = {key: old[key] for key in _COMMON_MUSCLE_PROPERTIES if key in old}
         if target == "DeGrooteFregly2016Muscle":
+            new.pop("optimal_force", None)  # DeGroote refuses it (max_isometric_force is the scale)
             new.update({_DEGROOTE_FROM_THELEN[key]: old[key] for key in _DEGROOTE_FROM_THELEN if key in old})
         force["type"], force["properties"] = target, new
     return result
@@ -141,7 +142,11 @@ def scaled(description: Description, family: str, height: float | None, mass: fl
         for key in ("parent_offset", "child_offset"):
             joint[key]["translation"] = _times(joint[key]["translation"], s)
         for axis in joint.get("spatial_transform", [])[3:]:
-            _scale_function(axis["function"], s)
+            # A translation driven by a translational coordinate already scales with it (the
+            # coordinate's values are scaled below); one driven by an angle (knee) or constant
+            # is a length itself.
+            if not set(axis["coordinates"]) & translational:
+                _scale_function(axis["function"], s)
         for coordinate in joint.get("coordinates", []):
             if coordinate["name"] in translational:
                 for key in ("default_value", "default_speed_value"):
