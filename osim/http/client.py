@@ -1,0 +1,143 @@
+"""HTTP client of the grader, with the original osim-rl ``Client`` API (spec §4.1).
+
+Typical use, unchanged since 2017::
+
+    client = Client("http://127.0.0.1:8000")
+    observation = client.env_create(token, env_id="L2M2019Env")
+    while True:
+        observation, reward, done, info = client.env_step(policy(observation))
+        if done:
+            observation = client.env_reset()
+            if not observation:
+                break
+    client.submit()
+
+Every call is a ``POST`` with a JSON body. An error response with a ``message`` raises
+:class:`ServerError`; ``env_create`` exits the program with the message, as the original did
+(pass ``exit_on_error=False`` to get the exception instead).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import requests
+
+import osim
+
+
+class ServerError(Exception):
+    """The grader refused a request; ``message`` says why, ``status_code`` is the HTTP status."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+def _client_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("osim-rl")
+    except Exception:  # noqa: BLE001 - not installed as a distribution (e.g. a source checkout)
+        return osim.__version__
+
+
+class Client:
+    """A connection to a grader at ``remote_base`` (e.g. ``"http://127.0.0.1:8000"``).
+
+    Args:
+        remote_base: the grader's base URL.
+        timeout: seconds to wait for each response (keyword only; the original had none).
+    """
+
+    def __init__(self, remote_base: str, *, timeout: float = 300.0) -> None:
+        self.remote_base = remote_base.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update({"Content-type": "application/json"})
+        self.instance_id: str | None = None
+        self.last_submission: dict[str, Any] | None = None
+
+    # -- transport --------------------------------------------------------------------------------
+
+    def _post_request(self, route: str, data: Any) -> Any:
+        response = self.session.post(self.remote_base + route, json=data, timeout=self.timeout)
+        return self._parse(response)
+
+    def _get_request(self, route: str) -> Any:
+        return self._parse(self.session.get(self.remote_base + route, timeout=self.timeout))
+
+    @staticmethod
+    def _parse(response: requests.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            if not response.ok:
+                response.raise_for_status()
+            return None
+        try:
+            payload = response.json()
+        except ValueError:
+            response.raise_for_status()
+            raise ServerError(f"the grader sent a response that is not JSON: {response.text[:200]!r}",
+                              response.status_code) from None
+        if not response.ok:
+            if isinstance(payload, dict) and "message" in payload:
+                raise ServerError(str(payload["message"]), response.status_code)
+            response.raise_for_status()
+        return payload
+
+    def _route(self, suffix: str) -> str:
+        if self.instance_id is None:
+            raise ServerError("no environment instance: call env_create(token) first")
+        return f"/v1/envs/{self.instance_id}/{suffix}"
+
+    # -- the original API -------------------------------------------------------------------------
+
+    def env_create(self, token: str, env_id: str = "Run", *, exit_on_error: bool = True) -> Any:
+        """Create an instance, start its monitor and return the first observation."""
+        data = {"env_id": env_id, "token": token, "version": _client_version()}
+        try:
+            self.instance_id = self._post_request("/v1/envs/", data)["instance_id"]
+        except ServerError as error:
+            if exit_on_error:
+                sys.exit(error.message)
+            raise
+        self.env_monitor_start("tmp", force=True)
+        return self.env_reset()
+
+    def env_reset(self) -> Any:
+        """Start the next simulation; a falsy observation means the submission has run them all."""
+        return self._post_request(self._route("reset/"), None)["observation"]
+
+    def env_step(self, action: Any, render: bool = False) -> list:
+        """One step; returns ``[observation, reward, done, info]``."""
+        if hasattr(action, "tolist"):
+            action = action.tolist()
+        result = self._post_request(self._route("step/"), {"action": action, "render": render})
+        return [result["observation"], result["reward"], result["done"], result["info"]]
+
+    def env_monitor_start(self, directory: str, force: bool = False, resume: bool = False,
+                          video_callable: bool = False) -> None:
+        self._post_request(self._route("monitor/start/"), {
+            "directory": directory, "force": force, "resume": resume, "video_callable": video_callable,
+        })
+
+    def env_monitor_close(self) -> dict[str, Any]:
+        """Score the submission; returns the grader's result (``reward`` is the total)."""
+        return self._post_request(self._route("monitor/close/"), None)
+
+    def submit(self) -> float | None:
+        """Score the submission, print the total reward, close the instance; returns the total."""
+        try:
+            self.last_submission = self.env_monitor_close()
+        except ServerError as error:
+            print(f"The grader did not accept the submission: {error.message}")
+            return None
+        total = self.last_submission["reward"]
+        print("Your total reward from this submission: %f" % total)
+        self.env_close()
+        return total
+
+    def env_close(self) -> None:
+        self._post_request(self._route("close/"), None)
