@@ -12,8 +12,9 @@ itself, so the picture is recognisable for any model:
 * for an end body (no child joint): a capsule to twice its centre of mass (forearm and hand, toes), or
   a **sphere** where the centre of mass is at the origin (the head, sized from its mass, 10 cm if
   massless, sitting on its joint);
-* near-massless bodies (< 1 g: an arm target, RunEnv obstacle blocks) get no segment; they are
-  reported as :attr:`SceneGeometry.prop_positions` and through their contact spheres.
+* near-massless end bodies moved by a joint to ground (< 1 g: an arm target, RunEnv obstacle
+  blocks) are props, not segments; they are reported as :attr:`SceneGeometry.prop_positions` and
+  through their contact spheres.
 
 Body poses come from the simulation's state description (computed once per step anyway), so a frame
 costs one ``getCurrentPath`` per muscle (conditional and moving path points and wrapping included)
@@ -166,6 +167,7 @@ class BodyGeometry:
         self._joint_child_body: list[str] = []
         self._joint_child_offset: list[np.ndarray] = []
         parent_of: dict[str, int] = {}
+        parent_body_of: dict[str, str] = {}
         children_of: dict[str, list[int]] = {name: [] for name in self.body_names}
         for j in range(joints.getSize()):
             joint = joints.get(j)
@@ -174,6 +176,7 @@ class BodyGeometry:
             self._joint_child_body.append(child_body)
             self._joint_child_offset.append(offset)
             parent_of[child_body] = j
+            parent_body_of[child_body] = parent_body
             if parent_body in children_of:
                 children_of[parent_body].append(j)
 
@@ -192,7 +195,7 @@ class BodyGeometry:
         self.prop_names: list[str] = []
         for name in self.body_names:
             mass = masses[name]
-            if mass < _PROP_MASS and not children_of[name]:
+            if mass < _PROP_MASS and not children_of[name] and parent_body_of.get(name, "ground") == "ground":
                 self.prop_names.append(name)
                 continue
             start = parent_of.get(name, -1)

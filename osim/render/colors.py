@@ -1,7 +1,7 @@
 """The renderer's palette (RGB tuples) and the activation colour map."""
 from __future__ import annotations
 
-import numpy as np
+import math
 
 Color = tuple[int, int, int]
 
@@ -31,7 +31,7 @@ MUSCLE_ACTIVE: Color = (235, 25, 25)
 
 def activation_color(activation: float) -> Color:
     """Blue (0) to red (1), linear in RGB; values outside [0, 1] are clipped."""
-    a = float(np.clip(activation, 0.0, 1.0)) if np.isfinite(activation) else 0.0
+    a = min(max(float(activation), 0.0), 1.0) if math.isfinite(activation) else 0.0
     return tuple(int(round(lo + (hi - lo) * a)) for lo, hi in zip(MUSCLE_INACTIVE, MUSCLE_ACTIVE))  # type: ignore[return-value]
 
 

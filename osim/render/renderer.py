@@ -34,6 +34,26 @@ GRID_SPACING = 1.0
 FIELD_ARROW_SCALE = 0.35
 
 
+def _clip_to_box(p0: list[float], p1: list[float], low: np.ndarray,
+                 high: np.ndarray) -> list[tuple[float, float]] | None:
+    """The part of the 2-D segment p0-p1 inside the box [low, high] (Liang-Barsky), or None."""
+    t0, t1 = 0.0, 1.0
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    for p, q in ((-dx, p0[0] - low[0]), (dx, high[0] - p0[0]), (-dy, p0[1] - low[1]), (dy, high[1] - p0[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            t0 = max(t0, r)
+        else:
+            t1 = min(t1, r)
+        if t0 > t1:
+            return None
+    return [(p0[0] + t0 * dx, p0[1] + t0 * dy), (p0[0] + t1 * dx, p0[1] + t1 * dy)]
+
+
 class Renderer:
     """Draws the current state of an environment into an RGB array.
 
@@ -83,12 +103,16 @@ class Renderer:
             elif pivot is None:
                 pivot = scene.body_positions[child]
             break
+        # Joint centres and the top and bottom of every ellipsoid (the head reaches highest).
+        reach = np.linalg.norm(scene.ellipsoid_axes, axis=1).max(axis=1, initial=0.0)[:, None]
+        up = np.array([0.0, 1.0, 0.0])
         points = np.concatenate([a for a in (scene.capsule_start, scene.capsule_end,
-                                             scene.ellipsoid_center) if len(a)], axis=0)
+                                             scene.ellipsoid_center + reach * up,
+                                             scene.ellipsoid_center - reach * up) if len(a)], axis=0)
         fov = 40.0
         tan_half = math.tan(math.radians(fov) / 2)
         if self._follow_body is not None:
-            top = float(points[:, 1].max()) + 0.15
+            top = float(points[:, 1].max()) + 0.1
             self._target_height = top / 2
             half_view = 0.5 * top + 0.15
         else:
@@ -141,27 +165,38 @@ class Renderer:
             draw.text((6, 4), f"t = {scene.time:.2f} s", fill=colors.TEXT, font=self._font)
         return np.asarray(image)
 
-    def _segment(self, draw: ImageDraw.ImageDraw, camera: Camera, a: np.ndarray, b: np.ndarray,
-                 color: colors.Color, width: int) -> None:
-        """A ground-frame line segment, clipped at the camera's near plane."""
-        ca, cb = camera.to_camera(a), camera.to_camera(b)
-        if ca[2] < NEAR and cb[2] < NEAR:
-            return
-        if ca[2] < NEAR or cb[2] < NEAR:
-            t = (NEAR - ca[2]) / (cb[2] - ca[2])
-            clipped = ca + t * (cb - ca)
-            ca, cb = (clipped, cb) if ca[2] < NEAR else (ca, clipped)
-        (u0, v0), (u1, v1) = camera.project(np.stack([ca, cb]))
-        draw.line([(u0, v0), (u1, v1)], fill=color, width=width)
+    def _segments(self, draw: ImageDraw.ImageDraw, camera: Camera, starts: np.ndarray,
+                  ends: np.ndarray, color: colors.Color, width: int) -> None:
+        """Ground-frame line segments (n x 3 each), clipped to the near plane and to the image.
+
+        Clipping matters for speed too: Pillow rasterises a line's whole length, and a line passing
+        close to the camera projects to pixels far outside the image.
+        """
+        a, b = camera.to_camera(starts), camera.to_camera(ends)
+        in_front = (a[:, 2] >= NEAR) | (b[:, 2] >= NEAR)
+        a, b = a[in_front], b[in_front]
+        t = np.clip((NEAR - a[:, 2]) / np.where(b[:, 2] != a[:, 2], b[:, 2] - a[:, 2], 1.0), 0.0, 1.0)
+        a = np.where((a[:, 2] < NEAR)[:, None], a + t[:, None] * (b - a), a)
+        t = np.clip((NEAR - b[:, 2]) / np.where(a[:, 2] != b[:, 2], a[:, 2] - b[:, 2], 1.0), 0.0, 1.0)
+        b = np.where((b[:, 2] < NEAR)[:, None], b + t[:, None] * (a - b), b)
+        pa, pb = camera.project(a), camera.project(b)
+        low = np.array([-2.0, -2.0])
+        high = np.array([self.width + 2.0, self.height + 2.0])
+        for p0, p1 in zip(pa.tolist(), pb.tolist()):
+            clipped = _clip_to_box(p0, p1, low, high)
+            if clipped is not None:
+                draw.line(clipped, fill=color, width=width)
 
     def _draw_grid(self, draw: ImageDraw.ImageDraw, camera: Camera) -> None:
         cx, cz = (round(camera.target[i] / GRID_SPACING) * GRID_SPACING for i in (0, 2))
         half = GRID_HALF_SIZE * GRID_SPACING
-        for k in np.arange(-half, half + GRID_SPACING / 2, GRID_SPACING):
-            self._segment(draw, camera, np.array([cx + k, 0.0, cz - half]),
-                          np.array([cx + k, 0.0, cz + half]), colors.GRID, 1)
-            self._segment(draw, camera, np.array([cx - half, 0.0, cz + k]),
-                          np.array([cx + half, 0.0, cz + k]), colors.GRID, 1)
+        k = np.arange(-half, half + GRID_SPACING / 2, GRID_SPACING)
+        zeros, ones = np.zeros_like(k), np.ones_like(k)
+        starts = np.concatenate([np.stack([cx + k, zeros, (cz - half) * ones], axis=1),
+                                 np.stack([(cx - half) * ones, zeros, cz + k], axis=1)])
+        ends = np.concatenate([np.stack([cx + k, zeros, (cz + half) * ones], axis=1),
+                               np.stack([(cx + half) * ones, zeros, cz + k], axis=1)])
+        self._segments(draw, camera, starts, ends, colors.GRID, 1)
 
     def _arrows(self, draw: ImageDraw.ImageDraw, camera: Camera, starts: np.ndarray,
                 vectors: np.ndarray, color: colors.Color, width: int) -> None:
@@ -180,6 +215,9 @@ class Renderer:
         points = camera.to_camera(np.stack([starts, ends, left, right], axis=1))  # n x 4 x 3
         visible = (points[..., 2] > NEAR).all(axis=1)
         pixels = camera.project(points[visible])
+        inside = ((pixels[..., 0] > -2) & (pixels[..., 0] < self.width + 2)
+                  & (pixels[..., 1] > -2) & (pixels[..., 1] < self.height + 2)).any(axis=1)
+        pixels = pixels[inside]
         for s, e, l, r in pixels.tolist():
             draw.line([tuple(s), tuple(e), tuple(l), tuple(e), tuple(r)], fill=color, width=width)
 
