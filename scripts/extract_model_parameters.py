@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from osim.models import patch as patching  # noqa: E402
+from osim.models import patch as patching
 
 # Elements that only concern display, which we replace with our own simple geometry.
 DISPLAY_TAGS = {"FrameGeometry", "attached_geometry", "Appearance", "components"}
@@ -249,11 +249,11 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "hop": ("gait9dof18musc", "hop8dof9musc",
                     "hop8dof9musc: gait9dof18musc with pelvis_tx locked (HopEnv, CrouchEnv)"),
             "revision_20170320": ("gait9dof18musc", "gait9dof18musc_20170320",
-                                  "2017-03-20 revision: smaller toe spheres, softer contact, passive "
-                                  "curves of hamstrings/rect_fem/vasti, knee limit 0 deg, head mass 0"),
+                                  ("2017-03-20 revision: smaller toe spheres, softer contact, passive "
+                                   "curves of hamstrings/rect_fem/vasti, knee limit 0 deg, head mass 0")),
             "prosthesis": ("gait9dof18musc_20170320", "gait9dof18musc_pros_20180507",
-                           "2018-05-07 transtibial prosthesis on the right leg: bisected tibia, "
-                           "prosthetic foot, ankle spring, no right gastroc/soleus/tib_ant"),
+                           ("2018-05-07 transtibial prosthesis on the right leg: bisected tibia, "
+                            "prosthetic foot, ankle spring, no right gastroc/soleus/tib_ant")),
         },
         "presets": {
             "gait9dof18musc": ("osim-rl-3.0.11", []),
@@ -267,8 +267,8 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "base": ("osim-rl-3.0.11", "gait14dof22musc_20170320"),
         "variants": {
             "prosthesis": ("gait14dof22musc_20170320", "gait14dof22musc_pros_20180507",
-                           "2018-05-07 transtibial prosthesis on the right leg: bisected tibia, "
-                           "prosthetic foot, ankle spring, no right gastroc/soleus/tib_ant"),
+                           ("2018-05-07 transtibial prosthesis on the right leg: bisected tibia, "
+                            "prosthetic foot, ankle spring, no right gastroc/soleus/tib_ant")),
             "planar": ("gait14dof22musc_20170320", "gait14dof22musc_planar_20170320",
                        "planar: pelvis_list, pelvis_rotation, pelvis_tz and hip_adduction locked"),
         },
@@ -320,7 +320,7 @@ def build_family(name: str, spec: dict[str, Any], reference: Path) -> dict[str, 
             cache[key] = describe(reference / "models" / folder / file)
         return cache[key]
 
-    base_release, base_stem = spec["base"]
+    base_release, _ = spec["base"]
     base_preset = next(p for p, (r, v) in spec["presets"].items() if not v)
     base = read(base_preset, base_release)
     # Variant patches never touch the model name or credits: those belong to presets.

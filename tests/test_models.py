@@ -11,7 +11,7 @@ import numpy as np
 import opensim
 import pytest
 
-import osim.models as models
+from osim import models
 from osim.cli import main as osim_main
 from osim.models import patch
 from osim.models.compare import differences, model_tree
@@ -200,7 +200,7 @@ def test_cli_lists_and_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_cli_entry_point_runs_as_a_program(tmp_path: Path) -> None:
     out = tmp_path / "arm.osim"
     result = subprocess.run([sys.executable, "-m", "osim.cli", "models", "export", "arm2dof6musc_2018",
-                             str(out)], capture_output=True, text=True, timeout=120)
+                             str(out)], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert opensim.Model(str(out)).getName() == "arm26_optimize"
 

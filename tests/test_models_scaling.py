@@ -15,12 +15,12 @@ import numpy as np
 import opensim
 import pytest
 
-import osim.models as models
+from osim import models
 from osim.models.description import preset_info
 from osim.models.transform import NOMINAL_HEIGHT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_models_equivalence import state_index, trajectory  # noqa: E402
+from test_models_equivalence import state_index, trajectory
 
 opensim.Logger.setLevelString("error")
 

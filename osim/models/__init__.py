@@ -37,13 +37,13 @@ from .description import (
 from .transform import MUSCLE_MODELS, scaled, total_mass, with_display_geometry, with_muscle_model
 
 __all__ = [
+    "MUSCLE_MODELS",
     "UnknownModelError",
     "build_model",
     "cache_dir",
     "list_models",
     "model_description",
     "model_path",
-    "MUSCLE_MODELS",
 ]
 
 #: Bumped whenever the builder changes what it writes for the same description.
@@ -74,7 +74,7 @@ def model_description(name: str, **options: Any) -> dict[str, Any]:
     return description
 
 
-def build_model(name: str, **options: Any) -> "opensim.Model":  # noqa: F821
+def build_model(name: str, **options: Any) -> opensim.Model:  # noqa: F821
     """A new ``opensim.Model`` for preset ``name`` (connected; call ``initSystem`` to use it)."""
     from .builder import build
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -37,7 +37,7 @@ class UnknownModelError(KeyError):
         return str(self.args[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _family_text(family: str) -> str:
     return resources.files("osim.models").joinpath("data", f"{family}.json").read_text()
 
@@ -53,7 +53,7 @@ def load_family(family: str) -> dict[str, Any]:
     return json.loads(_family_text(family))
 
 
-@lru_cache(maxsize=None)
+@cache
 def preset_index() -> dict[str, str]:
     """Preset name -> family name."""
     return {preset: family for family in family_names() for preset in load_family(family)["presets"]}
@@ -63,7 +63,7 @@ def preset_name(name: str) -> str:
     """Normalise a preset name: accepts the original file name (``gait9dof18musc.osim``)."""
     if not isinstance(name, str):
         raise TypeError(f"a model name must be a string, got {type(name).__name__}")
-    stem = name[:-5] if name.endswith(".osim") else name
+    stem = name.removesuffix(".osim")
     if stem not in preset_index():
         raise UnknownModelError(
             f"unknown model {name!r}; expected one of {sorted(preset_index())} (optionally with .osim)"

@@ -5,7 +5,7 @@ Descriptions store parameters under their OpenSim property names (``max_isometri
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import opensim
 
