@@ -225,11 +225,21 @@ def _orientation_y_to(direction: np.ndarray) -> list[float]:
     return [alpha, beta, gamma]
 
 
+def _inertia_ellipsoid(body: dict[str, Any]) -> list[float]:
+    """Semi-axes of the uniform solid ellipsoid with the body's mass and principal inertia."""
+    if body["mass"] <= 0:
+        return [0.0, 0.0, 0.0]
+    xx, yy, zz = body["inertia"][:3]
+    factor = 5.0 / (2.0 * body["mass"])  # I_xx = m (b^2 + c^2) / 5, and so on
+    return [math.sqrt(max(factor * (b + c - a), 0.0)) for a, b, c in
+            ((xx, yy, zz), (yy, zz, xx), (zz, xx, yy))]
+
+
 def with_display_geometry(description: Description) -> Description:
     """Simple shapes for every body, sized from the segment (display only, no dynamics).
 
-    A body gets one ellipsoid along each segment from its origin to a child joint (thickness a
-    fifth of the length); a body without such a segment (feet ends, head, hand, prosthetic foot)
+    A body gets one ellipsoid along each segment from its origin to a child joint (radius a tenth
+    of the length, or half the girth of the body's inertia ellipsoid if larger); a body without such a segment (feet ends, head, hand, prosthetic foot)
     gets the ellipsoid of uniform density with its mass and inertia, centred at its centre of mass.
     Radii are clamped to 1.5-30 cm so that tiny or massless bodies stay visible and sane.
     """
@@ -238,6 +248,9 @@ def with_display_geometry(description: Description) -> Description:
     for body in result["bodies"]:
         name = body["name"]
         shapes: list[dict[str, Any]] = []
+        inertia_radii = sorted(_inertia_ellipsoid(body))
+        # A heavy, wide segment (the torso) gets half the girth of its inertia ellipsoid.
+        girth = 0.25 * (inertia_radii[0] + inertia_radii[1]) if body["mass"] > 0 else 0.0
         for joint in result["joints"]:
             if joint["parent"] != name:
                 continue
@@ -246,15 +259,12 @@ def with_display_geometry(description: Description) -> Description:
             if length < 0.04:
                 continue
             half = length / 2
-            thickness = min(max(0.1 * length, 0.015), 0.3)
+            thickness = min(max(0.1 * length, min(girth, 0.35 * length), 0.015), 0.3)
             shapes.append({"name": f"{name}_display_{len(shapes) + 1}", "type": "Ellipsoid",
                            "center": (segment / 2).tolist(), "orientation": _orientation_y_to(segment),
                            "radii": [thickness, half, thickness]})
         if not shapes and body["mass"] > 0:
-            xx, yy, zz = body["inertia"][:3]
-            factor = 5.0 / (2.0 * body["mass"])
-            radii = [math.sqrt(max(factor * (b + c - a), 0.0)) for a, b, c in
-                     ((xx, yy, zz), (yy, zz, xx), (zz, xx, yy))]
+            radii = _inertia_ellipsoid(body)
             shapes.append({"name": f"{name}_display_1", "type": "Ellipsoid",
                            "center": list(body["mass_center"]), "orientation": [0.0, 0.0, 0.0],
                            "radii": [min(max(r, 0.015), 0.3) for r in radii]})
