@@ -1,0 +1,733 @@
+"""``osim bench``: how fast environments step, here and in the original osim-rl, on the same actions.
+
+Every measurement runs in a fresh child process (model loading is not timed) that steps one
+environment with uniform random excitations drawn from ``numpy.random.default_rng(seed)``, resetting
+when an episode ends (resets are inside the timing, as users pay for them). The child is this very
+file run with ``python -c``: it imports nothing from the project at module level, so the same code
+times the project's environments (project venv) and the original osim-rl's (its scratch venv, see
+``scripts/original_osimrl.py`` in the repository), and both draw the same actions from the same
+NumPy. Runs of ours and of the original alternate, so both see the same machine load.
+
+A child reports wall and CPU time, steps per second (wall and per CPU second: the machine is shared,
+CPU time is the steadier figure), an exclusive cost split (integration, state description,
+observation, reward, reset, actuation, the rest), RSS samples and a fingerprint of the first
+episode's states (to show that the trajectories are identical).
+
+Subcommands::
+
+    osim bench envs   --env L2M2019Env --steps 300 --rounds 3 [--original] [--preset fast]
+    osim bench memory --env L2RunEnv --steps 20000 --episode-steps 100
+    osim bench multi  --env L2RunEnv --count 3 --steps 300
+    osim bench vector --env-id osim/L2Run-v0 --workers 1 2 --steps 200
+    osim bench presets --env L2M2019Env --seconds 1
+
+``--original`` needs a repository checkout (it loads ``scripts/original_osimrl.py``).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+#: environment -> (the project's module, the original release and module that define it)
+ENVIRONMENTS: dict[str, tuple[str, str, str]] = {
+    "L2M2019Env": ("osim.env.l2m2019", "3.0.11", "osim.env"),
+    "ProstheticsEnv": ("osim.env.prosthetics", "2.1.5", "osim.env"),
+    "L2RunEnv": ("osim.env.l2run", "2.1.5", "osim.env"),
+    "Arm2DEnv": ("osim.env.arm", "3.0.11", "osim.env"),
+}
+
+#: cost-split buckets -> methods (of the env or of ``env.osim_model``) whose exclusive time they get
+SPLIT_METHODS: dict[str, tuple[str, ...]] = {
+    "integration": ("osim_model.integrate",),
+    # ours: the describer; the original: compute_state_desc (whichever exists is wrapped)
+    "state_description": ("osim_model._describer.describe", "osim_model.compute_state_desc"),
+    "observation": ("get_observation", "get_observation_dict"),
+    "reward": ("get_reward", "reward"),
+    "reset": ("reset",),
+    "actuation": ("osim_model.actuate",),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Child side: runs in either environment, stdlib + NumPy at module level only.
+# ---------------------------------------------------------------------------------------------
+
+
+class SplitTimer:
+    """Exclusive CPU time per bucket: a wrapped call's time minus the wrapped calls inside it."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._children: list[float] = []
+
+    def wrap(self, owner: Any, attribute: str, bucket: str) -> bool:
+        """Replace ``owner.attribute`` by a timed wrapper (instance attribute); False if absent."""
+        function = getattr(owner, attribute, None)
+        if function is None or not callable(function):
+            return False
+        clock = time.process_time
+        children = self._children
+        totals = self.totals
+        totals.setdefault(bucket, 0.0)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = clock()
+            children.append(0.0)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                inner = children.pop()
+                elapsed = clock() - start
+                totals[bucket] += elapsed - inner
+                if children:
+                    children[-1] += elapsed
+
+        setattr(owner, attribute, timed)
+        return True
+
+
+def _resolve(root: Any, dotted: str) -> tuple[Any, str] | None:
+    *path, attribute = dotted.split(".")
+    owner = root
+    for name in path:
+        owner = getattr(owner, name, None)
+        if owner is None:
+            return None
+    return owner, attribute
+
+
+def instrument(env: Any) -> SplitTimer:
+    """Wrap the methods of :data:`SPLIT_METHODS` that ``env`` has."""
+    timer = SplitTimer()
+    for bucket, names in SPLIT_METHODS.items():
+        for dotted in names:
+            found = _resolve(env, dotted)
+            if found is not None and timer.wrap(found[0], found[1], bucket):
+                if bucket == "state_description":
+                    break  # ours has both names; the describer is the one that does the work
+    return timer
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MB (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _load_env_class(spec: str) -> type:
+    import importlib
+
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | None) -> Any:
+    """Construct the environment ``module:Class`` headless, seeded where it takes a seed."""
+    cls = _load_env_class(spec)
+    kwargs: dict[str, Any] = {"visualize": False}
+    if _accepts(cls.__init__, "seed"):
+        kwargs["seed"] = 0
+    if integrator:
+        from osim.engine import IntegratorSettings  # the project's only
+
+        kwargs["integrator"] = IntegratorSettings(**integrator)
+    elif accuracy is not None:
+        kwargs["integrator_accuracy"] = accuracy
+    return cls(**kwargs)
+
+
+def time_env(
+    spec: str,
+    steps: int,
+    seed: int = 0,
+    integrator: dict[str, Any] | None = None,
+    accuracy: float | None = None,
+    episode_steps: int | None = None,
+    fingerprint_steps: int = 50,
+    rss_every: int = 0,
+    split: bool = True,
+) -> dict[str, Any]:
+    """Step ``spec`` for ``steps`` steps of random excitations and report timings (see module doc)."""
+    import random
+
+    import numpy as np
+
+    np.random.seed(seed)  # the original's Arm2DEnv draws its targets from the global generators
+    random.seed(seed)
+    build_start = time.perf_counter()
+    env = make_env(spec, integrator, accuracy)
+    build_seconds = time.perf_counter() - build_start
+    n_actions = int(env.get_action_space_size())
+    actions = np.random.default_rng(seed).random((steps, n_actions))
+    vector = {"obs_as_dict": False}
+    reset_kwargs = vector if _accepts(env.reset, "obs_as_dict") else {}
+    step_kwargs = vector if _accepts(env.step, "obs_as_dict") else {}
+    timer = instrument(env) if split else SplitTimer()
+
+    fingerprints: list[str] = []
+    rss_samples: list[tuple[int, float]] = [(0, rss_mb())]
+    resets = 1
+    episode_length = 0
+    first_episode = True
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
+    env.reset(**reset_kwargs)
+    for i in range(steps):
+        _, _, done, _ = env.step(actions[i], **step_kwargs)
+        episode_length += 1
+        if first_episode and len(fingerprints) < fingerprint_steps:
+            y = env.osim_model.state.getY().to_numpy()
+            fingerprints.append(hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest()[:16])
+        if done or (episode_steps is not None and episode_length >= episode_steps):
+            first_episode = False
+            if i + 1 < steps:
+                env.reset(**reset_kwargs)
+                resets += 1
+                episode_length = 0
+        if rss_every and (i + 1) % rss_every == 0:
+            rss_samples.append((i + 1, rss_mb()))
+    wall = time.perf_counter() - wall_start
+    cpu = time.process_time() - cpu_start
+    split_cpu = dict(timer.totals)
+    if split:
+        split_cpu["other"] = max(cpu - sum(split_cpu.values()), 0.0)
+    return {
+        "env": spec,
+        "steps": steps,
+        "resets": resets,
+        "n_actions": n_actions,
+        "actions_sha1": hashlib.sha1(actions.tobytes()).hexdigest()[:16],
+        "build_seconds": build_seconds,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "steps_per_second": steps / wall,
+        "steps_per_cpu_second": steps / cpu,
+        "split_cpu_seconds": split_cpu,
+        "fingerprints": fingerprints,
+        "rss_mb": rss_samples + [(steps, rss_mb())],
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+    }
+
+
+def _worker_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench worker")
+    parser.add_argument("spec", help="module:Class")
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--integrator", default=None, help="JSON of IntegratorSettings fields (project only)")
+    parser.add_argument("--accuracy", type=float, default=None)
+    parser.add_argument("--episode-steps", type=int, default=None)
+    parser.add_argument("--fingerprint-steps", type=int, default=50)
+    parser.add_argument("--rss-every", type=int, default=0)
+    parser.add_argument("--no-split", action="store_true")
+    ns = parser.parse_args(argv)
+    result = time_env(
+        ns.spec, ns.steps, ns.seed, json.loads(ns.integrator) if ns.integrator else None, ns.accuracy,
+        ns.episode_steps, ns.fingerprint_steps, ns.rss_every, not ns.no_split,
+    )
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Parent side: the project's environment.
+# ---------------------------------------------------------------------------------------------
+
+def _original_helper_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "scripts" / "original_osimrl.py"
+
+
+def original_helper() -> Any:
+    """The repository's ``scripts/original_osimrl.py`` as a module (needs a checkout)."""
+    import importlib.util
+
+    helper = _original_helper_path()
+    if not helper.is_file():
+        raise FileNotFoundError(
+            "timing the original needs the repository's scripts/original_osimrl.py "
+            f"(looked at {helper}); run from a checkout of osim-rl"
+        )
+    spec = importlib.util.spec_from_file_location("original_osimrl", helper)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules.setdefault("original_osimrl", module)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _worker_source() -> str:
+    return Path(__file__).read_text()
+
+
+def run_worker(
+    env: str,
+    impl: str,
+    steps: int,
+    *,
+    seed: int = 0,
+    integrator: dict[str, Any] | None = None,
+    accuracy: float | None = None,
+    episode_steps: int | None = None,
+    rss_every: int = 0,
+    split: bool = True,
+    nice: int = 0,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Time ``env`` (a name of :data:`ENVIRONMENTS`) in a fresh child: ``impl`` "ours" or "original"."""
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"env must be one of {sorted(ENVIRONMENTS)}, got {env!r}")
+    if impl not in ("ours", "original"):
+        raise ValueError(f"impl must be 'ours' or 'original', got {impl!r}")
+    ours_module, release, original_module = ENVIRONMENTS[env]
+    args = [f"{ours_module if impl == 'ours' else original_module}:{env}", "--steps", str(steps), "--seed", str(seed)]
+    if integrator:
+        if impl == "original":
+            raise ValueError("the original takes only an accuracy, not integrator settings")
+        args += ["--integrator", json.dumps(integrator)]
+    if accuracy is not None:
+        args += ["--accuracy", repr(accuracy)]
+    if episode_steps is not None:
+        args += ["--episode-steps", str(episode_steps)]
+    if rss_every:
+        args += ["--rss-every", str(rss_every)]
+    if not split:
+        args.append("--no-split")
+    environ = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    if impl == "ours":
+        python = sys.executable
+    else:
+        prepared = original_helper().prepare(release)
+        python, environ = str(prepared.python), prepared.environ(environ)
+    command = [python, "-c", _worker_source(), "worker", *args]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, env=environ, timeout=timeout, cwd=_scratch_dir()
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{impl} {env} worker failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result.update(impl=impl, name=env, release=release if impl == "original" else "ours",
+                  integrator=integrator, accuracy=accuracy)
+    return result
+
+
+def _scratch_dir() -> str:
+    """A neutral working directory for children (no project folder may shadow the original's imports)."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / "osim-bench"
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
+def machine_details() -> dict[str, Any]:
+    """CPU model, core count, load, Python and library versions of the measuring machine."""
+    details: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+        "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        details["load_average"] = os.getloadavg()
+    except OSError:
+        pass
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                details["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                details["memory_gb"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    import importlib.metadata
+
+    for dist in ("opensim", "numpy", "scipy", "gymnasium", "osim-rl"):
+        try:
+            details[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return details
+
+
+def compare_envs(
+    envs: Sequence[str],
+    steps: int,
+    rounds: int,
+    *,
+    original: bool = True,
+    presets: Sequence[str] = (),
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> dict[str, Any]:
+    """Ours (default settings and ``presets``) vs the original, alternating, ``rounds`` times each."""
+    from osim.engine.presets import preset_fields
+
+    results: dict[str, Any] = {"machine": machine_details(), "steps": steps, "rounds": rounds, "envs": {}}
+    for env in envs:
+        variants: dict[str, dict[str, Any]] = {"ours": {}}
+        variants.update({f"ours:{name}": {"integrator": preset_fields(name)} for name in presets})
+        if original:
+            variants["original"] = {}
+        runs: dict[str, list[dict[str, Any]]] = {key: [] for key in variants}
+        for r in range(rounds):
+            for key, options in variants.items():
+                impl = "original" if key == "original" else "ours"
+                try:
+                    run = run_worker(env, impl, steps, seed=seed, **options)
+                except (RuntimeError, FileNotFoundError, subprocess.TimeoutExpired) as error:
+                    progress(f"{env} {key}: FAILED {str(error).splitlines()[0]}")
+                    runs[key].append({"error": str(error)})
+                    continue
+                runs[key].append(run)
+                progress(f"{env} {key} round {r + 1}: {run['steps_per_second']:.1f} steps/s wall, "
+                         f"{run['steps_per_cpu_second']:.1f} per CPU s, {run['resets']} resets")
+        results["envs"][env] = summarize(runs)
+    return results
+
+
+def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Medians per variant, ratios to the original, and whether first episodes were identical."""
+    summary: dict[str, Any] = {"runs": runs, "variants": {}}
+    for key, variant_runs in runs.items():
+        good = [r for r in variant_runs if "error" not in r]
+        if not good:
+            summary["variants"][key] = {"error": variant_runs[0]["error"] if variant_runs else "no runs"}
+            continue
+        split_keys = sorted({k for r in good for k in r["split_cpu_seconds"]})
+        summary["variants"][key] = {
+            "steps_per_second": statistics.median(r["steps_per_second"] for r in good),
+            "steps_per_cpu_second": statistics.median(r["steps_per_cpu_second"] for r in good),
+            "resets": good[0]["resets"],
+            "split_ms_per_step": {
+                k: statistics.median(1e3 * r["split_cpu_seconds"].get(k, 0.0) / r["steps"] for r in good)
+                for k in split_keys
+            },
+        }
+    base = summary["variants"].get("original", {})
+    for key, variant in summary["variants"].items():
+        if key == "original" or "error" in variant or "error" in base or not base:
+            continue
+        variant["ratio_wall"] = variant["steps_per_second"] / base["steps_per_second"]
+        variant["ratio_cpu"] = variant["steps_per_cpu_second"] / base["steps_per_cpu_second"]
+        paired = [
+            o["steps_per_cpu_second"] / b["steps_per_cpu_second"]
+            for o, b in zip(runs[key], runs["original"])
+            if "error" not in o and "error" not in b
+        ]
+        variant["paired_ratios_cpu"] = paired
+        ours_fp = next(r for r in runs[key] if "error" not in r)["fingerprints"]
+        base_fp = next(r for r in runs["original"] if "error" not in r)["fingerprints"]
+        n = min(len(ours_fp), len(base_fp))
+        variant["identical_first_episode_steps"] = next(
+            (i for i in range(n) if ours_fp[i] != base_fp[i]), n
+        )
+        variant["compared_steps"] = n
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Project-only measurements (in this process or in children of the project's venv)
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_ours(env: str) -> type:
+    return _load_env_class(f"{ENVIRONMENTS[env][0]}:{env}")
+
+
+def multi_env(env: str, count: int, steps: int, seed: int = 0) -> dict[str, Any]:
+    """CPU time per step of one env alone, then of ``count`` envs stepped in turn in this process."""
+    import numpy as np
+
+    cls = _load_ours(env)
+
+    def run(n_envs: int) -> float:
+        envs = [cls(visualize=False) for _ in range(n_envs)]
+        rng = np.random.default_rng(seed)
+        for e in envs:
+            e.reset()
+        start = time.process_time()
+        for _ in range(steps):
+            for e in envs:
+                _, _, done, _ = e.step(rng.random(e.get_action_space_size()))
+                if done:
+                    e.reset()
+        return (time.process_time() - start) / (steps * n_envs)
+
+    alone = run(1)
+    together = run(count)
+    again = run(1)
+    return {
+        "env": env, "count": count, "steps_per_env": steps,
+        "cpu_ms_per_step_alone": 1e3 * alone, "cpu_ms_per_step_together": 1e3 * together,
+        "cpu_ms_per_step_alone_after": 1e3 * again, "slowdown": together / min(alone, again),
+    }
+
+
+def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int = 0) -> dict[str, Any]:
+    """Env steps/s of ``gymnasium.make_vec(..., vectorization_mode="async")`` for each worker count,
+    against one synchronous env in this process (wall clock: parallelism is the point)."""
+    import gymnasium
+    import numpy as np
+
+    import osim  # noqa: F401  (registers the ids)
+
+    def single() -> float:
+        env = gymnasium.make(env_id)
+        env.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter()
+        for _ in range(steps):
+            _, _, terminated, truncated, _ = env.step(rng.random(env.action_space.shape).astype(np.float32))
+            if terminated or truncated:
+                env.reset()
+        elapsed = time.perf_counter() - start
+        env.close()
+        return steps / elapsed
+
+    results: dict[str, Any] = {"env_id": env_id, "steps_per_worker": steps, "single_process": single(), "workers": {}}
+    for n in workers:
+        vec = gymnasium.make_vec(env_id, num_envs=n, vectorization_mode="async")
+        vec.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter()
+        for _ in range(steps):
+            vec.step(rng.random(vec.action_space.shape).astype(np.float32))  # autoreset inside
+        elapsed = time.perf_counter() - start
+        vec.close()
+        rate = n * steps / elapsed
+        results["workers"][str(n)] = {
+            "steps_per_second": rate, "speedup": rate / results["single_process"],
+            "target_0.9N": 0.9 * n,
+        }
+    results["single_process_after"] = single()
+    return results
+
+
+def preset_deviation(
+    env: str, presets: Sequence[str], seconds: float = 1.0, seeds: Sequence[int] = (0, 1, 2),
+    repeats: int = 1,
+) -> dict[str, Any]:
+    """Max deviation of pelvis position (m) and joint angles (rad) from the default settings over
+    ``seconds`` of the same random actions (first episode, no reset), and CPU steps/s, per preset."""
+    import numpy as np
+
+    from osim.engine import IntegratorSettings
+    from osim.engine.presets import preset_fields
+
+    cls = _load_ours(env)
+    n_steps = int(round(seconds / 0.01))
+
+    def trajectory(settings: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray, float, int]:
+        e = cls(visualize=False, integrator=IntegratorSettings(**settings))
+        model = e.osim_model
+        rotational = [
+            c for c in (model.model.getCoordinateSet().get(i) for i in range(model.model.getCoordinateSet().getSize()))
+            if c.getMotionType() == 1  # Rotational
+        ]
+        pelvis = model.get_body("pelvis")
+        actions = np.random.default_rng(seed).random((n_steps, e.get_action_space_size()))
+        best = float("inf")
+        for _ in range(repeats):
+            e.reset()
+            pelvis_path, angles = [], []
+            start = time.process_time()
+            steps_done = 0
+            for a in actions:
+                _, _, done, info = e.step(a)
+                steps_done += 1
+                state = model.state
+                p = pelvis.getPositionInGround(state)
+                pelvis_path.append([p[0], p[1], p[2]])
+                angles.append([c.getValue(state) for c in rotational])
+                if "simulation_failure" in info:
+                    break
+            best = min(best, (time.process_time() - start) / steps_done)
+        return np.array(pelvis_path), np.array(angles), best, steps_done
+
+    reference = {seed: trajectory({}, seed) for seed in seeds}
+    table: dict[str, Any] = {"env": env, "seconds": seconds, "seeds": list(seeds), "presets": {}}
+    base_cpu = statistics.median(r[2] for r in reference.values())
+    table["default_cpu_ms_per_step"] = 1e3 * base_cpu
+    for name in presets:
+        fields = preset_fields(name) if isinstance(name, str) else dict(name)
+        label = name if isinstance(name, str) else json.dumps(name, sort_keys=True)
+        pelvis_dev, angle_dev, costs = 0.0, 0.0, []
+        for seed in seeds:
+            ref_p, ref_a, _, ref_n = reference[seed]
+            p, a, cost, n = trajectory(fields, seed)
+            m = min(n, ref_n)
+            pelvis_dev = max(pelvis_dev, float(np.max(np.linalg.norm(p[:m] - ref_p[:m], axis=1))))
+            angle_dev = max(angle_dev, float(np.max(np.abs(a[:m] - ref_a[:m]))))
+            costs.append(cost)
+        cost = statistics.median(costs)
+        table["presets"][label] = {
+            "settings": fields, "pelvis_max_m": pelvis_dev, "joint_max_rad": angle_dev,
+            "cpu_ms_per_step": 1e3 * cost, "speedup_cpu": base_cpu / cost,
+        }
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _cmd_envs(args: argparse.Namespace) -> int:
+    result = compare_envs(args.env, args.steps, args.rounds, original=args.original, presets=args.preset,
+                          seed=args.seed, progress=_print)
+    for env, summary in result["envs"].items():
+        for key, variant in summary["variants"].items():
+            if "error" in variant:
+                _print(f"{env:15s} {key:14s} error")
+                continue
+            ratio = f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)" if "ratio_cpu" in variant else ""
+            _print(f"{env:15s} {key:14s} {variant['steps_per_second']:7.1f} steps/s  "
+                   f"{variant['steps_per_cpu_second']:7.1f} per CPU s{ratio}")
+    _write_json(args.json, result)
+    return 0
+
+
+def _cmd_memory(args: argparse.Namespace) -> int:
+    result = {"machine": machine_details()}
+    result.update(run_worker(args.env, "ours", args.steps, episode_steps=args.episode_steps,
+                             rss_every=args.rss_every, split=False, nice=args.nice,
+                             integrator=preset_fields_or_none(args.preset)))
+    samples = result["rss_mb"]
+    # Growth after warm-up: from the first sample after the first episode to the end.
+    warm = next((mb for step, mb in samples if step >= args.episode_steps), samples[0][1])
+    result["rss_growth_mb"] = samples[-1][1] - warm
+    _print(f"{args.env}: {result['steps']} steps, {result['resets']} resets, RSS {samples[0][1]:.0f} -> "
+           f"{warm:.0f} (after first episode) -> {samples[-1][1]:.0f} MB, growth {result['rss_growth_mb']:.1f} MB")
+    _write_json(args.json, result)
+    return 0
+
+
+def preset_fields_or_none(name: str | None) -> dict[str, Any] | None:
+    if not name:
+        return None
+    from osim.engine.presets import preset_fields
+
+    return preset_fields(name)
+
+
+def _cmd_multi(args: argparse.Namespace) -> int:
+    result = multi_env(args.env, args.count, args.steps)
+    _print(json.dumps(result, indent=1))
+    _write_json(args.json, {"machine": machine_details(), **result})
+    return 0
+
+
+def _cmd_vector(args: argparse.Namespace) -> int:
+    result = vector_throughput(args.env_id, args.workers, args.steps)
+    _print(json.dumps(result, indent=1))
+    _write_json(args.json, {"machine": machine_details(), **result})
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from osim.engine.presets import PRESETS
+
+    names = args.preset or [name for name in PRESETS if name != "original"]
+    result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats)
+    for name, row in result["presets"].items():
+        _print(f"{name:12s} pelvis {1e3 * row['pelvis_max_m']:8.3f} mm  joints {row['joint_max_rad']:.4f} rad  "
+               f"{row['cpu_ms_per_step']:6.2f} ms/step  x{row['speedup_cpu']:.2f}")
+    _write_json(args.json, {"machine": machine_details(), **result})
+    return 0
+
+
+def _write_json(path: str | None, data: Any) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``osim bench`` and its subcommands to the ``osim`` command."""
+    bench = subparsers.add_parser("bench", help="benchmark stepping speed, memory and parallel throughput",
+                                  description=__doc__.split("\n\n")[0])
+    sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    envs = list(ENVIRONMENTS)
+
+    p = sub.add_parser("envs", help="steps/s and cost split per env, ours vs the original")
+    p.add_argument("--env", nargs="+", choices=envs, default=["L2M2019Env"])
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--original", action="store_true", help="also time the original (needs a repository checkout)")
+    p.add_argument("--preset", nargs="*", default=[], help="also time these presets of ours")
+    p.add_argument("--json", help="write the results to this file")
+    p.set_defaults(func=_cmd_envs)
+
+    p = sub.add_parser("memory", help="RSS over a long run with many resets")
+    p.add_argument("--env", choices=envs, default="L2RunEnv")
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--episode-steps", type=int, default=100)
+    p.add_argument("--rss-every", type=int, default=500)
+    p.add_argument("--preset", default=None)
+    p.add_argument("--nice", type=int, default=0)
+    p.add_argument("--json")
+    p.set_defaults(func=_cmd_memory)
+
+    p = sub.add_parser("multi", help="several envs in one process: do they slow each other down?")
+    p.add_argument("--env", choices=envs, default="L2RunEnv")
+    p.add_argument("--count", type=int, default=3)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--json")
+    p.set_defaults(func=_cmd_multi)
+
+    p = sub.add_parser("vector", help="gymnasium async vector env throughput for 1..N workers")
+    p.add_argument("--env-id", default="osim/L2Run-v0")
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--json")
+    p.set_defaults(func=_cmd_vector)
+
+    p = sub.add_parser("presets", help="speed and deviation from the default settings per preset")
+    p.add_argument("--env", choices=envs, default="L2M2019Env")
+    p.add_argument("--preset", nargs="*", default=None)
+    p.add_argument("--seconds", type=float, default=1.0)
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--json")
+    p.set_defaults(func=_cmd_presets)
+
+
+if __name__ == "__main__":
+    # ``python -c <this file> worker ...``: the child of run_worker, in either environment.
+    if sys.argv[1:2] == ["worker"]:
+        sys.exit(_worker_main(sys.argv[2:]))
+    parser = argparse.ArgumentParser(prog="osim")
+    register(parser.add_subparsers())
+    namespace = parser.parse_args()
+    sys.exit(namespace.func(namespace))
