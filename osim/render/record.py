@@ -71,7 +71,7 @@ class VideoRecorder:
             from PIL import Image
 
             # A fast adaptive palette per frame: the renderer uses few colours.
-            image = Image.fromarray(array, "RGB")
+            image = Image.fromarray(np.ascontiguousarray(array))
             self._gif_frames.append(image.quantize(colors=255, method=Image.Quantize.FASTOCTREE))
         if self.mp4_path is not None:
             if self._mp4_writer is None:

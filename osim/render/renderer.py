@@ -116,10 +116,20 @@ class Renderer:
             self._target_height = top / 2
             half_view = 0.5 * top + 0.15
         else:
+            # Frame every pose the limb can take: its reach from the pivot is at most the summed
+            # lengths of the moving segments (pose-independent, unlike the first frame's extent).
+            welded = {"ground"}
+            for j in range(joints.getSize()):
+                joint = joints.get(j)
+                if joint.numCoordinates() == 0 and joint.getParentFrame().findBaseFrame().getName() in welded:
+                    welded.add(joint.getChildFrame().findBaseFrame().getName())
+            moving = np.array([body not in welded for body in scene.capsule_body], dtype=bool)
+            lengths = np.linalg.norm(scene.capsule_end - scene.capsule_start, axis=1)
+            ellipsoid_reach = sum(2 * float(r) for body, r in zip(scene.ellipsoid_body, reach[:, 0])
+                                  if body not in welded)
             center = pivot if pivot is not None else points.mean(axis=0)
-            reach = float(np.linalg.norm(points - center, axis=1).max()) + 0.1
             self._fixed_target = center
-            half_view = reach
+            half_view = float(lengths[moving].sum()) + ellipsoid_reach + 0.1
         self._camera = Camera(self.camera_name, self.width, self.height,
                               distance=half_view / tan_half + 0.3, fov=fov)
         self._background = self._make_background(self._camera)
@@ -133,7 +143,7 @@ class Renderer:
             rows[:horizon, 0] = (1 - t) * np.array(colors.SKY_TOP) + t * np.array(colors.SKY_HORIZON)
         rows[horizon:, 0] = colors.GROUND
         pixels = np.broadcast_to(rows, (self.height, self.width, 3)).astype(np.uint8)
-        return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+        return Image.fromarray(np.ascontiguousarray(pixels))
 
     def _aim(self, scene: SceneGeometry) -> Camera:
         if self._camera is None:
