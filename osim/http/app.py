@@ -92,12 +92,22 @@ class SubmitResponse(BaseModel):
 _ERRORS = {status: {"model": ErrorMessage} for status in (400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)}
 
 
-def _validation_message(error: RequestValidationError) -> str:
+#: What each route's body should look like, quoted in validation errors (by path suffix).
+_EXPECTED_BODIES = {
+    "/step/": '{"action": [one number in [0, 1] per muscle], "render": false}',
+    "/monitor/start/": '{"directory": "tmp", "force": false, "resume": false, "video_callable": false}',
+    "/v1/envs/": '{"env_id": "L2M2019Env", "token": "your token", "version": "4.0.0"}',
+}
+
+
+def _validation_message(error: RequestValidationError, path: str) -> str:
     parts = []
     for item in error.errors()[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
-    return "invalid request: " + "; ".join(parts)
+    message = "invalid request: " + "; ".join(parts)
+    expected = next((body for suffix, body in _EXPECTED_BODIES.items() if path.endswith(suffix)), None)
+    return f"{message}; expected a JSON body like {expected}" if expected else message
 
 
 def create_app(config: GraderConfig, store: Store, reclaim_interval: float | None = None) -> FastAPI:
@@ -147,8 +157,8 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
         return JSONResponse({"message": error.message}, status_code=error.status)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"message": _validation_message(error)}, status_code=422)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"message": _validation_message(error, request.url.path)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

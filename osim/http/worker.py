@@ -55,15 +55,11 @@ def resolve_env(env_id: str) -> tuple[type, dict[str, Any]]:
     """
     from osim.registration import ENVIRONMENT_IDS
 
-    import osim.env
-
     class_name, kwargs = ENVIRONMENT_IDS.get(env_id, (ENV_ALIASES.get(env_id, env_id), {}))
-    cls = getattr(osim.env, class_name, None)
-    if not isinstance(cls, type) or not hasattr(cls, "step"):
-        available = sorted(
-            name for name in dir(osim.env)
-            if name.endswith("Env") and name != "OsimEnv" and isinstance(getattr(osim.env, name), type)
-        )
+    classes = _environment_classes()
+    cls = classes.get(class_name)
+    if cls is None:
+        available = sorted(name for name in classes if name.endswith("Env"))
         raise WorkerError(
             "unavailable",
             f"environment {env_id!r} is not available in this installation; available: {available}",
@@ -71,8 +67,36 @@ def resolve_env(env_id: str) -> tuple[type, dict[str, Any]]:
     return cls, dict(kwargs)
 
 
+def reset_with_seed(env: Any, seed: int, project: bool = True) -> Any:
+    """Reset an original-API environment for simulation ``seed``: through ``reset(seed=)`` where the
+    environment takes it (L2M2019Env), else through ``env.seed`` first."""
+    if "seed" in inspect.signature(env.reset).parameters:
+        return env.reset(project=project, seed=seed)
+    env.seed(seed)
+    return env.reset(project=project)
+
+
+def _environment_classes() -> dict[str, type]:
+    """Environment classes of :mod:`osim.env` and of its modules (some may not be exported yet)."""
+    import importlib
+    import pkgutil
+
+    import osim.env
+    from osim.env.base import OsimEnv
+
+    modules = [osim.env]
+    for info in pkgutil.iter_modules(osim.env.__path__):
+        try:
+            modules.append(importlib.import_module(f"osim.env.{info.name}"))
+        except Exception:  # noqa: BLE001 - a broken module only hides its own environments
+            continue
+    return {
+        name: value for module in modules for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, OsimEnv) and value is not OsimEnv
+    }
+
+
 def _serve(connection: multiprocessing.connection.Connection, env: Any, project: bool) -> None:
-    accepts_seed = "seed" in inspect.signature(env.reset).parameters
     from osim.engine import EpisodeEndedError
 
     while True:
@@ -85,13 +109,7 @@ def _serve(connection: multiprocessing.connection.Connection, env: Any, project:
             return
         try:
             if command == "reset":
-                seed = request[1]
-                if accepts_seed:
-                    observation = env.reset(project=project, seed=seed)
-                else:
-                    env.seed(seed)
-                    observation = env.reset(project=project)
-                reply: tuple = ("ok", jsonable(observation))
+                reply: tuple = ("ok", jsonable(reset_with_seed(env, request[1], project)))
             elif command == "step":
                 observation, reward, done, info = env.step(request[1], project=project)
                 reply = ("ok", (jsonable(observation), jsonable(float(reward)), bool(done), jsonable(info)))
