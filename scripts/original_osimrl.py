@@ -141,10 +141,13 @@ class PreparedRelease:
     source_dir: Path
     python: Path
 
-    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """Environment for a child process: the original first on PYTHONPATH, one BLAS thread."""
+    def environ(self, base: dict[str, str] | None = None, extra_paths: Sequence[str | Path] = ()) -> dict[str, str]:
+        """Environment for a child process: the original first on PYTHONPATH (then ``extra_paths``),
+        one BLAS thread. PYTHONSAFEPATH keeps the working directory (``-c``) and the script's folder
+        off the front of sys.path, where a project checkout's ``osim`` would shadow the original."""
         env = dict(os.environ if base is None else base)
-        env["PYTHONPATH"] = str(self.source_dir)
+        env["PYTHONPATH"] = os.pathsep.join([str(self.source_dir), *map(str, extra_paths)])
+        env["PYTHONSAFEPATH"] = "1"
         env.setdefault("OPENBLAS_NUM_THREADS", "1")
         env.setdefault("OMP_NUM_THREADS", "1")
         env["PYTHONNOUSERSITE"] = "1"
@@ -278,9 +281,13 @@ def run(
     cache_dir: Path | str | None = None,
     **popen_kwargs: object,
 ) -> subprocess.CompletedProcess:
-    """Run ``python <args>`` (a script path and its arguments, or ``-c CODE``) with the original importable."""
+    """Run ``python <args>`` (a script path and its arguments, or ``-c CODE``) with the original importable.
+
+    A script's own folder stays importable, but after the original (see ``environ``)."""
     prepared = prepare(release, cache_dir)
-    return subprocess.run(command(prepared, args), env=prepared.environ(), **popen_kwargs)  # type: ignore[arg-type]
+    script_dirs = [] if not args or args[0].startswith("-") else [Path(args[0]).resolve().parent]
+    environ = prepared.environ(extra_paths=script_dirs)
+    return subprocess.run(command(prepared, args), env=environ, **popen_kwargs)  # type: ignore[arg-type]
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
