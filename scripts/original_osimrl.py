@@ -23,7 +23,10 @@ Patches (minimal; behaviour-preserving except where the original cannot run at a
    same grid and values. interp2d(kind='linear') on a rectangular grid fitted the same FITPACK
    bilinear spline (``regrid_smth`` with s=0) and evaluated it with ``bispev``, which clamps queries
    outside the grid to its edge (nearest-edge extrapolation); RectBivariateSpline does both the same
-   way. Calls keep interp2d's return shape (a 1-element array for scalar queries).
+   way. Calls keep interp2d's return shape (a 1-element array for scalar queries). Checked once
+   by hand: the patched 3.0.11 field on SciPy 1.17 / NumPy 2.4 gave bitwise the same values as the
+   unpatched original on SciPy 1.13 (interp2d) / NumPy 1.26, for versions 0-3, 2,000 get_vtgt
+   queries each over +-26 m (the map spans +-20 m, so edges are included) and a rotated local field.
 
 Nothing else was needed: 2.1.5 runs with only patches 1 and 2. Known warnings left as they are:
 ``is 0`` comparisons (SyntaxWarning), gym 0.26's deprecation notices.
