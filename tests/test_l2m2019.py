@@ -199,3 +199,15 @@ def test_report_writes_observations_and_actions(tmp_path):
         actions = list(csv.reader(f))
     assert len(actions) == 4 and actions[0][2] == "HAB_r" and len(actions[1]) == 24
     np.testing.assert_allclose([float(v) for v in actions[3][2:]], _actions(3)[2])
+
+
+def test_visualize_true_runs_headless(monkeypatch):
+    """The original's default visualize=True must not need a display (nor matplotlib)."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    env = L2M2019Env(difficulty=2, seed=1)
+    env.reset()
+    obs, reward, done, info = env.step(np.full(22, 0.05))
+    assert env.vtgt._plot is None and not env.osim_model.visualize
+    assert obs["v_tgt_field"].shape == (2, 11, 11) and not done
+    env.close()
