@@ -184,14 +184,14 @@ def _pip(python: Path | str, *args: str) -> None:
     subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args], check=True)
 
 
-def _download_sdist(release: str, cache_dir: Path) -> Path:
-    """The release's sdist, downloaded once into ``cache_dir/sdist``."""
+def _download_sdist(release: str, cache_dir: Path, python: Path) -> Path:
+    """The release's sdist, downloaded once (with ``python``'s pip) into ``cache_dir/sdist``."""
     target = cache_dir / "sdist"
     existing = sorted(target.glob(f"osim-rl-{release}.tar.gz")) + sorted(target.glob(f"osim_rl-{release}.tar.gz"))
     if existing:
         return existing[0]
     target.mkdir(parents=True, exist_ok=True)
-    _pip(sys.executable, "download", "--no-deps", "--no-binary", ":all:", f"osim-rl=={release}", "-d", str(target))
+    _pip(python, "download", "--no-deps", "--no-binary", ":all:", f"osim-rl=={release}", "-d", str(target))
     found = sorted(target.glob(f"osim*rl-{release}.tar.gz"))
     if not found:
         raise RuntimeError(f"pip did not leave an sdist for osim-rl=={release} in {target}")
@@ -212,13 +212,13 @@ def _apply(source_dir: Path, patch: _Replacement) -> None:
     path.write_bytes((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
 
 
-def _prepare_source(release: str, cache_dir: Path) -> Path:
+def _prepare_source(release: str, cache_dir: Path, python: Path) -> Path:
     """Extract and patch the release into ``cache_dir/osim-rl-<release>`` (rebuilt if stale)."""
     source_dir = cache_dir / f"osim-rl-{release}"
     marker = source_dir / ".osim-rl-rebuild-patched"
     if marker.is_file() and marker.read_text() == _PATCH_VERSION:
         return source_dir
-    sdist = _download_sdist(release, cache_dir)
+    sdist = _download_sdist(release, cache_dir, python)
     if source_dir.exists():
         shutil.rmtree(source_dir)
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
@@ -268,8 +268,8 @@ def prepare(release: str, cache_dir: Path | str | None = None) -> PreparedReleas
     _check_release(release)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     with _locked(cache):
-        source_dir = _prepare_source(release, cache)
         python = _prepare_venv(cache)
+        source_dir = _prepare_source(release, cache, python)
     return PreparedRelease(release=release, source_dir=source_dir, python=python)
 
 
