@@ -150,6 +150,12 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
             return JSONResponse(
                 {"message": f"request body too large (at most {MAX_BODY_BYTES} bytes)"}, status_code=413
             )
+        if request.url.path.startswith("/v1/envs") and "json" not in request.headers.get("content-type", ""):
+            # Bodies of the protocol are always JSON, whatever a client's header says.
+            request.scope["headers"] = [
+                *(item for item in request.scope["headers"] if item[0] != b"content-type"),
+                (b"content-type", b"application/json"),
+            ]
         return await call_next(request)
 
     @app.exception_handler(GraderError)
