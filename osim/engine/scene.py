@@ -1,0 +1,125 @@
+"""Components that environments add to a model: the NIPS 2017 obstacles and the arm's target.
+
+This is the OpenSim-specific half of those environments (spec §3.3, §3.7); the environments
+decide *where* things go and compute everything else from the state description. After adding
+components call :meth:`osim.engine.Simulation.reinitialize`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import opensim
+
+from .simulation import Simulation
+
+#: Height of a parked (cleared) obstacle's centre and its radius: far below the feet, no contact.
+PARKED_Y = -0.1
+PARKED_RADIUS = 1e-4
+#: Hunt-Crossley stiffness of an obstacle is this divided by its radius (N/m^2 scaled).
+OBSTACLE_STIFFNESS_TIMES_RADIUS = 1e6
+OBSTACLE_DISSIPATION = 1e-5
+
+
+@dataclass
+class Obstacle:
+    """The OpenSim parts of one obstacle: a block on a planar joint with a contact sphere."""
+
+    body: opensim.Body
+    joint: opensim.PlanarJoint
+    sphere: opensim.ContactSphere
+    force: opensim.HuntCrossleyForce
+
+
+def add_obstacles(sim: Simulation, count: int, foot_geometries: Sequence[str]) -> list[Obstacle]:
+    """Add ``count`` obstacles "{i}-block" (spec §3.3) that can touch ``foot_geometries``.
+
+    Each is a light body on a ``PlanarJoint`` "{i}-joint" to ground, carrying a ``ContactSphere``
+    "{i}-contact" (radius 0.1) and a frictionless ``HuntCrossleyForce`` "{i}-force" between the
+    sphere and the feet. Call ``sim.reinitialize()`` afterwards.
+    """
+    if count < 0:
+        raise ValueError(f"the number of obstacles must be >= 0, got {count}")
+    model = sim.model
+    obstacles = []
+    for i in range(count):
+        body = opensim.Body(f"{i}-block", 0.0001, opensim.Vec3(0), opensim.Inertia(1, 1, 0.0001, 0, 0, 0))
+        joint = opensim.PlanarJoint(
+            f"{i}-joint", model.getGround(), opensim.Vec3(0), opensim.Vec3(0),
+            body, opensim.Vec3(0), opensim.Vec3(0),
+        )
+        model.addBody(body)
+        model.addJoint(joint)
+        radius = 0.1
+        sphere = opensim.ContactSphere(radius, opensim.Vec3(0), body, f"{i}-contact")
+        model.addContactGeometry(sphere)
+        force = opensim.HuntCrossleyForce()
+        force.setName(f"{i}-force")
+        force.addGeometry(f"{i}-contact")
+        for name in foot_geometries:
+            force.addGeometry(name)
+        force.setStiffness(OBSTACLE_STIFFNESS_TIMES_RADIUS / radius)
+        force.setDissipation(OBSTACLE_DISSIPATION)
+        force.setStaticFriction(0.0)
+        force.setDynamicFriction(0.0)
+        force.setViscousFriction(0.0)
+        model.addForce(force)
+        obstacles.append(Obstacle(body, joint, sphere, force))
+    return obstacles
+
+
+def size_obstacles(obstacles: Sequence[Obstacle], radii: Sequence[float | None]) -> None:
+    """Give obstacle i the radius ``radii[i]`` (None: parked) and the matching stiffness.
+
+    Radii and stiffness are model properties: they take effect at the next
+    ``sim.reinitialize()``.
+    """
+    for obstacle, radius in zip(obstacles, radii):
+        r = PARKED_RADIUS if radius is None else float(radius)
+        obstacle.sphere.setRadius(r)
+        obstacle.force.setStiffness(OBSTACLE_STIFFNESS_TIMES_RADIUS / r)
+
+
+def place_obstacles(
+    state: opensim.State, obstacles: Sequence[Obstacle], centres: Sequence[tuple[float, float] | None]
+) -> None:
+    """Set and lock each block's coordinates: ``centres[i]`` = (x, y), None = parked at (0, -0.1)."""
+    for obstacle, centre in zip(obstacles, centres):
+        x, y = (0.0, PARKED_Y) if centre is None else centre
+        joint = obstacle.joint
+        for k, value in ((0, 0.0), (1, x), (2, y)):
+            coordinate = joint.get_coordinates(k)
+            coordinate.setLocked(state, False)
+            coordinate.setValue(state, float(value), False)
+            coordinate.setLocked(state, True)
+
+
+def add_arm_target(sim: Simulation) -> opensim.PlanarJoint:
+    """Add the green target ball of ``Arm2DEnv`` (spec §3.7) and return its joint.
+
+    A 0.1 g body "target" on a ``PlanarJoint`` "target-joint" (child offset z = -0.25) with a
+    2 cm ellipsoid. Call ``sim.reinitialize()`` afterwards.
+    """
+    model = sim.model
+    body = opensim.Body("target", 0.0001, opensim.Vec3(0), opensim.Inertia(1, 1, 0.0001, 0, 0, 0))
+    joint = opensim.PlanarJoint(
+        "target-joint", model.getGround(), opensim.Vec3(0), opensim.Vec3(0),
+        body, opensim.Vec3(0, 0, -0.25), opensim.Vec3(0),
+    )
+    geometry = opensim.Ellipsoid(0.02, 0.02, 0.02)
+    geometry.setColor(opensim.Vec3(0, 1, 0))
+    body.attachGeometry(geometry)
+    model.addJoint(joint)
+    model.addBody(body)
+    return joint
+
+
+def move_arm_target(sim: Simulation, joint: opensim.PlanarJoint, x: float, y: float) -> None:
+    """Move the target to (x, y) in the current state (x free, y locked) and restart the integrator."""
+    state = sim.get_state()
+    joint.get_coordinates(1).setValue(state, float(x), False)
+    height = joint.get_coordinates(2)
+    height.setLocked(state, False)
+    height.setValue(state, float(y), False)
+    height.setLocked(state, True)
+    sim.set_state(state)
