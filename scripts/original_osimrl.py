@@ -282,6 +282,7 @@ def run(
     release: str,
     args: Sequence[str],
     cache_dir: Path | str | None = None,
+    check: bool = False,
     **popen_kwargs: object,
 ) -> subprocess.CompletedProcess:
     """Run ``python <args>`` (a script path and its arguments, or ``-c CODE``) with the original importable.
@@ -290,7 +291,9 @@ def run(
     prepared = prepare(release, cache_dir)
     script_dirs = [] if not args or args[0].startswith("-") else [Path(args[0]).resolve().parent]
     environ = prepared.environ(extra_paths=script_dirs)
-    return subprocess.run(command(prepared, args), env=environ, **popen_kwargs)  # type: ignore[arg-type]
+    return subprocess.run(  # type: ignore[call-overload]
+        command(prepared, args), check=check, env=environ, **popen_kwargs
+    )
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from golden import case_definition, case_names, load_case, state_column
 from golden.loader import DATA_DIR
 

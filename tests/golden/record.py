@@ -36,9 +36,8 @@ REPO_ROOT = HERE.parent.parent
 DATA_DIR = HERE / "data"
 
 sys.path.insert(0, str(HERE))
-from cases import CASES, CASES_BY_NAME, Case  # noqa: E402
-from loader import flatten_state_desc  # noqa: E402
-
+from cases import CASES, CASES_BY_NAME, Case
+from loader import flatten_state_desc
 
 # ---------------------------------------------------------------------------------------------
 # Inside the original's scratch venv
