@@ -27,7 +27,7 @@ def test_observation_forms_agree_and_lie_in_the_space(env):
     assert len(obs) == 339 == env.get_observation_space_size() == env.observation_space.shape[0]
     assert env.observation_space.contains(np.asarray(obs))
     for action in _actions(10):
-        obs, reward, done, info = env.step(action, obs_as_dict=False)
+        obs, _reward, _done, _info = env.step(action, obs_as_dict=False)
         assert env.observation_space.contains(np.asarray(obs)), "observation outside the original bounds"
         assert env.action_space.contains(action.astype(np.float32))
     as_dict = env.get_observation_dict()
@@ -76,7 +76,7 @@ def test_time_limit_ends_the_episode_without_crashing(difficulty):
     env.spec.timestep_limit = 5
     env.reset()
     for k, action in enumerate(_actions(5, seed=9, high=0.2)):
-        _, reward, done, info = env.step(action)
+        _, _reward, done, info = env.step(action)
         assert done == (k == 4)
     terms = info["reward_terms"]
     assert not env.is_done() and env.time_limit_reached()
@@ -101,7 +101,7 @@ def test_success_bonus_when_a_footstep_coincides_with_the_limit():
     env.spec.timestep_limit = first_paid + 1
     env.reset(seed=3, init_pose=EXAMPLE_INIT_POSE)
     for action in actions[: first_paid + 1]:
-        _, reward, done, info = env.step(action)
+        _, _reward, done, info = env.step(action)
     terms = info["reward_terms"]
     assert done and terms["footstep_duration"] == pytest.approx(duration)
     assert terms["success_bonus"] == pytest.approx(10 + duration)  # what the original paid then
@@ -207,7 +207,7 @@ def test_visualize_true_runs_headless(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     env = L2M2019Env(difficulty=2, seed=1)
     env.reset()
-    obs, reward, done, info = env.step(np.full(22, 0.05))
+    obs, _reward, done, _info = env.step(np.full(22, 0.05))
     assert env.vtgt._plot is None and not env.osim_model.visualize
     assert obs["v_tgt_field"].shape == (2, 11, 11) and not done
     env.close()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from golden import case_definition, case_names, load_case
+
 from osim.env.l2m2019 import L2M2019Env
 
 TOLERANCE = 1e-6

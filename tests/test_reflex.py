@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from golden import case_definition, case_names, load_case
+
 from osim.control import EXAMPLE_INIT_POSE, LocoCtrl, load_reflex_params
 from osim.control.optimize import ReflexTask, optimize, run_episode
 from osim.control.osim_loco_reflex_song2019 import OsimReflexCtrl  # the original module path
@@ -58,7 +58,7 @@ def test_planar_model_walks_10_m_in_10_s(params_2d):
 
 
 def test_mode_is_compared_by_value_and_checked():
-    mode = "".join(["2", "D"])  # not an interned literal: the original crashed here
+    mode = "".join(["2", "D"])  # noqa: FLY002 - not an interned literal: the original crashed here
     controller = OsimReflexCtrl(mode=mode)
     assert controller.n_par == 37 and controller.ctrl.control_dimension == 2
     assert OsimReflexCtrl(mode="3D").n_par == 46

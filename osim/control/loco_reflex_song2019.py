@@ -22,7 +22,8 @@ Parameters: 46 numbers in the order of :attr:`LocoCtrl.cp_keys` for 3-D control,
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -80,20 +81,20 @@ class LocoCtrl:
             matters where the sensor data are built).
     """
 
-    m_keys = ["HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA"]
-    s_b_keys = ["theta", "d_pos", "dtheta"]
-    s_l_keys = ["contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
+    m_keys: ClassVar[list[str]] = ["HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA"]
+    s_b_keys: ClassVar[list[str]] = ["theta", "d_pos", "dtheta"]
+    s_l_keys: ClassVar[list[str]] = ["contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
                 "phi_hip", "phi_knee", "phi_ankle", "dphi_knee", "F_RF", "F_VAS", "F_GAS", "F_SOL"]
-    cs_keys = list(PHASES)
-    cp_keys = list(PARAMETER_SCALES)
+    cs_keys: ClassVar[list[str]] = list(PHASES)
+    cp_keys: ClassVar[list[str]] = list(PARAMETER_SCALES)
     par_space = (
         [_BOUNDS.get(key, (0.0, 3.0))[0] for key in PARAMETER_SCALES],
         [_BOUNDS.get(key, (0.0, 3.0))[1] for key in PARAMETER_SCALES],
     )
-    m_map = {key: i for i, key in enumerate(m_keys)}
-    cp_map = {key: i for i, key in enumerate(cp_keys)}
+    m_map: ClassVar[dict[str, int]] = {key: i for i, key in enumerate(m_keys)}
+    cp_map: ClassVar[dict[str, int]] = {key: i for i, key in enumerate(cp_keys)}
     #: number of parameters per leg for 3-D and 2-D control
-    N_PARAMS = {3: len(cp_keys), 2: cp_keys.index("theta_tgt_f")}
+    N_PARAMS: ClassVar[dict[int, int]] = {3: len(cp_keys), 2: cp_keys.index("theta_tgt_f")}
 
     def __init__(
         self,

@@ -23,14 +23,20 @@ import math
 import multiprocessing
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .loco_reflex_song2019 import LocoCtrl
-from .osim_loco_reflex_song2019 import EXAMPLE_INIT_POSE, OsimReflexCtrl, _mode_dimension, load_reflex_params
+from .osim_loco_reflex_song2019 import (
+    EXAMPLE_INIT_POSE,
+    OsimReflexCtrl,
+    _mode_dimension,
+    load_reflex_params,
+)
 
 OBJECTIVES = ("reward", "distance")
 

@@ -118,7 +118,8 @@ from __future__ import annotations
 
 import csv
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 import opensim
@@ -182,9 +183,9 @@ class L2M2019Env(OsimEnv):
     G = 9.80665
     LENGTH0 = 1  # leg length used to normalise velocities
 
-    dict_muscle = {mus: MUS for MUS, mus in MODEL_MUSCLE_NAMES.items()}
+    dict_muscle: ClassVar[dict[str, str]] = {mus: MUS for MUS, mus in MODEL_MUSCLE_NAMES.items()}
     # action index -> model muscle index: model_input[i] = action[act2mus[i]]
-    act2mus = [0, 1, 4, 7, 3, 2, 5, 6, 8, 9, 10, 11, 12, 15, 18, 14, 13, 16, 17, 19, 20, 21]
+    act2mus: ClassVar[list[int]] = [0, 1, 4, 7, 3, 2, 5, 6, 8, 9, 10, 11, 12, 15, 18, 14, 13, 16, 17, 19, 20, 21]
     INIT_POSE = np.array([0, 0, 0.94, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.float64)
 
     obs_vtgt_space = VTgtField.vtgt_space
@@ -541,7 +542,8 @@ class _CsvReport:
     """The ``report=`` files: observations and actions, one row per reset/step."""
 
     def __init__(self, prefix: str) -> None:
-        self._files = [open(f"{prefix}-obs.csv", "w", newline=""), open(f"{prefix}-act.csv", "w", newline="")]
+        # Kept open for the environment's lifetime; closed by L2M2019Env.close().
+        self._files = [open(f"{prefix}-{kind}.csv", "w", newline="") for kind in ("obs", "act")]  # noqa: SIM115
         self._obs, self._act = (csv.writer(f) for f in self._files)
         self._obs.writerow(["episode", "step", *observation_names()])
         self._act.writerow(["episode", "step", *ACTION_NAMES])

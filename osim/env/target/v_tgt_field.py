@@ -182,7 +182,7 @@ class VTgtSink(VTgt0):
 class _FieldPlot:
     """The original's two quiver plots (global map; body frame), drawn with matplotlib."""
 
-    def __init__(self, field: "VTgtField", pose: np.ndarray) -> None:
+    def __init__(self, field: VTgtField, pose: np.ndarray) -> None:
         import matplotlib.pyplot as plt
 
         self.plt = plt
@@ -198,20 +198,20 @@ class _FieldPlot:
         plt.tight_layout()
         plt.pause(0.0001)
 
-    def _quiver_map(self, field: "VTgtField") -> Any:
+    def _quiver_map(self, field: VTgtField) -> Any:
         obj = field.vtgt_obj
         speed = np.hypot(obj.vtgt[0], obj.vtgt[1])
         quiver = self.axes[0].quiver(obj.map[0], obj.map[1], obj.vtgt[0], obj.vtgt[1], speed)
         self.axes[0].axis("equal")
         return quiver
 
-    def _quiver_local(self, field: "VTgtField", local: np.ndarray) -> Any:
+    def _quiver_local(self, field: VTgtField, local: np.ndarray) -> Any:
         grid = field.vtgt_obj.get_grid
         quiver = self.axes[1].quiver(grid[0], grid[1], local[0], local[1], np.hypot(local[0], local[1]))
         self.axes[1].axis("equal")
         return quiver
 
-    def update(self, field: "VTgtField", pose: np.ndarray, local: np.ndarray, new_target: bool) -> None:
+    def update(self, field: VTgtField, pose: np.ndarray, local: np.ndarray, new_target: bool) -> None:
         if new_target:
             self.global_quiver.remove()
             self.global_quiver = self._quiver_map(field)
@@ -310,7 +310,7 @@ class VTgtField:
         self.res_get = (self.rng_get[:, 1] - self.rng_get[:, 0] + 1) / self.nn_get
         self.pose_agent = np.asarray(pose_agent, dtype=np.float64)
         self.rng_xy = (self.pose_agent[0:2] + self.rng_xy0.T).T
-        map_args = dict(rng_xy=self.rng_xy, res_map=self.res_map, rng_get=self.rng_get, res_get=self.res_get)
+        map_args = {"rng_xy": self.rng_xy, "res_map": self.res_map, "rng_get": self.rng_get, "res_get": self.res_get}
 
         if not params.sink:
             self.__dict__.pop("p_sink", None)
