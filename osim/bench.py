@@ -530,12 +530,41 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int
     return results
 
 
+def reflex_gait_actions(params_path: str | os.PathLike[str], steps: int) -> Any:
+    """Excitations of the reflex controller (3-D, ``params_path``) walking L2M2019Env from the
+    original example's initial pose, recorded under the default settings (replayed open loop)."""
+    import numpy as np
+
+    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params
+
+    env = _load_ours("L2M2019Env")(visualize=False, seed=0)
+    controller = OsimReflexCtrl(mode="3D", params=load_reflex_params(params_path, "3D"))
+    observation = env.reset(init_pose=np.array(EXAMPLE_INIT_POSE), obs_as_dict=True)
+    actions = []
+    for _ in range(steps):
+        action = np.asarray(controller.update(observation), dtype=np.float64)
+        actions.append(action)
+        observation, _, done, _ = env.step(action, obs_as_dict=True)
+        if done:
+            break
+    return np.array(actions)
+
+
 def preset_deviation(
-    env: str, presets: Sequence[str], seconds: float = 1.0, seeds: Sequence[int] = (0, 1, 2),
+    env: str,
+    presets: Sequence[str | dict[str, Any]],
+    seconds: float = 1.0,
+    seeds: Sequence[int] = (0, 1, 2),
     repeats: int = 1,
+    reflex_params: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Max deviation of pelvis position (m) and joint angles (rad) from the default settings over
-    ``seconds`` of the same random actions (first episode, no reset), and CPU steps/s, per preset."""
+    """Per preset (a name or a dict of :class:`IntegratorSettings` fields): the largest deviation of
+    the pelvis position (m) and of every rotational coordinate (rad) from the default settings over
+    ``seconds`` of the same actions, and the CPU time per step (best of ``repeats``).
+
+    Scenarios: uniform random excitations for each of ``seeds`` (from the default reset), and, with
+    ``reflex_params`` (L2M2019Env only), the reflex controller's walking excitations replayed open loop.
+    """
     import numpy as np
 
     from osim.engine import IntegratorSettings
@@ -543,54 +572,69 @@ def preset_deviation(
 
     cls = _load_ours(env)
     n_steps = int(round(seconds / 0.01))
+    probe = cls(visualize=False)
+    n_actions = probe.get_action_space_size()
+    scenarios: dict[str, tuple[Any, dict[str, Any]]] = {
+        f"random-{seed}": (np.random.default_rng(seed).random((n_steps, n_actions)), {}) for seed in seeds
+    }
+    if reflex_params is not None:
+        from osim.control import EXAMPLE_INIT_POSE
 
-    def trajectory(settings: dict[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray, float, int]:
+        scenarios["reflex-gait"] = (
+            reflex_gait_actions(reflex_params, n_steps), {"init_pose": np.array(EXAMPLE_INIT_POSE)}
+        )
+
+    def trajectory(settings: dict[str, Any], actions: Any, reset_kwargs: dict[str, Any]) -> tuple[Any, Any, float]:
         e = cls(visualize=False, integrator=IntegratorSettings(**settings))
         model = e.osim_model
-        rotational = [
-            c for c in (model.model.getCoordinateSet().get(i) for i in range(model.model.getCoordinateSet().getSize()))
-            if c.getMotionType() == 1  # Rotational
-        ]
+        coordinates = model.model.getCoordinateSet()
+        rotational = [coordinates.get(i) for i in range(coordinates.getSize())
+                      if coordinates.get(i).getMotionType() == 1]  # 1: rotational
         pelvis = model.get_body("pelvis")
-        actions = np.random.default_rng(seed).random((n_steps, e.get_action_space_size()))
         best = float("inf")
         for _ in range(repeats):
-            e.reset()
+            e.reset(**reset_kwargs)
             pelvis_path, angles = [], []
             start = time.process_time()
-            steps_done = 0
             for a in actions:
-                _, _, done, info = e.step(a)
-                steps_done += 1
+                _, _, _, info = e.step(a)
                 state = model.state
                 p = pelvis.getPositionInGround(state)
                 pelvis_path.append([p[0], p[1], p[2]])
                 angles.append([c.getValue(state) for c in rotational])
                 if "simulation_failure" in info:
                     break
-            best = min(best, (time.process_time() - start) / steps_done)
-        return np.array(pelvis_path), np.array(angles), best, steps_done
+            best = min(best, (time.process_time() - start) / len(pelvis_path))
+        return np.array(pelvis_path), np.array(angles), best
 
-    reference = {seed: trajectory({}, seed) for seed in seeds}
-    table: dict[str, Any] = {"env": env, "seconds": seconds, "seeds": list(seeds), "presets": {}}
-    base_cpu = statistics.median(r[2] for r in reference.values())
-    table["default_cpu_ms_per_step"] = 1e3 * base_cpu
+    reference = {name: trajectory({}, *scenario) for name, scenario in scenarios.items()}
+    base_cost = statistics.median(r[2] for r in reference.values())
+    table: dict[str, Any] = {
+        "env": env, "seconds": seconds, "scenarios": list(scenarios), "repeats": repeats,
+        "default_cpu_ms_per_step": 1e3 * base_cost, "presets": {},
+    }
     for name in presets:
         fields = preset_fields(name) if isinstance(name, str) else dict(name)
-        label = name if isinstance(name, str) else json.dumps(name, sort_keys=True)
-        pelvis_dev, angle_dev, costs = 0.0, 0.0, []
-        for seed in seeds:
-            ref_p, ref_a, _, ref_n = reference[seed]
-            p, a, cost, n = trajectory(fields, seed)
-            m = min(n, ref_n)
-            pelvis_dev = max(pelvis_dev, float(np.max(np.linalg.norm(p[:m] - ref_p[:m], axis=1))))
-            angle_dev = max(angle_dev, float(np.max(np.abs(a[:m] - ref_a[:m]))))
+        label = name if isinstance(name, str) else ",".join(f"{k}={v}" for k, v in sorted(fields.items()))
+        row: dict[str, Any] = {"settings": fields, "scenarios": {}}
+        costs = []
+        for scenario_name, scenario in scenarios.items():
+            ref_p, ref_a, _ = reference[scenario_name]
+            p, a, cost = trajectory(fields, *scenario)
+            m = min(len(p), len(ref_p))
+            row["scenarios"][scenario_name] = {
+                "pelvis_max_m": float(np.max(np.linalg.norm(p[:m] - ref_p[:m], axis=1))),
+                "joint_max_rad": float(np.max(np.abs(a[:m] - ref_a[:m]))),
+                "steps_compared": m,
+                "cpu_ms_per_step": 1e3 * cost,
+                "speedup_cpu": reference[scenario_name][2] / cost,
+            }
             costs.append(cost)
-        cost = statistics.median(costs)
-        table["presets"][label] = {
-            "settings": fields, "pelvis_max_m": pelvis_dev, "joint_max_rad": angle_dev,
-            "cpu_ms_per_step": 1e3 * cost, "speedup_cpu": base_cpu / cost,
-        }
+        row["pelvis_max_m"] = max(r["pelvis_max_m"] for r in row["scenarios"].values())
+        row["joint_max_rad"] = max(r["joint_max_rad"] for r in row["scenarios"].values())
+        row["cpu_ms_per_step"] = 1e3 * statistics.median(costs)
+        row["speedup_cpu"] = base_cost / statistics.median(costs)
+        table["presets"][label] = row
     return table
 
 
@@ -659,7 +703,8 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     from osim.engine.presets import PRESETS
 
     names = args.preset or [name for name in PRESETS if name != "original"]
-    result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats)
+    result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats,
+                              reflex_params=args.reflex_params)
     for name, row in result["presets"].items():
         _print(f"{name:12s} pelvis {1e3 * row['pelvis_max_m']:8.3f} mm  joints {row['joint_max_rad']:.4f} rad  "
                f"{row['cpu_ms_per_step']:6.2f} ms/step  x{row['speedup_cpu']:.2f}")
@@ -719,6 +764,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--preset", nargs="*", default=None)
     p.add_argument("--seconds", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--reflex-params", default=None,
+                   help="also replay the reflex controller's gait (its 3-D parameter file, L2M2019Env)")
     p.add_argument("--json")
     p.set_defaults(func=_cmd_presets)
 
@@ -729,5 +776,5 @@ if __name__ == "__main__":
         sys.exit(_worker_main(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="osim")
     register(parser.add_subparsers())
-    namespace = parser.parse_args()
+    namespace = parser.parse_args(["bench", *sys.argv[1:]])  # ``python -m osim.bench WHAT ...``
     sys.exit(namespace.func(namespace))

@@ -1,0 +1,240 @@
+"""Run the benchmark suite of issue #5 and write benchmarks/results/ (JSON, summary.md, plot).
+
+Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from whatever JSON exists):
+
+* ``envs``    steps/s and cost split per environment, ours (default settings and the fast preset)
+              vs the original osim-rl (its patched release in a scratch venv), alternating rounds;
+* ``presets`` speed/deviation trade-off of integrator settings on L2M2019Env (table and plot);
+* ``multi``   several environments in one process;
+* ``vector``  gymnasium async vector env throughput for 1..N workers;
+* ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced).
+
+Usage (from the repository root, in the project venv)::
+
+    python benchmarks/run_suite.py envs presets multi vector
+    nice -n 19 python benchmarks/run_suite.py memory
+    python benchmarks/run_suite.py summary            # only rebuild summary.md and the plot
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from osim import bench  # noqa: E402
+
+ENVS = ("L2M2019Env", "ProstheticsEnv", "L2RunEnv", "Arm2DEnv")
+
+#: integrator settings explored for the trade-off table (besides the named presets)
+CANDIDATES: list[dict[str, Any]] = [
+    {"accuracy": 1e-4}, {"accuracy": 3e-4}, {"accuracy": 1e-3}, {"accuracy": 3e-3}, {"accuracy": 1e-2},
+    {"write_storage": False},
+    {"accuracy": 3e-4, "write_storage": False}, {"accuracy": 1e-3, "write_storage": False},
+    {"accuracy": 3e-3, "write_storage": False},
+    {"method": "RungeKuttaFeldberg", "accuracy": 1e-3}, {"method": "RungeKutta3", "accuracy": 1e-3},
+    {"method": "SemiExplicitEuler2", "accuracy": 1e-3},
+    {"method": "SemiExplicitEuler2", "accuracy": 1e-3, "write_storage": False},
+]
+
+
+def _reference_dir() -> Path:
+    configured = os.environ.get("OSIM_RL_REFERENCE")
+    return Path(configured) if configured else REPO.parent / "shared" / "reference"
+
+
+def _save(name: str, data: Any) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {RESULTS / (name + '.json')}", flush=True)
+
+
+def stage_envs(args: argparse.Namespace) -> None:
+    result = bench.compare_envs(args.envs, args.steps, args.rounds, original=True, presets=["fast"],
+                                progress=lambda line: print(line, flush=True))
+    result["command"] = f"python benchmarks/run_suite.py envs --steps {args.steps} --rounds {args.rounds}"
+    _save("envs", result)
+
+
+def stage_presets(args: argparse.Namespace) -> None:
+    from osim.engine.presets import PRESETS
+
+    names: list[Any] = [name for name in PRESETS if name != "original"] + CANDIDATES
+    reflex = _reference_dir() / "reflex" / "params_3D_init.txt"
+    result = bench.preset_deviation("L2M2019Env", names, seconds=1.0, seeds=(0, 1, 2),
+                                    reflex_params=reflex if reflex.is_file() else None)
+    result["machine"] = bench.machine_details()
+    result["command"] = "python benchmarks/run_suite.py presets"
+    _save("presets", result)
+
+
+def stage_multi(args: argparse.Namespace) -> None:
+    result = bench.multi_env("L2RunEnv", 3, args.multi_steps)
+    result["machine"] = bench.machine_details()
+    result["command"] = f"python benchmarks/run_suite.py multi --multi-steps {args.multi_steps}"
+    _save("multi", result)
+
+
+def stage_vector(args: argparse.Namespace) -> None:
+    result = bench.vector_throughput("osim/L2Run-v0", args.workers, args.vector_steps)
+    result["machine"] = bench.machine_details()
+    result["command"] = (f"python benchmarks/run_suite.py vector --workers {' '.join(map(str, args.workers))} "
+                         f"--vector-steps {args.vector_steps}")
+    _save("vector", result)
+
+
+def stage_memory(args: argparse.Namespace) -> None:
+    result = {"machine": bench.machine_details()}
+    result.update(bench.run_worker("L2RunEnv", "ours", args.memory_steps, episode_steps=100, rss_every=500,
+                                   split=False))
+    samples = result["rss_mb"]
+    warm = next(mb for step, mb in samples if step >= 100)
+    result["rss_growth_mb"] = samples[-1][1] - warm
+    result["command"] = f"nice -n 19 python benchmarks/run_suite.py memory --memory-steps {args.memory_steps}"
+    _save("memory", result)
+
+
+# -- summary ---------------------------------------------------------------------------------------
+
+
+def _load(name: str) -> Any:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _machine_line(machine: dict[str, Any]) -> str:
+    load = ", ".join(f"{x:.1f}" for x in machine.get("load_average", []))
+    return (f"{machine.get('cpu', '?')}, {machine.get('cpu_count')} cores, {machine.get('memory_gb', '?')} GB, "
+            f"Python {machine.get('python')}, opensim {machine.get('opensim')}, numpy {machine.get('numpy')}, "
+            f"{machine.get('utc')}, load average {load}")
+
+
+def summary_markdown() -> str:
+    lines = ["# Benchmark results", "",
+             "Generated by `python benchmarks/run_suite.py summary` from the JSON files next to this one.",
+             "Steps/s are medians over rounds; *per CPU s* divides by the process's CPU time, which is the",
+             "steadier figure on this shared machine (other jobs load both cores). Ratios are ours / original.", ""]
+    envs = _load("envs")
+    if envs:
+        lines += ["## Steps per second, ours vs the original (same random actions, same run)", "",
+                  f"Command: `{envs.get('command', '')}`  ", f"Machine: {_machine_line(envs['machine'])}", "",
+                  "| env | variant | steps/s (wall) | steps/CPU s | ratio (CPU) | ratio (wall) | identical steps | "
+                  "integration | state desc. | observation | reward | reset | other (ms/step) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for env, summary in envs["envs"].items():
+            for key, v in summary["variants"].items():
+                if "error" in v:
+                    lines.append(f"| {env} | {key} | not available: {v['error'].splitlines()[0][:80]} |" + " |" * 11)
+                    continue
+                split = v["split_ms_per_step"]
+                same = (f"{v['identical_first_episode_steps']}/{v['compared_steps']}"
+                        if "compared_steps" in v else "")
+                lines.append(
+                    f"| {env} | {key} | {v['steps_per_second']:.1f} | {v['steps_per_cpu_second']:.1f} | "
+                    f"{v.get('ratio_cpu', float('nan')):.2f} | {v.get('ratio_wall', float('nan')):.2f} | {same} | "
+                    + " | ".join(f"{split.get(k, 0.0):.2f}" for k in
+                                 ("integration", "state_description", "observation", "reward", "reset", "other"))
+                    + " |")
+        lines.append("")
+    presets = _load("presets")
+    if presets:
+        lines += ["## Speed/deviation trade-off on L2M2019Env (1 s of the same actions)", "",
+                  f"Command: `{presets.get('command', '')}`  ", f"Machine: {_machine_line(presets['machine'])}",
+                  f"Scenarios: {', '.join(presets['scenarios'])}; default settings: "
+                  f"{presets['default_cpu_ms_per_step']:.2f} CPU ms/step.", "",
+                  "| settings | pelvis max (mm) | joint max (rad) | CPU ms/step | speed-up | within bounds |",
+                  "|---|---|---|---|---|---|"]
+        for label, row in sorted(presets["presets"].items(), key=lambda kv: kv[1]["cpu_ms_per_step"]):
+            ok = row["pelvis_max_m"] <= 1e-3 and row["joint_max_rad"] <= 0.01
+            lines.append(f"| {label} | {1e3 * row['pelvis_max_m']:.3f} | {row['joint_max_rad']:.4f} | "
+                         f"{row['cpu_ms_per_step']:.2f} | {row['speedup_cpu']:.2f} | {'yes' if ok else 'no'} |")
+        lines += ["", "![trade-off](presets.png)", ""]
+    multi = _load("multi")
+    if multi:
+        lines += ["## Several environments in one process", "", f"Command: `{multi['command']}`  ",
+                  f"Machine: {_machine_line(multi['machine'])}", "",
+                  f"{multi['env']}: {multi['cpu_ms_per_step_alone']:.2f} CPU ms/step alone, "
+                  f"{multi['cpu_ms_per_step_together']:.2f} with {multi['count']} envs stepped in turn, "
+                  f"{multi['cpu_ms_per_step_alone_after']:.2f} alone again (slow-down x{multi['slowdown']:.2f}).", ""]
+    vector = _load("vector")
+    if vector:
+        lines += ["## Vectorised stepping (gymnasium async)", "", f"Command: `{vector['command']}`  ",
+                  f"Machine: {_machine_line(vector['machine'])}", "",
+                  f"One synchronous env: {vector['single_process']:.1f} steps/s (before), "
+                  f"{vector['single_process_after']:.1f} (after).", "",
+                  "| workers | env steps/s | speed-up | target 0.9 N |", "|---|---|---|---|"]
+        for n, row in vector["workers"].items():
+            lines.append(f"| {n} | {row['steps_per_second']:.1f} | {row['speedup']:.2f} | {row['target_0.9N']:.1f} |")
+        lines.append("")
+    memory = _load("memory")
+    if memory:
+        samples = memory["rss_mb"]
+        lines += ["## Memory over a long run", "", f"Command: `{memory['command']}`  ",
+                  f"Machine: {_machine_line(memory['machine'])}", "",
+                  f"L2RunEnv, {memory['steps']} steps, {memory['resets']} resets: RSS {samples[0][1]:.1f} MB at start, "
+                  f"{next(mb for s, mb in samples if s >= 100):.1f} MB after the first 500 steps, "
+                  f"{samples[-1][1]:.1f} MB at the end: growth {memory['rss_growth_mb']:.1f} MB "
+                  f"({memory['steps_per_second']:.1f} steps/s wall).", ""]
+    return "\n".join(lines) + "\n"
+
+
+def plot_presets() -> None:
+    presets = _load("presets")
+    if not presets:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+    for label, row in presets["presets"].items():
+        named = "=" not in label
+        for ax, value, bound in ((ax1, 1e3 * row["pelvis_max_m"], 1.0), (ax2, row["joint_max_rad"], 0.01)):
+            ax.scatter(row["speedup_cpu"], max(value, 1e-6), marker="*" if named else "o",
+                       s=120 if named else 30, color="C3" if named else "C0")
+            ax.annotate(label.replace("write_storage", "ws").replace("accuracy", "acc"),
+                        (row["speedup_cpu"], max(value, 1e-6)), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for ax, bound, unit in ((ax1, 1.0, "pelvis position, max deviation (mm)"),
+                            (ax2, 0.01, "joint angles, max deviation (rad)")):
+        ax.axhline(bound, color="k", linestyle="--", linewidth=0.8)
+        ax.axvline(2.0, color="grey", linestyle=":", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_xlabel("speed-up over the default settings (CPU time per step)")
+        ax.set_ylabel(unit)
+    fig.suptitle("L2M2019Env: integrator settings, speed vs deviation from the default over 1 s")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "presets.png", dpi=110)
+    print(f"wrote {RESULTS / 'presets.png'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("stages", nargs="+", choices=["envs", "presets", "multi", "vector", "memory", "summary"])
+    parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
+    parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--multi-steps", type=int, default=200)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--vector-steps", type=int, default=150)
+    parser.add_argument("--memory-steps", type=int, default=20000)
+    args = parser.parse_args(argv)
+    stages = {"envs": stage_envs, "presets": stage_presets, "multi": stage_multi, "vector": stage_vector,
+              "memory": stage_memory}
+    for stage in args.stages:
+        if stage in stages:
+            stages[stage](args)
+    plot_presets()
+    (RESULTS / "summary.md").write_text(summary_markdown())
+    print(f"wrote {RESULTS / 'summary.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

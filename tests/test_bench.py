@@ -1,0 +1,107 @@
+"""Smoke tests of the benchmark machinery (``osim bench``) and of the fast integrator preset.
+
+The benchmarks themselves are not run here (see benchmarks/README.md); these tests check that the
+timing child works on the real engine, that the cost split is exclusive, and that the ``fast`` preset
+keeps the deviation bounds of issue #5 on a short horizon.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import pytest
+
+from osim import bench
+from osim.engine import IntegratorSettings
+from osim.engine.presets import PRESETS, preset, preset_fields
+
+
+def _burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_split_timer_counts_nested_calls_once():
+    class Thing:
+        def inner(self) -> None:
+            _burn(0.02)
+
+        def outer(self) -> None:
+            _burn(0.03)
+            self.inner()
+
+    thing = Thing()
+    timer = bench.SplitTimer()
+    assert timer.wrap(thing, "inner", "inner")
+    assert timer.wrap(thing, "outer", "outer")
+    assert not timer.wrap(thing, "missing", "x")
+    thing.outer()
+    assert timer.totals["inner"] == pytest.approx(0.02, abs=0.01)
+    assert timer.totals["outer"] == pytest.approx(0.03, abs=0.01)
+
+
+def test_summary_ratios_and_first_difference():
+    def run(rate: float, fingerprints: list[str]) -> dict:
+        return {"steps": 10, "resets": 1, "steps_per_second": rate, "steps_per_cpu_second": rate,
+                "split_cpu_seconds": {"integration": 10 / rate}, "fingerprints": fingerprints}
+
+    summary = bench.summarize({
+        "ours": [run(30.0, ["a", "b", "c"]), run(36.0, ["a", "b", "c"])],
+        "ours:fast": [run(60.0, ["a", "x", "y"])],
+        "original": [run(20.0, ["a", "b", "c"]), run(24.0, ["a", "b", "c"])],
+    })
+    ours = summary["variants"]["ours"]
+    assert ours["ratio_cpu"] == pytest.approx(33.0 / 22.0)
+    assert ours["paired_ratios_cpu"] == pytest.approx([1.5, 1.5])
+    assert ours["identical_first_episode_steps"] == 3
+    assert summary["variants"]["ours:fast"]["identical_first_episode_steps"] == 1
+    assert ours["split_ms_per_step"]["integration"] == pytest.approx(1e3 * (1 / 30 + 1 / 36) / 2)
+
+
+def test_bench_envs_cli_times_a_real_env(tmp_path):
+    parser = argparse.ArgumentParser()
+    bench.register(parser.add_subparsers())
+    out = tmp_path / "envs.json"
+    args = parser.parse_args(["bench", "envs", "--env", "L2RunEnv", "--steps", "4", "--rounds", "1",
+                              "--json", str(out)])
+    assert args.func(args) == 0
+    result = json.loads(out.read_text())
+    assert result["machine"]["cpu_count"] >= 1
+    run = result["envs"]["L2RunEnv"]["runs"]["ours"][0]
+    assert run["steps"] == 4 and run["n_actions"] == 18
+    assert len(run["fingerprints"]) == 4 and len(set(run["fingerprints"])) == 4
+    split = run["split_cpu_seconds"]
+    assert split["integration"] > 0 and split["state_description"] > 0
+    # Exclusive buckets: together they never exceed the CPU time of the loop.
+    assert sum(split.values()) <= run["cpu_seconds"] * 1.01
+    assert run["rss_mb"][-1][1] > 50
+
+
+def test_worker_rejects_unknown_env_and_impl():
+    with pytest.raises(ValueError, match="env must be one of"):
+        bench.run_worker("NoSuchEnv", "ours", 1)
+    with pytest.raises(ValueError, match="impl must be"):
+        bench.run_worker("L2RunEnv", "theirs", 1)
+
+
+def test_presets_are_named_settings():
+    assert preset("original") == IntegratorSettings()
+    assert preset("fast") != IntegratorSettings()
+    assert preset_fields("fast")["method"] in ("RungeKuttaMerson", "RungeKuttaFeldberg", "RungeKutta3",
+                                               "SemiExplicitEuler2", "RungeKutta2")
+    assert all(p.summary for p in PRESETS.values())
+    with pytest.raises(ValueError, match="unknown integrator preset 'warp'"):
+        preset("warp")
+
+
+def test_fast_preset_stays_within_the_issue_bounds():
+    # Issue #5: pelvis within 1 mm, joint angles within 0.01 rad of the default settings over the
+    # same actions (here 0.3 s of random excitations, to keep the test short; the full second is in
+    # benchmarks/results).
+    table = bench.preset_deviation("L2M2019Env", ["fast"], seconds=0.3, seeds=(0,))
+    row = table["presets"]["fast"]
+    assert row["scenarios"]["random-0"]["steps_compared"] == 30
+    assert 0 < row["pelvis_max_m"] <= 1e-3
+    assert row["joint_max_rad"] <= 0.01
