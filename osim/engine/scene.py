@@ -2,7 +2,7 @@
 
 This is the OpenSim-specific half of those environments (spec §3.3, §3.7); the environments
 decide *where* things go and compute everything else from the state description. After adding
-components call :meth:`osim.engine.Simulation.reinitialize`.
+components call :func:`reinitialize` (not ``Simulation.reinitialize`` alone, see there).
 """
 from __future__ import annotations
 
@@ -31,12 +31,28 @@ class Obstacle:
     force: opensim.HuntCrossleyForce
 
 
+def reinitialize(sim: Simulation) -> opensim.State:
+    """``sim.reinitialize()`` plus a refresh of the cached excitation functions.
+
+    OpenSim 4.6 replaces one of a ``PrescribedController``'s control functions by a copy at every
+    ``initSystem`` (a different one each time), so excitation handles cached before it would set a
+    function the controller no longer uses. The original re-read the functions by index at every
+    step; this re-reads them once, by index, after each ``initSystem``.
+    """
+    state = sim.reinitialize()
+    functions = sim.controller.get_ControlFunctions()
+    sim._excitation_functions = [  # noqa: SLF001 - engine cache; see the docstring
+        opensim.Constant.safeDownCast(functions.get(j)) for j in range(functions.getSize())
+    ]
+    return state
+
+
 def add_obstacles(sim: Simulation, count: int, foot_geometries: Sequence[str]) -> list[Obstacle]:
     """Add ``count`` obstacles "{i}-block" (spec §3.3) that can touch ``foot_geometries``.
 
     Each is a light body on a ``PlanarJoint`` "{i}-joint" to ground, carrying a ``ContactSphere``
     "{i}-contact" (radius 0.1) and a frictionless ``HuntCrossleyForce`` "{i}-force" between the
-    sphere and the feet. Call ``sim.reinitialize()`` afterwards.
+    sphere and the feet. Call :func:`reinitialize` afterwards.
     """
     if count < 0:
         raise ValueError(f"the number of obstacles must be >= 0, got {count}")
@@ -71,8 +87,7 @@ def add_obstacles(sim: Simulation, count: int, foot_geometries: Sequence[str]) -
 def size_obstacles(obstacles: Sequence[Obstacle], radii: Sequence[float | None]) -> None:
     """Give obstacle i the radius ``radii[i]`` (None: parked) and the matching stiffness.
 
-    Radii and stiffness are model properties: they take effect at the next
-    ``sim.reinitialize()``.
+    Radii and stiffness are model properties: they take effect at the next :func:`reinitialize`.
     """
     for obstacle, radius in zip(obstacles, radii):
         r = PARKED_RADIUS if radius is None else float(radius)
@@ -98,7 +113,7 @@ def add_arm_target(sim: Simulation) -> opensim.PlanarJoint:
     """Add the green target ball of ``Arm2DEnv`` (spec §3.7) and return its joint.
 
     A 0.1 g body "target" on a ``PlanarJoint`` "target-joint" (child offset z = -0.25) with a
-    2 cm ellipsoid. Call ``sim.reinitialize()`` afterwards.
+    2 cm ellipsoid. Call :func:`reinitialize` afterwards.
     """
     model = sim.model
     body = opensim.Body("target", 0.0001, opensim.Vec3(0), opensim.Inertia(1, 1, 0.0001, 0, 0, 0))

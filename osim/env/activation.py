@@ -1,0 +1,94 @@
+"""``ActivationEnv``: the base of the Nov 2016 - Apr 2017 environments (spec §2.1).
+
+Before the NIPS 2017 challenge the action vector was written straight into the muscles'
+*activation* states at the start of every 0.01 s step; the models had no controller, so the
+excitations were zero and Thelen's activation dynamics let the activations decay during the step.
+Each step integrated with a fresh OpenSim ``Manager`` at Simbody's default accuracy (1e-3); an
+integration failure returned reward -500 and ``done``.
+
+Here the engine's excitations are held at 0 for the same effect, and every step uses
+``IntegratorSettings(manager_per_step=True, accuracy=1e-3)``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from osim.engine import IntegratorSettings, SimulationError, validate_excitations
+from osim.env.base import OsimEnv
+
+#: The 2016-17 integrator: a new Manager per step, Simbody's default accuracy.
+ERA_2016_INTEGRATOR = IntegratorSettings(manager_per_step=True, accuracy=1e-3)
+
+
+class ActivationEnv(OsimEnv):
+    """An environment whose actions are muscle activations written into the state every step.
+
+    Subclasses define ``model_path``, ``timestep_limit``, ``get_observation``,
+    ``get_observation_space_size``, ``reward`` and ``is_done``; ``muscle_groups`` (optional) maps
+    each action entry to the muscles it drives (default: one muscle each).
+    """
+
+    failure_reward = -500.0
+    timestep_limit = 500
+    #: For each action entry, the model muscle indices it sets (None: action j drives muscle j).
+    muscle_groups: tuple[tuple[int, ...], ...] | None = None
+
+    def __init__(self, visualize: bool = True, *, integrator: IntegratorSettings | None = None, **kwargs: Any):
+        self.time_limit = self.timestep_limit
+        super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
+        n_muscles = self.osim_model.n_muscles
+        groups = self.muscle_groups or tuple((j,) for j in range(n_muscles))
+        # Matrix from action entries to muscles: activations = action @ self._spread.
+        self._spread = np.zeros((len(groups), n_muscles))
+        for j, muscles in enumerate(groups):
+            self._spread[j, list(muscles)] = 1.0
+
+    def get_action_space_size(self) -> int:
+        groups = self.muscle_groups
+        return len(groups) if groups else self.osim_model.n_muscles
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
+        self.osim_model.reset()
+        # No controller in 2016-17: the excitations were zero.
+        self.osim_model.actuate(np.zeros(self.osim_model.n_muscles))
+        self.prev_state_desc = None
+        self.simulation_failure = None
+        self.reward_terms = {}
+        return self.observe(project, obs_as_dict)
+
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
+        """Write ``action`` (activations in [0, 1]) into the state and integrate 0.01 s.
+
+        Returns ``[observation, reward, done, info]``. If OpenSim fails, the reward is -500, ``done``
+        is True, ``info["simulation_failure"]`` says why, and the state stays the one before the
+        step (so, as in the original, stepping on retries from there).
+        """
+        activations = validate_excitations(action, self._spread.shape[0]) @ self._spread
+        self.prev_state_desc = self.get_state_desc()
+        model = self.osim_model
+        model.set_activations(activations)
+        before = model.state  # the integrator starts from a copy: this object stays as it is
+        try:
+            model.integrate()
+        except SimulationError as error:
+            model.set_state(before)
+            self.reward_terms = {}
+            self.simulation_failure = str(error)
+            return [self.observe(project, obs_as_dict), self.failure_reward, True,
+                    {"simulation_failure": self.simulation_failure}]
+        self.simulation_failure = None
+        reward = self.get_reward()
+        done = bool(self.is_done() or self.time_limit_reached())
+        info = {"reward_terms": dict(self.reward_terms)} if self.reward_terms else {}
+        return [self.observe(project, obs_as_dict), reward, done, info]
+
+    # -- helpers for the 2016-17 observations ---------------------------------------------------
+
+    def coordinate_values(self, joint: str) -> tuple[float, float, float]:
+        """(value, speed, acceleration) of the joint's first coordinate."""
+        d = self.get_state_desc()
+        return d["joint_pos"][joint][0], d["joint_vel"][joint][0], d["joint_acc"][joint][0]

@@ -1,0 +1,291 @@
+"""The arm environments: ``Arm2DEnv``/``Arm2DVecEnv`` (spec §3.7) and the 2016-17 ``ArmEnv`` (§3.1).
+
+``Arm2DEnv``: a planar two-joint arm with six muscles moves its wrist (the marker
+``r_radius_styloid``) to a target ball drawn at every reset, for 200 steps. The default is the
+osim-rl 3.0.11 behaviour (targets above the ground, the 3.0.11 arm model, dict observations by
+default); ``release="2.1.5"`` gives the 2018 one (targets below the shoulder, the 2018 arm model,
+vector observations). ``Arm2DVecEnv`` always uses vector observations and replaces NaN by 0.
+
+Action
+------
+6 muscle excitations in [0, 1], held for 0.01 s, in model order ``TRIlong, TRIlat, TRImed,
+BIClong, BICshort, BRA``. Values outside [0, 1] are clipped; NaN raises ``ValueError``
+(``Arm2DVecEnv``: NaN becomes 0).
+
+Observation
+-----------
+The vector form is a list of 16 floats (``obs_as_dict=False``; the default with
+``release="2.1.5"`` and for ``Arm2DVecEnv``). ``obs_as_dict=True`` (the 3.0.11 default) and
+``project=False`` give the state-description dict.
+
+=======  ==========================================================================================
+index    content
+=======  ==========================================================================================
+0-1      target x, y (m)
+2-4      shoulder ``r_shoulder_elev``: angle (rad), angular speed, angular acceleration
+5-7      elbow ``r_elbow_flex``: the same
+8-13     activations of ``BIClong, BICshort, BRA, TRIlat, TRIlong, TRImed`` (sorted names)
+14-15    wrist marker ``r_radius_styloid`` x, y (m)
+=======  ==========================================================================================
+
+Reward
+------
+``reach`` 1 plus ``distance = -((wrist_x - target_x)^2 + (wrist_y - target_y)^2)`` (a NaN
+distance counts as -1).
+
+Termination
+-----------
+Never terminated; truncated after 200 steps.
+
+Arguments
+---------
+=====================  ==========  ================================================================
+argument               default     meaning
+=====================  ==========  ================================================================
+visualize              True        OpenSim's visualizer (headless with one warning without a display)
+integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
+release                "3.0.11"    "3.0.11": 2019 targets and model; "2.1.5": 2018 targets and model
+seed                   None        seed of the target generator (0 is a seed)
+integrator             None        full ``osim.engine.IntegratorSettings``
+render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+=====================  ==========  ================================================================
+
+``reset(random_target=True, obs_as_dict=...)`` draws a new target unless ``random_target`` is
+False. Targets: 3.0.11: angle ~ U(0, 2 pi / 3), radius ~ U(0.3, 0.65), target = (r cos, 0.8 - r
+sin); 2.1.5: angle ~ U(9 pi / 8, 3 pi / 2), radius ~ U(0.5, 0.65), target = (r cos, r sin).
+
+Quirks
+------
+* Reset observation (kept): ``reset`` computes the observation *before* drawing the new target,
+  so its first two entries are the previous target ((0, 0) on the first reset).
+* The 3.0.11 default ``obs_as_dict=True`` returns the whole state-description dict (the original
+  had no dict observation of its own for the arm); kept.
+* Seeds (fixed): the targets come from the environment's own ``random.Random`` (the original used
+  the global ``random`` module); ``seed(s)`` gives the draws ``random.seed(s)`` gave.
+* The original printed every new target; not done here (``env.target_x``/``target_y`` hold it).
+* ``Arm2DVecEnv``: the original's NaN penalty (``reward -10``) was a no-op expression; here too
+  the reward is left as it is and ``done`` becomes True.
+* Docs of the original said a new target appears every 3 s; it appears only at reset.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from osim.engine.scene import add_arm_target, move_arm_target, reinitialize
+from osim.env.activation import ActivationEnv
+from osim.env.base import OsimEnv
+from osim.models import model_path
+
+ARM_MODELS: dict[str, str] = {"3.0.11": "arm2dof6musc", "2.1.5": "arm2dof6musc_2018"}
+WRIST_MARKER = "r_radius_styloid"
+
+
+class Arm2DEnv(OsimEnv):
+    """Reach a target with the wrist (2018-2019; 3.0.11 behaviour unless ``release="2.1.5"``)."""
+
+    time_limit = 200
+    target_x = 0.0
+    target_y = 0.0
+
+    def __init__(
+        self,
+        visualize: bool = True,
+        integrator_accuracy: float = 5e-5,
+        *,
+        release: str = "3.0.11",
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if release not in ARM_MODELS:
+            raise ValueError(f"release must be one of {sorted(ARM_MODELS)}, got {release!r}")
+        self.release = release
+        self.obs_as_dict_default = release == "3.0.11"
+        self.model_path = model_path(ARM_MODELS[release])
+        self.target_x = 0.0
+        self.target_y = 0.0
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+        self.target_joint = add_arm_target(self.osim_model)
+        reinitialize(self.osim_model)
+        self.noutput = self.osim_model.noutput
+        self.seed(seed)
+
+    def get_observation(self) -> list[float]:
+        d = self.get_state_desc()
+        res = [self.target_x, self.target_y]
+        for joint in ("r_shoulder", "r_elbow"):
+            res += d["joint_pos"][joint] + d["joint_vel"][joint] + d["joint_acc"][joint]
+        muscles = d["muscles"]
+        res += [muscles[name]["activation"] for name in sorted(muscles)]
+        res += d["markers"][WRIST_MARKER]["pos"][:2]
+        return res
+
+    def get_observation_space_size(self) -> int:
+        return 16
+
+    def generate_new_target(self) -> None:
+        """Draw a target (the release's distribution) and move the ball there."""
+        rng = self.py_random
+        if self.release == "2.1.5":
+            theta = rng.uniform(math.pi * 9 / 8, math.pi * 12 / 8)
+            radius = rng.uniform(0.5, 0.65)
+            self.target_x = math.cos(theta) * radius
+            self.target_y = math.sin(theta) * radius
+        else:
+            theta = rng.uniform(math.pi * 0, math.pi * 2 / 3)
+            radius = rng.uniform(0.3, 0.65)
+            self.target_x = math.cos(theta) * radius
+            self.target_y = -math.sin(theta) * radius + 0.8
+        move_arm_target(self.osim_model, self.target_joint, self.target_x, self.target_y)
+
+    def reset(
+        self, random_target: bool = True, obs_as_dict: bool | None = None, project: bool = True, **_: Any
+    ) -> Any:
+        observation = super().reset(project=project, obs_as_dict=obs_as_dict)
+        if random_target:
+            self.generate_new_target()
+        self.osim_model.reset_manager()
+        return observation
+
+    def reward(self) -> float:
+        wrist = self.get_state_desc()["markers"][WRIST_MARKER]["pos"]
+        penalty = (wrist[0] - self.target_x) ** 2 + (wrist[1] - self.target_y) ** 2
+        if math.isnan(penalty):
+            penalty = 1.0
+        self.reward_terms = {"reach": 1.0, "distance": -penalty}
+        return 1.0 - penalty
+
+
+class Arm2DVecEnv(Arm2DEnv):
+    """``Arm2DEnv`` with vector observations; NaN actions and observations become 0 (3.0.11)."""
+
+    def reset(self, obs_as_dict: bool = False, **kwargs: Any) -> Any:
+        observation = super().reset(obs_as_dict=obs_as_dict, **kwargs)
+        if not obs_as_dict and np.isnan(observation).any():
+            observation = np.nan_to_num(observation)
+        return observation
+
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool = False) -> list:
+        action = np.asarray(action, dtype=np.float64)
+        if np.isnan(action).any():
+            action = np.nan_to_num(action)
+        observation, reward, done, info = super().step(action, project=project, obs_as_dict=obs_as_dict)
+        if not obs_as_dict and project and np.isnan(observation).any():
+            observation = np.nan_to_num(observation)
+            done = True
+        return [observation, reward, done, info]
+
+
+def angular_dist(t: float, s: float) -> float:
+    """Distance between two angles (rad), in [0, pi]."""
+    x = (t - s) % (2 * math.pi)
+    return min(x, 2 * math.pi - x)
+
+
+def sanitify(x: float) -> float:
+    """NaN -> 0, then clip to +-1000 (the 2016-17 treatment of accelerations)."""
+    if math.isnan(x):
+        return 0.0
+    return min(max(x, -1000.0), 1000.0)
+
+
+class ArmEnv(ActivationEnv):
+    """Bring the arm's shoulder and elbow to target angles (Nov 2016 - 2017).
+
+    A planar two-joint arm with six muscles (the 2018 arm model ``arm2dof6musc_2018``, the same
+    muscles and joints as the 2016 file) holds its joints at target angles drawn at every reset.
+
+    Action
+    ------
+    6 muscle activations in [0, 1] written into the state at the start of each 0.01 s step (the
+    2016-17 semantics, see :mod:`osim.env.activation`), in model order ``TRIlong, TRIlat, TRImed,
+    BIClong, BICshort, BRA``. Values outside [0, 1] are clipped; NaN raises ``ValueError``.
+
+    Observation
+    -----------
+    A list of 14 floats:
+
+    =======  ======================================================================================
+    index    content
+    =======  ======================================================================================
+    0-1      shoulder and elbow target angles (rad)
+    2-3      shoulder ``r_shoulder_elev`` and elbow ``r_elbow_flex`` angles (rad)
+    4-5      their angular speeds (rad/s)
+    6-7      their angular accelerations (rad/s^2), NaN -> 0 and clipped to +-1000
+    8-10     centre of mass x, y, z (m)
+    11-13    centre-of-mass velocity x, y, z (m/s)
+    =======  ======================================================================================
+
+    Reward
+    ------
+    ``angle_error = -(d(q_shoulder, target_shoulder) + d(q_elbow, target_elbow))`` with ``d`` the
+    angular distance ``min(x, 2 pi - x)``, ``x = (a - b) mod 2 pi``. An OpenSim failure gives -500.
+
+    Termination
+    -----------
+    Never terminated (except by an OpenSim failure); truncated after 200 steps.
+
+    Arguments
+    ---------
+    =====================  ==========  ============================================================
+    argument               default     meaning
+    =====================  ==========  ============================================================
+    visualize              True        OpenSim's visualizer (headless with one warning without a
+                                       display)
+    seed                   None        seed of the target generator (0 is a seed)
+    integrator             (1.x)       ``osim.engine.IntegratorSettings``; default a new Manager per
+                                       step at accuracy 1e-3
+    render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+    =====================  ==========  ============================================================
+
+    Targets: at every reset, shoulder ~ U(-1.2, 0.3) then elbow ~ U(-1.0, 0).
+
+    Quirks
+    ------
+    * The 2016-17 activation semantics (actions written into the activation states) are kept;
+      v1.5 kept this class with excitations, which the 2018 ``Arm2DEnv`` covers.
+    * The original's observation was a float32 array; here it is a list of Python floats (the
+      float64 values the float32 ones were rounded from).
+    * Seeds (fixed): targets come from the environment's own ``random.Random``.
+    * Muscles start in equilibrium (``equilibrateMuscles``, as every later release); the 2016
+      code started from the model file's default fibre lengths.
+    * The v1.5 printout of the distance every 100 steps is not done.
+    """
+
+    timestep_limit = 200
+
+    def __init__(self, visualize: bool = True, *, seed: int | None = None, **kwargs: Any) -> None:
+        self.model_path = model_path("arm2dof6musc_2018")
+        self.shoulder_tgt = 0.0
+        self.elbow_tgt = 0.0
+        super().__init__(visualize=visualize, **kwargs)
+        self.seed(seed)
+
+    def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
+        self.shoulder_tgt = self.py_random.uniform(-1.2, 0.3)
+        self.elbow_tgt = self.py_random.uniform(-1.0, 0.0)
+        return super().reset(project=project, obs_as_dict=obs_as_dict, **kwargs)
+
+    def get_observation(self) -> list[float]:
+        d = self.get_state_desc()
+        shoulder = self.coordinate_values("r_shoulder")
+        elbow = self.coordinate_values("r_elbow")
+        misc = d["misc"]
+        return [
+            self.shoulder_tgt, self.elbow_tgt,
+            shoulder[0], elbow[0], shoulder[1], elbow[1], sanitify(shoulder[2]), sanitify(elbow[2]),
+            *misc["mass_center_pos"], *misc["mass_center_vel"],
+        ]
+
+    def get_observation_space_size(self) -> int:
+        return 14
+
+    def reward(self) -> float:
+        d = self.get_state_desc()
+        error = angular_dist(d["joint_pos"]["r_shoulder"][0], self.shoulder_tgt) + angular_dist(
+            d["joint_pos"]["r_elbow"][0], self.elbow_tgt
+        )
+        self.reward_terms = {"angle_error": -error}
+        return -error
