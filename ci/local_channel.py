@@ -142,11 +142,23 @@ def python_abi_recipe() -> str:
 
 def build_recipe_text(text: str, workdir: Path, output_dir: Path, channels: list[str], test: bool) -> list[Path]:
     """Build a recipe given as text; returns the package files."""
-    from rattler_build import Stage0Recipe, ToolConfiguration
-
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "recipe.yaml").write_text(text, encoding="utf-8")
     return build_recipe(workdir / "recipe.yaml", output_dir, channels, test)
+
+
+class BuildLog:
+    """py-rattler-build progress callback: its log lines (build script, tests) on stdout."""
+
+    def on_download_start(self, event: object) -> None: ...
+    def on_download_progress(self, event: object) -> None: ...
+    def on_download_complete(self, event: object) -> None: ...
+
+    def on_build_step(self, event: object) -> None:
+        print(f"  [{getattr(event, 'step_name', '')}] {getattr(event, 'message', '')}", flush=True)
+
+    def on_log(self, event: object) -> None:
+        print(f"  {getattr(event, 'level', '')}: {getattr(event, 'message', '')}", flush=True)
 
 
 def build_recipe(path: Path, output_dir: Path, channels: list[str], test: bool) -> list[Path]:
@@ -155,7 +167,7 @@ def build_recipe(path: Path, output_dir: Path, channels: list[str], test: bool) 
     tool = ToolConfiguration(test_strategy="native" if test else "skip", compression_threads=2)
     results = Stage0Recipe.from_file(path).run_build(
         tool_config=tool, output_dir=output_dir, channels=channels, package_format="conda",
-        no_build_id=True)
+        no_build_id=True, progress_callback=BuildLog())
     return [Path(p) for result in results for p in result.packages]
 
 
@@ -181,8 +193,10 @@ def convert_wheel(wheel: Path, channel: Path, done_dir: Path) -> None:
         glibc = re.search(r"manylinux_(\d+)_(\d+)", wheel.name)
         if glibc:  # the wheel tag's glibc floor, which whl2conda does not carry over
             extra += ["-A", f"__glibc >={glibc.group(1)}.{glibc.group(2)}"]
+    # Keep PyPI's names for dependencies (whl2conda would rename some to conda-forge's, e.g.
+    # typing-extensions -> typing_extensions, while naming the converted package itself with dashes).
     run(["whl2conda", "convert", str(wheel), "--out-dir", str(out), "--format", "conda", "--overwrite",
-         "--quiet", *extra], stdin=subprocess.DEVNULL)
+         "--quiet", "-R", "(.*)", r"\1", *extra], stdin=subprocess.DEVNULL)
     (package,) = out.glob("*.conda")
     subdir = "noarch" if wheel.name.endswith("-none-any.whl") else sysconfig_subdir()
     (channel / subdir).mkdir(parents=True, exist_ok=True)
@@ -243,23 +257,23 @@ def make_environment(channel: Path, prefix: Path, specs: list[str]) -> None:
     records = asyncio.run(rattler.solve(
         sources=[channel.as_uri()], specs=specs, virtual_packages=rattler.VirtualPackage.detect()))
     for record in sorted(records, key=lambda r: r.name.normalized):
-        print(f"  {record.name.normalized:24s} {record.version!s:14s} {record.build:24s} {record.channel}")
+        print(f"  {record.name.normalized:24s} {record.version!s:14s} {record.build!s:24s} {record.channel!s}")
     asyncio.run(rattler.install(records, target_prefix=prefix, show_progress=False))
 
 
 def smoke(prefix: Path, tests: list[str]) -> None:
+    """Everything runs outside the checkout, so `import osim` finds the installed package."""
     python = prefix / "bin" / "python"
     env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home()), "LANG": "C.UTF-8",
            "OSIM_RL_REFERENCE": os.environ.get("OSIM_RL_REFERENCE", str(REPO.parent / "shared" / "reference"))}
-    run([str(python), "-c", "import opensim, osim, sys; "
-         "print('import opensim OK', opensim.GetVersion(), opensim.__file__); "
-         "print('osim', osim.__version__, osim.__file__); "
-         "assert osim.__file__.startswith(sys.prefix), 'osim was not imported from the environment'"],
-        env=env)
-    run([str(prefix / "bin" / "osim"), "doctor"], env=env)
-    if tests:
-        # Copies of the tests run outside the checkout, so `import osim` finds the installed package.
-        with tempfile.TemporaryDirectory(prefix="osim-conda-tests-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="osim-conda-smoke-") as scratch:
+        run([str(python), "-c", "import opensim, osim, sys; "
+             "print('import opensim OK', opensim.GetVersion(), opensim.__file__); "
+             "print('osim', osim.__version__, osim.__file__); "
+             "assert osim.__file__.startswith(sys.prefix), 'osim was not imported from the environment'"],
+            env=env, cwd=scratch)
+        run([str(prefix / "bin" / "osim"), "doctor"], env=env, cwd=scratch)
+        if tests:
             copied = Path(scratch) / "tests"
             shutil.copytree(REPO / "tests", copied, ignore=shutil.ignore_patterns("__pycache__"))
             targets = [str(copied / Path(t).relative_to("tests")) for t in tests]

@@ -14,17 +14,23 @@ Only the standard library is used, and nothing of osim is imported, so that
 """
 from __future__ import annotations
 
+import os
+import sys
+
+# Run as a script (python osim/doctor.py), the package directory would come first on sys.path and
+# its subpackages (osim/http, ...) would shadow standard-library modules of the same name.
+if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
+    del sys.path[0]
+
 import argparse
 import ctypes
 import importlib.util
 import json
-import os
 import platform
 import re
 import shutil
 import struct
 import subprocess
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Sequence

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,24 @@ FAKE_CXXABI_MAX = 8
 
 
 def run_doctor(env_changes: dict[str, str], *args: str, as_module: bool = False) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD", "CONDA_PREFIX")}
-    env.update(env_changes)
+    """Run the doctor in a subprocess; LD_LIBRARY_PATH changes go in front of the current value."""
+    env = dict(os.environ)
+    for key, value in env_changes.items():
+        env[key] = f"{value}:{env[key]}" if key == "LD_LIBRARY_PATH" and env.get(key) else value
     command = [sys.executable, "-m", "osim.doctor"] if as_module else [sys.executable, str(DOCTOR_SCRIPT)]
     completed = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=300)
     return completed.returncode, completed.stdout + completed.stderr
+
+
+def expected_install_kind() -> str:
+    """How the opensim of this interpreter was installed, from the environment's own records."""
+    if list(Path(sys.prefix, "conda-meta").glob("opensim-*.json")):
+        return "conda"
+    try:
+        metadata.distribution("opensim")
+    except metadata.PackageNotFoundError:
+        return "system"  # e.g. the native build of ci/build-opensim-from-source.sh on PYTHONPATH
+    return "pip"
 
 
 def version_script() -> str:
@@ -86,7 +100,7 @@ def test_healthy_install_is_ok() -> None:
     report = json.loads(output)
     assert code == 0, output
     assert report["broken"] is False and report["opensim"]["import_ok"] is True
-    assert report["install_kind"] == "pip"
+    assert report["install_kind"] == expected_install_kind()
     assert report["libstdcxx"]["missing"] == []
     assert report["libstdcxx"]["required_newest"], "no GLIBCXX requirement found in opensim's libraries"
 
@@ -145,7 +159,8 @@ def test_text_report_marks_the_fix_for_this_installation(fake_libstdcxx: Path) -
     assert code == 1
     assert "RESULT: BROKEN" in output
     marked = [line for line in output.splitlines() if "<- this installation" in line]
-    assert marked and all(line.strip().startswith("fix (pip)") for line in marked), output
+    kind = expected_install_kind()
+    assert marked and all(line.strip().startswith(f"fix ({kind})") for line in marked), output
     for kind in ("conda", "pip", "system"):
         assert f"fix ({kind})" in output
 
