@@ -211,3 +211,27 @@ def test_visualize_true_runs_headless(monkeypatch):
     assert env.vtgt._plot is None and not env.osim_model.visualize
     assert obs["v_tgt_field"].shape == (2, 11, 11) and not done
     env.close()
+
+
+def test_simulation_failure_ends_the_episode_with_the_last_valid_observation(env):
+    env.reset()
+    state = env.osim_model.get_state()
+    q = state.getQ()
+    q.set(1, float("nan"))
+    state.setQ(q)
+    env.osim_model.set_state(state)
+    before = env.get_observation()
+    observation, _reward, done, info = env.step(np.full(22, 0.1), obs_as_dict=False)
+    assert done and "non-finite" in info["simulation_failure"]
+    np.testing.assert_array_equal(observation, before)
+    env.reset()
+    assert not env.step(np.full(22, 0.1))[2]
+
+
+def test_no_global_random_state_is_used():
+    before = np.random.get_state()[1].copy()
+    env = L2M2019Env(visualize=False, difficulty=3, seed=4)
+    env.reset()
+    env.reset()
+    env.step(np.full(22, 0.05))
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
