@@ -39,6 +39,10 @@ INTEGRATOR_METHODS: dict[str, int] = {
 # The value every excitation Constant is created with, as in the original (``Constant(1.0)``).
 INITIAL_EXCITATION = 1.0
 
+# Controls are computed at the velocity stage: clearing the cache from there on makes the next
+# derivative evaluation read the new excitations (exact_control_timing).
+_CONTROLS_STAGE = opensim.Stage(opensim.Stage.Velocity)
+
 
 @dataclass(frozen=True)
 class IntegratorSettings:
@@ -47,12 +51,18 @@ class IntegratorSettings:
     The defaults are the original 2.x/3.x settings: Runge-Kutta-Merson, accuracy 5e-5, one Manager
     per episode. ``maximum_step_size``/``fixed_step_size`` are passed to the Manager when set.
 
-    ``write_storage`` is the Manager's state Storage (OpenSim's default, and so the original's): it
-    records every internal integrator step, which makes the integrator return after each internal
-    step and so decides exactly how each control interval ends. Turning it off is about 1.3x
-    faster, keeps no per-step history in memory, and changes the trajectory slightly (see
-    :mod:`osim.engine.presets` and docs/performance.md); on keeps trajectories identical to the
-    original's.
+    ``write_storage``: keep OpenSim's state Storage in the Manager (one row per internal integrator
+    step, OpenSim's default and so the original's). Off by default: it costs time and memory (up to
+    tens of MB per long episode) and does not change results.
+
+    ``exact_control_timing``: the original's controls reach the integrator one derivative evaluation
+    late. OpenSim caches the controls in the state; the last state of a control interval holds the
+    old excitations in that cache, and the first derivative evaluation of the next interval reuses
+    them (the Manager's Storage recording fills the cache at the end of each interval; without it
+    the engine fills it on purpose, see :meth:`Simulation.integrate`). The error estimate then sees
+    the mismatch and rejects steps until they are tiny, about half of all attempts. ``True`` clears
+    the cache at each control change: an exact zero-order hold, about 1.5x faster, and trajectories
+    that differ slightly from the original's (docs/performance.md).
     """
 
     method: str = "RungeKuttaMerson"
@@ -60,7 +70,8 @@ class IntegratorSettings:
     manager_per_step: bool = False
     maximum_step_size: float | None = None
     fixed_step_size: float | None = None
-    write_storage: bool = True
+    write_storage: bool = False
+    exact_control_timing: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in INTEGRATOR_METHODS:
@@ -203,8 +214,7 @@ class Simulation:
             manager.setIntegratorMaximumStepSize(settings.maximum_step_size)
         if settings.fixed_step_size is not None:
             manager.setIntegratorFixedStepSize(settings.fixed_step_size)
-        if not settings.write_storage:
-            manager.setWriteToStorage(False)
+        manager.setWriteToStorage(settings.write_storage)
         manager.initialize(self.state)
         self.manager = manager
         self._description = None
@@ -221,8 +231,12 @@ class Simulation:
         """Advance one control interval. Raises :class:`SimulationError` if OpenSim cannot."""
         if self.manager is None:
             raise RuntimeError("the simulation has no integrator yet: call reset() first")
-        if self.integrator.manager_per_step:
+        settings = self.integrator
+        if settings.manager_per_step:
             self.reset_manager()
+        elif settings.exact_control_timing:
+            # The integrator continues from its own last state: drop the controls cached there.
+            self.manager.getState().invalidateAllCacheAtOrAbove(_CONTROLS_STAGE)
         self.istep += 1
         self._description = None
         try:
@@ -232,6 +246,12 @@ class Simulation:
                 f"OpenSim could not integrate step {self.istep} "
                 f"(t = {self.step_size * (self.istep - 1):.2f} s): {str(error).strip()}"
             ) from error
+        if not (settings.write_storage or settings.exact_control_timing):
+            # The original's timing: its Manager recorded the final state, which computed and cached
+            # that state's controls (this interval's excitations), so the next interval's first
+            # derivative evaluation reads them. Computing them here reproduces it bit for bit,
+            # without the Storage's cost per internal step.
+            self.model.getControls(self.state)
         # A NaN in the state does not stop Simbody's integrators: it spreads silently. One vector
         # check per step (microseconds) turns it into a failure that ends the episode.
         if not np.isfinite(self.state.getY().to_numpy()).all():
