@@ -1,0 +1,255 @@
+"""``RunEnv``: the NIPS 2017 "Learning to Run" task (spec §3.3), as osim-rl 1.5.
+
+A planar 9-DoF, 18-muscle model (``gait9dof18musc``) runs forward for 1000 steps (10 s) over
+spherical obstacles, with one or both psoas muscles possibly weakened. ``reset(difficulty=...)``
+draws the obstacles and the weakness: 0 flat ground; 1 three obstacles; 2 (the challenge's) three
+obstacles and psoas weakness, more obstacles with ``max_obstacles`` > 3 (Round 2 used 10).
+
+Action
+------
+18 muscle excitations in [0, 1], held for 0.01 s, in model order: ``hamstrings, bifemsh, glut_max,
+iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right leg (0-8), then the left leg
+(9-17). Values outside [0, 1] are clipped; NaN raises ``ValueError``.
+
+Observation
+-----------
+A list of 41 floats:
+
+=======  ==========================================================================================
+index    content
+=======  ==========================================================================================
+0-2      pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)
+3-5      their speeds
+6-11     angles of ``hip_r, knee_r, ankle_r, hip_l, knee_l, ankle_l`` (rad)
+12-17    their angular speeds (rad/s)
+18-19    centre of mass x, y (m)
+20-21    centre-of-mass velocity x, y (m/s)
+22-35    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
+36-37    "left" and "right" psoas strength (1 = full; see Quirks for the left one)
+38-40    next obstacle (the first with ``x + r >= pelvis_tx``): x relative to ``pelvis_tx``, centre
+         height y, radius r (m); ``[100, 0, 0]`` when there is none
+=======  ==========================================================================================
+
+Reward
+------
+``forward = pelvis_tx - pelvis_tx before the step`` plus ``ligaments = -1e-7 * sqrt(sum F^2)``
+over the six ligament forces (``HipLimit_r/l, KneeLimit_r/l, AnkleLimit_r/l``, N). An OpenSim
+failure gives -500 and ``done``.
+
+Termination
+-----------
+Terminated when ``pelvis_ty`` < 0.65 m or OpenSim fails; truncated after 1000 steps.
+
+Arguments
+---------
+=====================  ==========  ================================================================
+argument               default     meaning
+=====================  ==========  ================================================================
+visualize              True        OpenSim's visualizer (headless with one warning without a display)
+max_obstacles          3           obstacle bodies in the model (at most 20 are used)
+report                 None        file prefix: ``<report>-obs.csv`` (41 observations, 18
+                                   activations, 36 foot-force values) and ``<report>-act.csv``
+psoas_fix              False       weaken ``iliopsoas_l`` instead of ``glut_max_l`` (see Quirks)
+integrator             (1.x)       ``osim.engine.IntegratorSettings``; default a new Manager per
+                                   step at accuracy 1e-3
+render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+=====================  ==========  ================================================================
+
+``reset(difficulty=2, seed=None)``: ``seed`` (when not None) re-seeds the environment's
+generator. Draws, in this order: obstacle x ~ U(1, 5), height factor ~ U(-0.25, 0.25), radius
+0.05 + Exp(0.05) for min(3, max_obstacles) obstacles; with ``max_obstacles`` > 3 the rest (up to
+20 in all) at x = 5 + cumulative U(2, 4) steps, height factor ~ U(-0.05, 0.25), radius 0.05 +
+Exp(0.05); then (difficulty 2) each psoas strength max(0.5, 1 - N(0, 0.1)), right then left.
+An obstacle's centre height is its height factor times its radius.
+
+Quirks
+------
+* Psoas index (kept): the left "psoas" strength is applied to muscle 11, ``glut_max_l``, not
+  ``iliopsoas_l`` (12), and observation 36 reports it. ``psoas_fix=True`` weakens ``iliopsoas_l``.
+* Seeds (fixed): the original seeded NumPy's global generator; here the environment owns a
+  ``RandomState`` that gives the same draws for the same seed.
+* Obstacle sizes and muscle strengths are model properties: the model is re-initialised at every
+  reset so that they take effect (the 2017 code relied on OpenSim reading them live).
+* Class-level ``maxforces``/``curforces`` shared between instances (fixed): per instance here.
+* ``report``: the header row names the columns (the original wrote them without a header in
+  some versions); rows are written per step, not on observation requests.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from osim.engine.scene import add_obstacles, place_obstacles, reinitialize, size_obstacles
+from osim.env.activation import ERA_2016_INTEGRATOR
+from osim.env.base import OsimEnv
+from osim.env.report import CsvReport
+from osim.engine import IntegratorSettings
+from osim.models import model_path
+
+LEG_JOINTS: tuple[str, ...] = ("hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l")
+OBSERVED_BODIES: tuple[str, ...] = ("head", "pelvis", "torso", "toes_l", "toes_r", "talus_l", "talus_r")
+LIGAMENTS: tuple[str, ...] = ("HipLimit_r", "HipLimit_l", "KneeLimit_r", "KneeLimit_l", "AnkleLimit_r", "AnkleLimit_l")
+FOOT_GEOMETRIES: tuple[str, ...] = ("r_heel", "l_heel", "r_toe", "l_toe")
+FOOT_FORCES: tuple[str, ...] = ("foot_r", "foot_l")
+#: Muscle indices of the psoas weakness: right iliopsoas, and the left one the original used.
+PSOAS_RIGHT = 3
+PSOAS_LEFT_ORIGINAL = 11  # glut_max_l: the original's index
+PSOAS_LEFT_FIXED = 12  # iliopsoas_l
+MAX_PLACED_OBSTACLES = 20
+NO_OBSTACLE = (100.0, 0.0, 0.0)
+
+
+def generate_env(
+    rng: np.random.RandomState, difficulty: int, max_obstacles: int, left_psoas_index: int = PSOAS_LEFT_ORIGINAL
+) -> dict[str, Any]:
+    """Draw obstacles ``[(x, y, r), ...]`` (sorted) and the 18 muscle strengths (spec §3.3)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    rs: list[float] = []
+    n = 0
+    if difficulty > 0:
+        n = min(3, max_obstacles)
+        xs = rng.uniform(1, 5, n).tolist()
+        ys = rng.uniform(-0.25, 0.25, n).tolist()
+        rs = (0.05 + rng.exponential(0.05, n)).tolist()
+    if difficulty > 0 and max_obstacles > 3:
+        extra = max(min(MAX_PLACED_OBSTACLES, max_obstacles) - n, 0)
+        xs += (np.cumsum(rng.uniform(2, 4, extra)) + 5).tolist()
+        ys += rng.uniform(-0.05, 0.25, extra).tolist()
+        rs += (0.05 + rng.exponential(0.05, extra)).tolist()
+    ys = [y * r for y, r in zip(ys, rs)]
+    right_psoas = left_psoas = 1.0
+    if difficulty >= 2:
+        right_psoas = max(0.5, 1 - rng.normal(0, 0.1))
+        left_psoas = max(0.5, 1 - rng.normal(0, 0.1))
+    muscles = [1.0] * 18
+    muscles[PSOAS_RIGHT] = right_psoas
+    muscles[left_psoas_index] = left_psoas
+    return {"obstacles": sorted(zip(xs, ys, rs)), "muscles": muscles}
+
+
+class RunEnv(OsimEnv):
+    """Run as far as possible in 10 s over obstacles (NIPS 2017, osim-rl 1.5)."""
+
+    time_limit = 1000
+    failure_reward = -500.0
+    ninput = 41
+
+    def __init__(
+        self,
+        visualize: bool = True,
+        max_obstacles: int = 3,
+        report: str | None = None,
+        *,
+        psoas_fix: bool = False,
+        integrator: IntegratorSettings | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(max_obstacles, (int, np.integer)) or max_obstacles < 0:
+            raise ValueError(f"max_obstacles must be an integer >= 0, got {max_obstacles!r}")
+        self.model_path = model_path("gait9dof18musc")
+        self.max_obstacles = int(max_obstacles)
+        self.psoas_fix = bool(psoas_fix)
+        self.left_psoas_index = PSOAS_LEFT_FIXED if psoas_fix else PSOAS_LEFT_ORIGINAL
+        self.env_desc: dict[str, Any] = {"obstacles": [], "muscles": [1.0] * 18}
+        super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
+        self.obstacle_parts = add_obstacles(self.osim_model, self.max_obstacles, FOOT_GEOMETRIES)
+        reinitialize(self.osim_model)
+        self._report: CsvReport | None = CsvReport(report, *self._report_columns()) if report else None
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def reset(
+        self, difficulty: int = 2, seed: int | None = None, project: bool = True,
+        obs_as_dict: bool | None = None, **_: Any,
+    ) -> Any:
+        if difficulty not in (0, 1, 2):
+            raise ValueError(f"difficulty must be 0, 1 or 2, got {difficulty!r}")
+        if seed is not None:
+            self.seed(seed)
+        self.env_desc = generate_env(self.np_random, difficulty, self.max_obstacles, self.left_psoas_index)
+        placed = self.env_desc["obstacles"][: self.max_obstacles]
+        parked = [None] * (self.max_obstacles - len(placed))
+        size_obstacles(self.obstacle_parts, [r for _, _, r in placed] + parked)
+        self.osim_model.set_strength(self.env_desc["muscles"])
+        reinitialize(self.osim_model)
+        centres = [(x, y) for x, y, _ in placed] + parked
+        self.osim_model.reset(adjust_state=lambda state: place_obstacles(state, self.obstacle_parts, centres))
+        self.prev_state_desc = None
+        self.simulation_failure = None
+        self.reward_terms = {}
+        if self._report is not None:
+            self._report.new_episode(self._report_row())
+        return self.observe(project, obs_as_dict)
+
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
+        result = super().step(action, project=project, obs_as_dict=obs_as_dict)
+        if self._report is not None:
+            self._report.write_step(self._report_row(), self.osim_model.last_excitations)
+        return result
+
+    # -- observation ----------------------------------------------------------------------------
+
+    def next_obstacle(self, pelvis_x: float) -> tuple[float, float, float]:
+        """(x relative to the pelvis, y, r) of the first obstacle not yet passed."""
+        for x, y, r in self.env_desc["obstacles"]:
+            if x + r >= pelvis_x:
+                return (x - pelvis_x, y, r)
+        return NO_OBSTACLE
+
+    def get_observation(self) -> list[float]:
+        d = self.get_state_desc()
+        joint_pos, joint_vel, body_pos, misc = d["joint_pos"], d["joint_vel"], d["body_pos"], d["misc"]
+        pelvis = joint_pos["ground_pelvis"]
+        observation = [*pelvis[:3], *joint_vel["ground_pelvis"][:3]]
+        observation += [joint_pos[joint][0] for joint in LEG_JOINTS]
+        observation += [joint_vel[joint][0] for joint in LEG_JOINTS]
+        observation += misc["mass_center_pos"][:2] + misc["mass_center_vel"][:2]
+        for body in OBSERVED_BODIES:
+            observation += body_pos[body][:2]
+        strengths = self.env_desc["muscles"]
+        observation += [strengths[self.left_psoas_index], strengths[PSOAS_RIGHT]]
+        observation += self.next_obstacle(pelvis[1])
+        return observation
+
+    def get_observation_space_size(self) -> int:
+        return self.ninput
+
+    # -- reward and termination -----------------------------------------------------------------
+
+    def reward(self) -> float:
+        d = self.get_state_desc()
+        forces = d["forces"]
+        ligament_penalty = 0.0
+        for name in LIGAMENTS:
+            ligament_penalty += forces[name][0] ** 2
+        # The state before the step is the base class's prev_state_desc.
+        forward = d["joint_pos"]["ground_pelvis"][1] - self.get_prev_state_desc()["joint_pos"]["ground_pelvis"][1]
+        ligaments = math.sqrt(ligament_penalty) * 10e-8
+        self.reward_terms = {"forward": forward, "ligaments": -ligaments}
+        return forward - ligaments
+
+    def is_done(self) -> bool:
+        return self.get_state_desc()["joint_pos"]["ground_pelvis"][2] < 0.65
+
+    # -- report ---------------------------------------------------------------------------------
+
+    def _report_columns(self) -> tuple[list[str], list[str]]:
+        names = ["pelvis_tilt", "pelvis_tx", "pelvis_ty", "pelvis_tilt_speed", "pelvis_tx_speed", "pelvis_ty_speed"]
+        names += [f"{joint}.angle" for joint in LEG_JOINTS] + [f"{joint}.speed" for joint in LEG_JOINTS]
+        names += ["mass_center.x", "mass_center.y", "mass_center.vx", "mass_center.vy"]
+        names += [f"{body}.{axis}" for body in OBSERVED_BODIES for axis in ("x", "y")]
+        names += ["psoas_l", "psoas_r", "obstacle.dx", "obstacle.y", "obstacle.r"]
+        muscles = self.osim_model.muscle_names
+        names += [f"{muscle}.activation" for muscle in muscles]
+        names += [f"{force}[{k}]" for force in FOOT_FORCES for k in range(18)]
+        return names, list(muscles)
+
+    def _report_row(self) -> list[float]:
+        d = self.get_state_desc()
+        row = self.get_observation() + self.osim_model.get_activations()
+        for force in FOOT_FORCES:
+            row += d["forces"][force]
+        return row
