@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import collections
 import json
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests

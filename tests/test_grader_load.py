@@ -87,7 +87,7 @@ def test_killed_grader_keeps_finished_submissions(tmp_path: Path) -> None:
     finally:
         grader.kill()
     # The orphaned worker notices that its server is gone and exits.
-    gone, alive = psutil.wait_procs(workers, timeout=20)
+    _, alive = psutil.wait_procs(workers, timeout=20)
     assert not alive, f"worker processes outlived the killed server: {alive}"
 
     with GraderProcess(db, arguments) as restarted:

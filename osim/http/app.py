@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Query, Request
@@ -123,7 +124,7 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
                 reclaimed = await grader.reclaim_idle()
                 if reclaimed:
                     log.info("reclaimed idle instances %s", reclaimed)
-            except Exception:  # noqa: BLE001 - housekeeping must not stop
+            except Exception:
                 log.exception("reclaiming idle instances failed")
 
     @contextlib.asynccontextmanager

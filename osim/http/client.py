@@ -135,7 +135,7 @@ class Client:
             print(f"The grader did not accept the submission: {error.message}")
             return None
         total = self.last_submission["reward"]
-        print("Your total reward from this submission: %f" % total)
+        print(f"Your total reward from this submission: {total:f}")
         self.env_close()
         return total
 

@@ -13,8 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Self
 
 import requests
 
@@ -47,7 +48,7 @@ class GraderProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "GraderProcess":
+    def start(self) -> Self:
         self.port = free_port()
         command = [sys.executable, "-m", "osim.http.cli", "serve", "--db", self.db, "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", *self.arguments]
@@ -93,7 +94,7 @@ class GraderProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> "GraderProcess":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
