@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-episode-steps", type=int, default=None,
                         help="end episodes after this many steps (default: the environment's time limit)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the agent and of the environment")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch threads (default 1: the networks are too small to gain from more)")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars (e.g. in logs)")
     return parser
@@ -72,6 +74,8 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     if args.max_episode_steps is not None and args.max_episode_steps < 1:
         parser.error(f"--max-episode-steps must be positive, got {args.max_episode_steps}")
+    if args.torch_threads < 1:
+        parser.error(f"--torch-threads must be at least 1, got {args.torch_threads}")
     if args.token and args.train:
         parser.error("--token submits a trained agent: use it with --test")
 
@@ -85,6 +89,7 @@ def submit(model: Any, args: argparse.Namespace) -> float | None:
 
 def run(args: argparse.Namespace) -> ExampleResult:
     """Train or test as ``args`` say (see :func:`build_parser`)."""
+    agents.set_torch_threads(args.torch_threads)
     render_mode = "human" if args.visualize else None
     env = make_env(args.env, render_mode=render_mode, max_episode_steps=args.max_episode_steps)
     try:
