@@ -1,0 +1,5 @@
+"""The 2019 Redis evaluation protocol (spec §4.2): ``Client`` (participant side) and
+``OsimRlRedisService`` (grader side), exchanging msgpack messages through a Redis server.
+
+Needs the ``redis``, ``msgpack`` and ``msgpack-numpy`` packages (the ``grader`` extra).
+"""

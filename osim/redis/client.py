@@ -1,0 +1,101 @@
+"""Participant side of the Redis protocol, with the original ``Client`` API (spec §4.2).
+
+    client = Client()                       # host/port of the evaluator's Redis; PING-PONG at once
+    observation = client.env_create()
+    while True:
+        observation, reward, done, info = client.env_step(policy(observation))
+        if done:
+            observation = client.env_reset()
+            if not observation:
+                break
+    print(client.submit())                  # {"mean_reward", "simulation_rewards", "simulation_times"}
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+import redis
+
+from osim.redis import wire
+from osim.redis.messages import OSIM_RL
+
+
+class RedisProtocolError(Exception):
+    """The service answered with an ERROR message (or did not answer in time)."""
+
+
+class Client:
+    """Talk to an ``OsimRlRedisService`` through the Redis server at ``remote_host:remote_port``.
+
+    Args:
+        remote_host, remote_port, remote_db, remote_password: the Redis server.
+        verbose: print each request and response.
+        service_id: the service's id (default: ``$osim_rl_redis_service_id`` or the original default).
+        response_timeout: seconds to wait for each answer (keyword only; ``None`` waits forever, as
+            the original did).
+    """
+
+    def __init__(self, remote_host: str = "127.0.0.1", remote_port: int = 6379, remote_db: int = 0,
+                 remote_password: str | None = None, verbose: bool = False, *,
+                 service_id: str | None = None, response_timeout: float | None = None) -> None:
+        self.remote_host, self.remote_port = remote_host, remote_port
+        self.remote_db, self.remote_password = remote_db, remote_password
+        self.verbose = verbose
+        self.service_id = service_id or wire.default_service_id()
+        self.command_channel = wire.commands_key(self.service_id)
+        self.response_timeout = response_timeout
+        self.redis_pool = redis.ConnectionPool(host=remote_host, port=remote_port, db=remote_db,
+                                               password=remote_password)
+        self.ping_pong()
+
+    def get_redis_connection(self) -> redis.Redis:
+        return redis.Redis(connection_pool=self.redis_pool)
+
+    def _request(self, message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        connection = self.get_redis_connection()
+        channel = wire.new_response_channel(self.service_id)
+        request = {"type": message_type, "payload": payload, "response_channel": channel}
+        if self.verbose:
+            print("Request:", request)
+        connection.lpush(self.command_channel, wire.pack(request))
+        # BLPOP takes whole seconds; 0 blocks forever.
+        timeout = 0 if self.response_timeout is None else max(1, int(np.ceil(self.response_timeout)))
+        answer = connection.blpop(channel, timeout=timeout)
+        if answer is None:
+            raise RedisProtocolError(f"no answer to {message_type} within {timeout} s from service "
+                                     f"{self.service_id!r} at {self.remote_host}:{self.remote_port}")
+        response = wire.unpack(answer[1])
+        if self.verbose:
+            print("Response:", response)
+        if response["type"] == OSIM_RL.ERROR:
+            raise RedisProtocolError(str(response["payload"]))
+        return response
+
+    def ping_pong(self) -> bool:
+        response = self._request(OSIM_RL.PING, {})
+        if response["type"] != OSIM_RL.PONG:
+            raise RedisProtocolError(f"expected {OSIM_RL.PONG} in answer to PING, got {response['type']}")
+        return True
+
+    def env_create(self) -> Any:
+        return self._request(OSIM_RL.ENV_CREATE, {})["payload"]["observation"]
+
+    def env_reset(self) -> Any:
+        """The next simulation's first observation; ``False`` when all simulations have run."""
+        return self._request(OSIM_RL.ENV_RESET, {})["payload"]["observation"]
+
+    def env_step(self, action: Any, render: bool = False) -> list:
+        action = np.asarray(action).tolist()
+        payload = self._request(OSIM_RL.ENV_STEP, {"action": action, "render": render})["payload"]
+        return [payload["observation"], payload["reward"], payload["done"], payload["info"]]
+
+    def submit(self) -> dict[str, Any]:
+        payload = self._request(OSIM_RL.ENV_SUBMIT, {})["payload"]
+        if os.environ.get("CROWDAI_BLOCKING_SUBMIT"):
+            # The evaluation platforms waited for the container to be stopped from outside.
+            while True:
+                time.sleep(10)
+        return payload

@@ -1,0 +1,39 @@
+"""Keys and serialisation shared by the Redis client and service.
+
+Messages are msgpack with NumPy support (``msgpack_numpy``, ``use_bin_type=True``), as the 2019
+graders used; each is a dict ``{"type", "payload", "response_channel"}`` pushed to the service's
+command list; the reply is pushed to the response channel, a list key unique to the request.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import msgpack
+import msgpack_numpy
+
+NAMESPACE = "osim-rl"
+#: Environment variable naming the service, and its default (the original's).
+SERVICE_ID_VARIABLE = "osim_rl_redis_service_id"
+DEFAULT_SERVICE_ID = "osim_rl_redis_service_id"
+
+
+def default_service_id() -> str:
+    return os.environ.get(SERVICE_ID_VARIABLE, DEFAULT_SERVICE_ID)
+
+
+def commands_key(service_id: str) -> str:
+    return f"{NAMESPACE}::{service_id}::commands"
+
+
+def new_response_channel(service_id: str) -> str:
+    return f"{NAMESPACE}::{service_id}::response::{secrets.token_hex(16)}"
+
+
+def pack(message: dict[str, Any]) -> bytes:
+    return msgpack.packb(message, default=msgpack_numpy.encode, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, object_hook=msgpack_numpy.decode, raw=False)
