@@ -35,12 +35,12 @@ ENVS = ("L2M2019Env", "ProstheticsEnv", "L2RunEnv", "Arm2DEnv")
 #: integrator settings explored for the trade-off table (besides the named presets)
 CANDIDATES: list[dict[str, Any]] = [
     {"accuracy": 1e-4}, {"accuracy": 3e-4}, {"accuracy": 1e-3}, {"accuracy": 3e-3}, {"accuracy": 1e-2},
-    {"write_storage": False},
-    {"accuracy": 3e-4, "write_storage": False}, {"accuracy": 1e-3, "write_storage": False},
-    {"accuracy": 3e-3, "write_storage": False},
+    {"exact_control_timing": True},
+    {"exact_control_timing": True, "accuracy": 1e-4}, {"exact_control_timing": True, "accuracy": 3e-4},
+    {"exact_control_timing": True, "accuracy": 1e-3}, {"exact_control_timing": True, "accuracy": 3e-3},
     {"method": "RungeKuttaFeldberg", "accuracy": 1e-3}, {"method": "RungeKutta3", "accuracy": 1e-3},
     {"method": "SemiExplicitEuler2", "accuracy": 1e-3},
-    {"method": "SemiExplicitEuler2", "accuracy": 1e-3, "write_storage": False},
+    {"method": "SemiExplicitEuler2", "accuracy": 1e-3, "exact_control_timing": True},
 ]
 
 
