@@ -228,3 +228,97 @@ def test_render_is_fast_enough_to_record_every_step():
         env.render()
     per_frame = (time.perf_counter() - started) / 10
     assert per_frame < 0.05, f"{per_frame * 1e3:.1f} ms per frame"
+
+
+# -- render_mode="human" ---------------------------------------------------------------------------
+
+def test_human_mode_without_a_display_is_a_clear_error(monkeypatch):
+    from osim.render.human import DisplayUnavailableError
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(DisplayUnavailableError, match="needs a display.*rgb_array"):
+        L2RunEnv(visualize=False, render_mode="human")
+
+
+_HUMAN_SCRIPT = """
+import os, sys, time
+import numpy as np
+from PIL import ImageGrab
+from osim.env import L2RunEnv
+
+env = L2RunEnv(visualize=False, render_mode="human")
+assert env.osim_model.visualize, "the visualizer was not switched on"
+env.reset()
+env.render()
+for _ in range(20):
+    env.step(np.full(18, 0.3))
+env.render()
+time.sleep(1.0)  # the visualizer draws in its own process
+screen = np.asarray(ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).convert("RGB")).astype(int)
+# Simbody's window has a blue sky (blue well above red) over a brown floor: count sky pixels.
+sky = ((screen[..., 2] - screen[..., 0]) > 60).sum()
+print("SKY", sky)
+
+def visualizer_children():
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as comm:
+                name = comm.read().strip()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and "simbody" in name:
+            pids.append(int(entry))
+    return pids
+
+assert visualizer_children(), "no simbody-visualizer process was started"
+env.close()
+deadline = time.time() + 10
+while visualizer_children() and time.time() < deadline:
+    time.sleep(0.2)
+print("LEFT", len(visualizer_children()))
+"""
+
+
+def test_human_mode_opens_opensims_visualizer_under_xvfb(tmp_path):
+    """Under a virtual X display, the simbody-visualizer starts, draws, and stepping does not hang."""
+    import shutil
+    import subprocess
+    import sys
+
+    xvfb = shutil.which("Xvfb")
+    assert xvfb, "Xvfb is needed for this test (Debian/Ubuntu package: xvfb)"
+    display = None
+    server = None
+    for number in range(90, 110):
+        if not (tmp_path.parent / f".X{number}-lock").exists() and not __import__("os").path.exists(
+                f"/tmp/.X{number}-lock"):
+            display = f":{number}"
+            server = subprocess.Popen([xvfb, display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            break
+    assert server is not None, "no free X display number"
+    try:
+        import os
+        import time
+
+        time.sleep(1.0)
+        assert server.poll() is None, "Xvfb did not start"
+        script = tmp_path / "human.py"
+        script.write_text(_HUMAN_SCRIPT)
+        env = {**os.environ, "DISPLAY": display}
+        # Output to files, not pipes: a leaked visualizer process would hold a pipe open forever.
+        with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+            returncode = subprocess.run([sys.executable, str(script)], env=env, stdout=out, stderr=err,
+                                        timeout=120).returncode
+        stdout, stderr = (tmp_path / "out.txt").read_text(), (tmp_path / "err.txt").read_text()
+        assert returncode == 0, stderr[-2000:]
+        sky = int(stdout.split("SKY")[-1].split()[0])
+        assert sky > 10_000, f"the visualizer window was not drawn ({sky} sky pixels)"
+        assert stdout.split("LEFT")[-1].split()[0] == "0", "env.close() left the visualizer running"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

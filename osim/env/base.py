@@ -140,6 +140,10 @@ class OsimEnv:
     ) -> None:
         if render_mode not in (None, "human", "rgb_array"):
             raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
+        if render_mode == "human":
+            from osim.render.human import require_visualizer
+
+            require_visualizer()  # a clear error without a display, instead of a silent headless run
         self.visualize = visualize or render_mode == "human"
         self.integrator_accuracy = integrator_accuracy
         self.integrator = integrator
@@ -168,12 +172,19 @@ class OsimEnv:
     def load_model(self, model_path: Any = None) -> None:
         if model_path is not None:
             self.model_path = model_path
+        if getattr(self, "_visualizer_pids", None):
+            self.close()  # the previous model's window
         self.osim_model = OsimModel(
             self.model_path,
             self.visualize,
             integrator_accuracy=self.integrator_accuracy,
             integrator=self.integrator,
         )
+        self._visualizer_pids: list[int] = []
+        if self.osim_model.visualize:
+            from osim.render.human import claim_new_visualizers
+
+            self._visualizer_pids = claim_new_visualizers()
         self.spec = Spec(self.time_limit)
         n_actions = self.get_action_space_size()
         self.action_space = spaces.Box(
@@ -271,7 +282,12 @@ class OsimEnv:
     def render(self, mode: str | None = None, close: bool = False) -> Any:
         """``rgb_array``: an image of the current state; ``human``: OpenSim's visualizer draws itself."""
         mode = mode or self.render_mode
-        if close or mode in (None, "human"):
+        if close or mode is None:
+            return None
+        if mode == "human":
+            from osim.render.human import show
+
+            show(self.osim_model)  # the integrator redraws during steps; this covers resets too
             return None
         if mode != "rgb_array":
             raise ValueError(f"render mode must be 'human' or 'rgb_array', got {mode!r}")
@@ -283,3 +299,8 @@ class OsimEnv:
 
     def close(self) -> None:
         self._renderer = None
+        if self._visualizer_pids:
+            from osim.render.human import close_visualizers
+
+            close_visualizers(self._visualizer_pids)  # they would outlive Python
+            self._visualizer_pids = []
