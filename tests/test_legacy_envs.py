@@ -37,6 +37,8 @@ def with_coordinate(env, name, value, speed=None, time=None):
         coordinate.setSpeedValue(state, speed)
     if time is not None:
         state.setTime(time)
+    # Realize first: a copied State keeps stale body-transform caches (set_state copies).
+    env.osim_model.model.realizePosition(state)
     env.osim_model.set_state(state)
 
 
