@@ -322,3 +322,24 @@ def test_human_mode_opens_opensims_visualizer_under_xvfb(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_gymnasium_record_video(tmp_path):
+    """Gymnasium's own RecordVideo wrapper records the adapter's rgb_array frames."""
+    import gymnasium
+    import imageio.v3 as iio
+    from gymnasium.wrappers import RecordVideo
+
+    env = gymnasium.make("osim/L2Run-v0", render_mode="rgb_array")
+    env = RecordVideo(env, str(tmp_path / "videos"), episode_trigger=lambda episode: True, disable_logger=True)
+    env.reset(seed=0)
+    for _ in range(12):
+        env.step(env.action_space.sample())
+    assert len(env.recorded_frames) == 13  # the reset frame and one per step
+    assert all(f.shape == (360, 480, 3) and f.dtype == np.uint8 for f in env.recorded_frames)
+    env.close()
+    videos = sorted((tmp_path / "videos").glob("*.mp4"))
+    assert len(videos) == 1
+    frames = iio.imread(videos[0])
+    assert frames.shape[0] >= 12  # moviepy may drop the last frame when it rounds the duration
+    assert frames.shape[1:] == (360, 480, 3) and frames.std() > 10
