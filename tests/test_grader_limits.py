@@ -1,6 +1,7 @@
 """Limits of a grader: instances per token and in total, idle reclaiming, the per-step timeout."""
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import time
 from pathlib import Path
@@ -63,6 +64,16 @@ def test_instance_limits_per_token_and_in_total(tmp_path: Path) -> None:
         assert post(grader, f"/v1/envs/{first.json()['instance_id']}/close/").status_code == 204
         assert wait_for(lambda: len(workers_of(grader)) == 2, 20)
         assert create(grader, alice).status_code == 200
+
+
+def test_concurrent_creations_respect_the_limits(tmp_path: Path) -> None:
+    arguments = ["--env", "L2RunEnv", "--seeds", "1", "--max-instances", "3", "--max-instances-per-token", "2"]
+    with GraderProcess(tmp_path / "g.sqlite3", arguments) as grader:
+        token = grader.create_token("carol")
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            statuses = sorted(response.status_code for response in pool.map(lambda _: create(grader, token), range(5)))
+        assert statuses == [200, 200, 429, 429, 429]
+        assert len(workers_of(grader)) == 2
 
 
 def test_idle_instances_are_reclaimed(tmp_path: Path) -> None:

@@ -154,8 +154,11 @@ class Grader:
         """Send a request to the instance's worker; a timeout or crash ends the instance."""
         assert instance.worker is not None
         try:
-            return await anyio.to_thread.run_sync(instance.worker.call, request, timeout, what)
+            result = await anyio.to_thread.run_sync(instance.worker.call, request, timeout, what)
+            instance.last_request = time.monotonic()  # a slow step is not idle time
+            return result
         except WorkerError as error:
+            instance.last_request = time.monotonic()
             if error.kind == "bad_request":
                 raise GraderError(400, error.message) from None
             if error.kind == "conflict":
@@ -186,13 +189,18 @@ class Grader:
                 f"{self.config.max_instances_per_token}); submit or close one first",
             )
         instance_id = secrets.token_hex(12)
-        submission_id = await anyio.to_thread.run_sync(
-            self.store.start_submission, instance_id, record.id, env_id, list(self.config.seeds),
-            self.config.max_steps, client_version,
-        )
-        instance = _Instance(id=instance_id, token=record, env_id=env_id, submission_id=submission_id)
-        self._instances[instance_id] = instance  # counted against the limits while it starts
+        instance = _Instance(id=instance_id, token=record, env_id=env_id, submission_id=-1)
+        # Registered before the first await, so concurrent creations count against the limits.
+        self._instances[instance_id] = instance
         async with instance.lock:
+            try:
+                instance.submission_id = await anyio.to_thread.run_sync(
+                    self.store.start_submission, instance_id, record.id, env_id, list(self.config.seeds),
+                    self.config.max_steps, client_version,
+                )
+            except BaseException:
+                self._instances.pop(instance_id, None)
+                raise
             try:
                 instance.worker = EnvWorker(env_id, self.config.env_kwargs, self.config.project)
                 await anyio.to_thread.run_sync(instance.worker.wait_ready, self.config.create_timeout)
@@ -200,6 +208,7 @@ class Grader:
                 await self._end(instance, error.message)
                 status = 400 if error.kind == "unavailable" else 503
                 raise GraderError(status, error.message) from None
+        instance.last_request = time.monotonic()  # idle time counts from the answer
         return instance_id
 
     async def monitor_start(self, instance_id: str) -> None:
