@@ -7,12 +7,11 @@ import importlib.util
 import io
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
-
 import ray  # the CI installs ray[rllib]: a missing Ray fails these tests rather than skipping them
 
 from osim.train import agents

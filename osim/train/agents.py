@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,7 +58,7 @@ PPO_DEFAULT_BATCH_SIZE = 64
 Policy = Callable[[np.ndarray], np.ndarray]
 
 
-def _algorithm_class(algo: str) -> type["BaseAlgorithm"]:
+def _algorithm_class(algo: str) -> type[BaseAlgorithm]:
     if algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}")
     try:
@@ -82,7 +83,7 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def original_ddpg(env: "gymnasium.Env", *, seed: int | None = None, verbose: int = 0) -> "BaseAlgorithm":
+def original_ddpg(env: gymnasium.Env, *, seed: int | None = None, verbose: int = 0) -> BaseAlgorithm:
     """DDPG with the original example's networks and hyper-parameters (see the module docstring)."""
     import torch
     from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
@@ -118,8 +119,8 @@ def _largest_divisor_at_most(n: int, limit: int) -> int:
 
 
 def build_model(
-    algo: str, env: "gymnasium.Env", *, total_steps: int, seed: int | None = None, verbose: int = 0
-) -> "BaseAlgorithm":
+    algo: str, env: gymnasium.Env, *, total_steps: int, seed: int | None = None, verbose: int = 0
+) -> BaseAlgorithm:
     """A new agent for ``env``: ``"ddpg"`` (as in the original example), ``"ppo"`` or ``"sac"``.
 
     ``total_steps`` (the training budget) sizes PPO's rollout for short runs.
@@ -138,7 +139,7 @@ def build_model(
     return cls("MlpPolicy", env, buffer_size=100_000, seed=seed, device="cpu", verbose=verbose)
 
 
-def load_model(algo: str, path: str | Path, env: "gymnasium.Env | None" = None) -> "BaseAlgorithm":
+def load_model(algo: str, path: str | Path, env: gymnasium.Env | None = None) -> BaseAlgorithm:
     """Load an agent saved with ``model.save(path)`` (a stable-baselines3 ``.zip``).
 
     Raises:
@@ -151,7 +152,7 @@ def load_model(algo: str, path: str | Path, env: "gymnasium.Env | None" = None) 
     return cls.load(str(path), env=env, device="cpu")
 
 
-def model_policy(model: "BaseAlgorithm") -> Policy:
+def model_policy(model: BaseAlgorithm) -> Policy:
     """The agent's deterministic action for one observation."""
     return lambda observation: model.predict(np.asarray(observation, dtype=np.float64), deterministic=True)[0]
 
@@ -188,7 +189,7 @@ class EvaluationSummary:
 
 def evaluate(
     policy: Policy,
-    env: "gymnasium.Env",
+    env: gymnasium.Env,
     episodes: int,
     *,
     seed: int | None = None,
@@ -220,13 +221,13 @@ def evaluate(
     return summary
 
 
-def predictions(model: "BaseAlgorithm", observations: Sequence[np.ndarray]) -> np.ndarray:
+def predictions(model: BaseAlgorithm, observations: Sequence[np.ndarray]) -> np.ndarray:
     """Deterministic actions for a batch of observations (to compare a model with its reloaded copy)."""
     actions, _ = model.predict(np.asarray(observations, dtype=np.float64), deterministic=True)
     return np.asarray(actions)
 
 
-def train(model: "BaseAlgorithm", steps: int, *, progress: bool = True) -> "BaseAlgorithm":
+def train(model: BaseAlgorithm, steps: int, *, progress: bool = True) -> BaseAlgorithm:
     """``model.learn(steps)`` with a progress bar (tqdm + rich) unless ``progress`` is False."""
     return model.learn(total_timesteps=steps, progress_bar=progress)
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from osim.train.rollouts import Episode, EpisodeRequest, model_policy_from_bytes, run_episode
 

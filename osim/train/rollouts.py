@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def random_policy(action_space: Any, action_seed: int) -> Policy:
     return lambda _observation: rng.uniform(low, high).astype(dtype)
 
 
-def run_episode(env: "gymnasium.Env", request: EpisodeRequest, policy: Policy | None = None) -> Episode:
+def run_episode(env: gymnasium.Env, request: EpisodeRequest, policy: Policy | None = None) -> Episode:
     """Reset ``env`` with ``request.seed`` and step it with ``policy`` (default: random actions from
     ``request.action_seed``) until it ends or ``request.max_steps`` steps have run."""
     if policy is None:
@@ -81,7 +82,7 @@ def run_episode(env: "gymnasium.Env", request: EpisodeRequest, policy: Policy | 
                    bool(terminated), bool(truncated), seconds)
 
 
-def replay_episode(env: "gymnasium.Env", seed: int, actions: Sequence[np.ndarray]) -> Episode:
+def replay_episode(env: gymnasium.Env, seed: int, actions: Sequence[np.ndarray]) -> Episode:
     """Reset ``env`` with ``seed`` and apply ``actions`` in order (stopping if the episode ends)."""
     if len(actions) == 0:
         raise ValueError("replay_episode needs at least one action")
