@@ -343,3 +343,28 @@ def test_gymnasium_record_video(tmp_path):
     frames = iio.imread(videos[0])
     assert frames.shape[0] >= 12  # moviepy may drop the last frame when it rounds the duration
     assert frames.shape[1:] == (360, 480, 3) and frames.std() > 10
+
+
+def test_obstacles_are_drawn_from_their_contact_spheres():
+    """A RunEnv-style obstacle: a near-massless block on a planar joint with a contact sphere."""
+    model = opensim.Model(str(model_path("gait9dof18musc")))
+    block = opensim.Body("0-block", 1e-4, opensim.Vec3(0), opensim.Inertia(1e-4, 1e-4, 1e-4, 0, 0, 0))
+    joint = opensim.PlanarJoint("0-block-joint", model.getGround(), opensim.Vec3(0), opensim.Vec3(0),
+                                block, opensim.Vec3(0), opensim.Vec3(0))
+    sphere = opensim.ContactSphere(0.15, opensim.Vec3(0), block, "0-block-sphere")
+    model.addBody(block)
+    model.addJoint(joint)
+    model.addContactGeometry(sphere)
+    sim = Simulation(model)
+
+    def place(state: opensim.State) -> None:
+        joint.get_coordinates(1).setValue(state, 0.8)
+        joint.get_coordinates(2).setValue(state, 0.1)
+
+    sim.reset(adjust_state=place)
+    renderer = Renderer(sim)
+    image = renderer.render()
+    u, v = _pixel(renderer, [0.8, 0.1, 0.0])
+    patch = image[v - 2:v + 3, u - 2:u + 3].reshape(-1, 3).astype(int)
+    assert (np.abs(patch - np.array(colors.OBSTACLE)).max(axis=1) <= 2).all()
+    assert _color_pixels(image, colors.OBSTACLE) > 300
