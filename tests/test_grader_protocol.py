@@ -237,6 +237,28 @@ def test_unavailable_environment_is_a_clear_4xx(tmp_path: Path) -> None:
         assert requests.get(process.url + "/health", timeout=30).json()["instances"] == 0
 
 
+def test_raw_observations(tmp_path: Path) -> None:
+    """--raw-observations sends the state dictionary (project=False), as the 2018/2019 graders did."""
+    with GraderProcess(tmp_path / "g.sqlite3", ["--env", "L2RunEnv", "--seeds", "1", "--raw-observations"]) as process:
+        client = Client(process.url)
+        observation = client.env_create(process.create_token("erin"), "L2RunEnv")
+        assert set(observation) >= {"body_pos", "joint_pos", "misc"}
+        assert len(observation["body_pos"]["pelvis"]) == 3
+        observation, _, _, _ = client.env_step([0.5] * L2RUN_ACTIONS)
+        assert "body_pos" in observation
+
+
+def test_osim_command_registers_serve_and_tokens(grader: GraderProcess, token: str,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    from osim.cli import main
+
+    assert main(["tokens", "--db", grader.db, "list"]) == 0
+    assert "alice" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as help_exit:
+        main(["serve", "--help"])
+    assert help_exit.value.code == 0 and "--max-instances-per-token" in capsys.readouterr().out
+
+
 def test_tokens_are_stored_hashed_and_can_be_revoked(grader: GraderProcess) -> None:
     secret = grader.create_token("carol")
     with sqlite3.connect(grader.db) as db:
