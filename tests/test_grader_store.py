@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -109,6 +110,10 @@ def test_store(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
         assert [(entry["rank"], entry["participant"], entry["mean_reward"], entry["submissions"])
                 for entry in board] == [(1, "sam", 1.5, 3), (2, "pat", 0.1875, 2)]
         assert store.leaderboard("Other") == [] and store.env_ids() == ["L2RunEnv", "Other"]
+        if backend == "sqlite":
+            with sqlite3.connect(location) as reader:  # a second connection sees committed writes
+                assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                assert reader.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 6
     finally:
         store.close()
 

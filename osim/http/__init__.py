@@ -4,8 +4,12 @@
 * :mod:`osim.http.app` -- the FastAPI application speaking the original grader protocol;
 * :mod:`osim.http.grading` -- submissions: seeds, simulations, limits and timeouts;
 * :mod:`osim.http.worker` -- one process per environment instance;
-* :mod:`osim.http.store` -- SQLite persistence (tokens, submissions, simulations, leaderboard);
-* :mod:`osim.http.cli` -- the ``osim serve`` and ``osim tokens`` commands.
+* :mod:`osim.http.store` -- persistence in SQLite or PostgreSQL (tokens, submissions, simulations,
+  leaderboard);
+* :mod:`osim.http.pages` -- the leaderboard page;
+* :mod:`osim.http.cli` -- the ``osim serve`` and ``osim tokens`` commands;
+* :mod:`osim.http.testing` -- a grader in a child process and a local replay of what it should score.
 
-The server needs the ``grader`` extra (FastAPI, uvicorn); the client needs only ``requests``.
+The server needs FastAPI and uvicorn (``psycopg`` for PostgreSQL); the client needs only ``requests``.
+See docs/grader.md.
 """
