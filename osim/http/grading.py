@@ -16,7 +16,6 @@ import asyncio
 import collections
 import dataclasses
 import logging
-import math
 import secrets
 import time
 from typing import Any
@@ -258,8 +257,11 @@ class Grader:
                 instance, ("step", action), self.config.step_timeout, f"step {instance.steps + 1}"
             )
             instance.steps += 1
-            if reward is None:  # a non-finite reward scores as a failure, not as a number
-                reward = -math.inf
+            if reward is None:
+                # NaN/inf (sent as null): the simulation broke down; it ends, and the step scores 0.
+                done, info = True, {**info, "invalid_reward": True}
+                await self._end_simulation(instance, "invalid_reward")
+                return {"observation": observation, "reward": None, "done": True, "info": info}
             instance.reward += reward
             if instance.steps >= self.config.max_steps and not done:
                 done = True
@@ -267,18 +269,16 @@ class Grader:
                 await self._end_simulation(instance, "max_steps")
             elif done:
                 await self._end_simulation(instance, "done")
-            return {"observation": observation, "reward": reward if math.isfinite(reward) else None,
-                    "done": done, "info": info}
+            return {"observation": observation, "reward": reward, "done": done, "info": info}
 
     async def _end_simulation(self, instance: _Instance, ended_by: str) -> None:
         instance.running = False
         seconds = time.monotonic() - instance.started
-        reward = instance.reward if math.isfinite(instance.reward) else -1e300
-        instance.rewards.append(reward)
+        instance.rewards.append(instance.reward)
         instance.seconds.append(seconds)
         await anyio.to_thread.run_sync(
             self.store.record_simulation, instance.submission_id, instance.index,
-            self.config.seeds[instance.index], reward, instance.steps, seconds, ended_by,
+            self.config.seeds[instance.index], instance.reward, instance.steps, seconds, ended_by,
         )
 
     async def monitor_close(self, instance_id: str) -> dict[str, Any]:
