@@ -176,7 +176,7 @@ def test_arm_env_targets_observation_reward_and_time_limit():
     assert len(first) == 14 == env.observation_space.shape[0]
     rng = np.random.default_rng(1)
     for step in range(1, 201):
-        observation, reward, done, info = env.step(rng.uniform(0, 1, 6))
+        observation, reward, done, _ = env.step(rng.uniform(0, 1, 6))
         if step == 3:
             d = env.get_state_desc()
             s, e = d["joint_pos"]["r_shoulder"][0], d["joint_pos"]["r_elbow"][0]
@@ -323,3 +323,48 @@ def test_run_obstacle_pushes_a_foot():
     env.osim_model.reset(adjust_state=lambda s: place_obstacles(s, env.obstacle_parts, [(heel[0], 0.0)]))
     env.step(np.zeros(18))
     assert np.abs(env.get_state_desc()["forces"]["0-force"]).max() > 1.0
+
+
+# -- the 2017 README ------------------------------------------------------------------------------
+
+README_SETUP = """
+from osim.env import GaitEnv
+
+env = GaitEnv(visualize=True)
+observation = env.reset()
+"""
+# The README's controller placeholder, here random actions as in its first example.
+README_CONTROLLER = "my_controler = lambda observation: env.action_space.sample()\n"
+README_LOOP = """
+# ...
+total_reward = 0.0
+for i in range(500):
+    # make a step given by the controler and record the state and the reward
+    observation, reward, done, info = env.step(my_controler(observation)) 
+    total_reward += reward
+
+# Your reward is
+print("Total reward %f" % total_reward)
+"""
+
+
+def test_2017_readme_snippet_runs_headless_with_one_warning(tmp_path):
+    """The 2017 README's GaitEnv example and total-reward loop, verbatim, without a display."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import REPO_ROOT
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    environment["PYTHONPATH"] = str(REPO_ROOT)
+    script = textwrap.dedent(README_SETUP) + README_CONTROLLER + textwrap.dedent(README_LOOP)
+    script += "\nprint('steps', i + 1)\n"
+    result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=tmp_path,
+                            env=environment, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "steps 500" in result.stdout
+    total = float(result.stdout.split("Total reward ")[1].split()[0])
+    assert math.isfinite(total) and total != 0.0
+    assert result.stderr.count("visualize=True ignored") == 1, result.stderr

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from golden import case_definition, case_names, load_case
+
 from osim.env.arm import Arm2DEnv
 from osim.env.l2run import L2RunEnv
 from osim.env.prosthetics import ProstheticsEnv

@@ -15,8 +15,8 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from conftest import REPO_ROOT
+
 from osim.env.prosthetics import ProstheticsEnv
 
 BODIES = ["pelvis", "head", "torso", "toes_l", "toes_r", "talus_l", "talus_r"]
@@ -77,7 +77,7 @@ def test_observation_layout_and_dict_form(env):
     assert len(first) == 160 == env.get_observation_space_size() == env.observation_space.shape[0]
     rng = np.random.default_rng(0)
     for _ in range(3):
-        observation, reward, done, info = env.step(rng.uniform(0, 0.5, 19))
+        observation = env.step(rng.uniform(0, 0.5, 19))[0]
     d = env.get_state_desc()
     assert observation == pytest.approx(expected_observation(d, prosthetic=True), abs=1e-15)
     assert observation[35:44] == [0.0] * 9 and observation[53:62] == [0.0] * 9
@@ -141,7 +141,7 @@ def test_round1_reward_time_limits_and_done():
     env = ProstheticsEnv(visualize=False)
     assert env.spec.timestep_limit == env.time_limit == 300
     env.reset()
-    _, reward, done, info = env.step(np.full(19, 0.3))
+    _, reward, _, info = env.step(np.full(19, 0.3))
     vx = env.get_state_desc()["body_vel"]["pelvis"][0]
     assert reward == pytest.approx(9 - (vx - 3) ** 2, abs=1e-12) and info["reward_terms"] == {"speed": reward}
     assert "target_vel" not in env.get_state_desc()
@@ -149,7 +149,7 @@ def test_round1_reward_time_limits_and_done():
     outcomes = set()
     pelvis_ty = env.osim_model.get_coordinate("pelvis_ty")
     for height in (0.62, 0.61, 0.6, 0.59, 0.58):
-        env.osim_model.reset(adjust_state=lambda state: pelvis_ty.setValue(state, height, False))
+        env.osim_model.reset(adjust_state=lambda state, h=height: pelvis_ty.setValue(state, h, False))
         pelvis_y = env.get_state_desc()["body_pos"]["pelvis"][1]
         assert pelvis_y == pytest.approx(height, abs=0.02)
         assert env.is_done() is (pelvis_y < 0.6)
@@ -184,10 +184,12 @@ def test_report_files(tmp_path):
     env.reset()
     env.step(np.full(19, 0.1))
     env._report.close()
-    rows = list(csv.reader(open(prefix + "-obs.csv")))
+    with open(prefix + "-obs.csv") as f:
+        rows = list(csv.reader(f))
     assert len(rows[0]) == 2 + 160 and len(rows) == 3
     assert [float(v) for v in rows[2][2:]] == pytest.approx(env.get_observation(), rel=1e-12)
-    actions = list(csv.reader(open(prefix + "-act.csv")))
+    with open(prefix + "-act.csv") as f:
+        actions = list(csv.reader(f))
     assert actions[0][2:] == env.osim_model.muscle_names and float(actions[1][2]) == pytest.approx(0.1)
 
 
@@ -206,7 +208,7 @@ def test_readme_snippet_runs_headless_with_one_warning(tmp_path):
     environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     environment["PYTHONPATH"] = str(REPO_ROOT)
     script = textwrap.dedent(README_SNIPPET) + "\nprint('steps done', i + 1)\n"
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=tmp_path,
                             env=environment, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "steps done 200" in result.stdout

@@ -6,8 +6,8 @@ components call :func:`reinitialize` (not ``Simulation.reinitialize`` alone, see
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import opensim
 
@@ -41,7 +41,7 @@ def reinitialize(sim: Simulation) -> opensim.State:
     """
     state = sim.reinitialize()
     functions = sim.controller.get_ControlFunctions()
-    sim._excitation_functions = [  # noqa: SLF001 - engine cache; see the docstring
+    sim._excitation_functions = [
         opensim.Constant.safeDownCast(functions.get(j)) for j in range(functions.getSize())
     ]
     return state

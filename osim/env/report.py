@@ -8,7 +8,8 @@ run keeps every completed step.
 from __future__ import annotations
 
 import csv
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +18,10 @@ class CsvReport:
     """Write ``<prefix>-obs.csv`` and ``<prefix>-act.csv`` with the given column names."""
 
     def __init__(self, prefix: str, observation_names: Sequence[str], action_names: Sequence[str]) -> None:
+        # Open for the environment's lifetime (closed by close()), hence no context manager.
         self._files = [
-            open(f"{prefix}-obs.csv", "w", newline="", buffering=1),
-            open(f"{prefix}-act.csv", "w", newline="", buffering=1),
+            open(f"{prefix}-obs.csv", "w", newline="", buffering=1),  # noqa: SIM115
+            open(f"{prefix}-act.csv", "w", newline="", buffering=1),  # noqa: SIM115
         ]
         self._obs, self._act = (csv.writer(f) for f in self._files)
         self._obs.writerow(["episode", "step", *observation_names])

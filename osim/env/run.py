@@ -81,11 +81,11 @@ from typing import Any
 
 import numpy as np
 
+from osim.engine import IntegratorSettings
 from osim.engine.scene import add_obstacles, place_obstacles, reinitialize, size_obstacles
 from osim.env.activation import ERA_2016_INTEGRATOR
 from osim.env.base import OsimEnv
 from osim.env.report import CsvReport
-from osim.engine import IntegratorSettings
 from osim.models import model_path
 
 LEG_JOINTS: tuple[str, ...] = ("hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l")
