@@ -25,7 +25,7 @@ ENVIRONMENT_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "osim/L2Run-v0": ("L2RunEnv", {}),
     "osim/Run-v0": ("RunEnv", {}),
     # Reaching with a 2-DoF, 6-muscle arm (2019 and 2016 versions).
-    "osim/Arm2D-v0": ("Arm2DEnv", {}),
+    "osim/Arm2D-v0": ("Arm2DEnv", {"observe_new_target": True}),  # reset obs must depend on the seed only
     "osim/Arm-v0": ("ArmEnv", {}),
     # The 2016-17 pilot tasks.
     "osim/Gait-v0": ("GaitEnv", {}),

@@ -83,3 +83,11 @@ def test_vec_env_replaces_nan_actions_by_zero():
     plain.reset()
     with pytest.raises(ValueError, match="non-finite"):
         plain.step(action)
+
+
+def test_observe_new_target_switch():
+    env = Arm2DEnv(visualize=False, seed=9, observe_new_target=True)
+    first = env.reset(obs_as_dict=False)
+    assert first[:2] == [env.target_x, env.target_y] == list(spec_target(random.Random(9), "3.0.11"))
+    env.seed(9)
+    assert env.reset(obs_as_dict=False) == first  # the same seed, the same observation

@@ -46,6 +46,8 @@ visualize              True        OpenSim's visualizer (headless with one warni
 integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
 release                "3.0.11"    "3.0.11": 2019 targets and model; "2.1.5": 2018 targets and model
 seed                   None        seed of the target generator (0 is a seed)
+observe_new_target     False       ``reset`` returns the observation with the new target (see
+                                   Quirks; the Gymnasium ids use True)
 integrator             None        full ``osim.engine.IntegratorSettings``
 render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
 =====================  ==========  ================================================================
@@ -58,6 +60,8 @@ Quirks
 ------
 * Reset observation (kept): ``reset`` computes the observation *before* drawing the new target,
   so its first two entries are the previous target ((0, 0) on the first reset).
+  ``observe_new_target=True`` returns the observation with the new target instead (a reset's
+  observation then depends only on the seed, as Gymnasium requires).
 * The 3.0.11 default ``obs_as_dict=True`` returns the whole state-description dict (the original
   had no dict observation of its own for the arm); kept.
 * Seeds (fixed): the targets come from the environment's own ``random.Random`` (the original used
@@ -97,11 +101,13 @@ class Arm2DEnv(OsimEnv):
         *,
         release: str = "3.0.11",
         seed: int | None = None,
+        observe_new_target: bool = False,
         **kwargs: Any,
     ) -> None:
         if release not in ARM_MODELS:
             raise ValueError(f"release must be one of {sorted(ARM_MODELS)}, got {release!r}")
         self.release = release
+        self.observe_new_target = bool(observe_new_target)
         self.obs_as_dict_default = release == "3.0.11"
         self.model_path = model_path(ARM_MODELS[release])
         self.target_x = 0.0
@@ -147,6 +153,8 @@ class Arm2DEnv(OsimEnv):
         if random_target:
             self.generate_new_target()
         self.osim_model.reset_manager()
+        if self.observe_new_target:
+            return self.observe(project, obs_as_dict)
         return observation
 
     def reward(self) -> float:
