@@ -368,3 +368,35 @@ def test_2017_readme_snippet_runs_headless_with_one_warning(tmp_path):
     total = float(result.stdout.split("Total reward ")[1].split()[0])
     assert math.isfinite(total) and total != 0.0
     assert result.stderr.count("visualize=True ignored") == 1, result.stderr
+
+
+# -- reproducibility and the report ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda: GaitEnv(visualize=False), lambda: RunEnv(visualize=False)])
+def test_same_seed_and_actions_give_the_same_episode_after_a_reset(make):
+    env = make()
+    actions = np.random.default_rng(5).uniform(0, 0.5, (15, env.action_space.shape[0]))
+
+    def episode():
+        first = env.reset(seed=21) if isinstance(env, RunEnv) else env.reset()
+        return [first] + [env.step(a)[:3] for a in actions]
+
+    assert episode() == episode()
+
+
+def test_run_report_rows(tmp_path):
+    import csv
+
+    prefix = str(tmp_path / "run")
+    env = RunEnv(visualize=False, report=prefix)
+    env.reset(difficulty=1, seed=2)
+    observation = env.step(np.full(18, 0.2))[0]
+    env._report.close()
+    with open(prefix + "-obs.csv") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 3 and len(rows[0]) == 2 + 41 + 18 + 36
+    values = [float(v) for v in rows[2][2:]]
+    assert values[:41] == pytest.approx(observation, rel=1e-12)
+    assert values[41:59] == pytest.approx(env.osim_model.get_activations(), rel=1e-12)
+    assert values[59:] == pytest.approx(env.get_state_desc()["forces"]["foot_r"] + env.get_state_desc()["forces"]["foot_l"], rel=1e-12)

@@ -39,11 +39,12 @@ class ActivationEnv(OsimEnv):
         self.time_limit = self.timestep_limit
         super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
         n_muscles = self.osim_model.n_muscles
-        groups = self.muscle_groups or tuple((j,) for j in range(n_muscles))
-        # Matrix from action entries to muscles: activations = action @ self._spread.
-        self._spread = np.zeros((len(groups), n_muscles))
-        for j, muscles in enumerate(groups):
-            self._spread[j, list(muscles)] = 1.0
+        # Matrix from action entries to muscles (activations = action @ spread); None: one each.
+        self._spread: np.ndarray | None = None
+        if self.muscle_groups:
+            self._spread = np.zeros((len(self.muscle_groups), n_muscles))
+            for j, muscles in enumerate(self.muscle_groups):
+                self._spread[j, list(muscles)] = 1.0
 
     def get_action_space_size(self) -> int:
         groups = self.muscle_groups
@@ -67,7 +68,9 @@ class ActivationEnv(OsimEnv):
         is True, ``info["simulation_failure"]`` says why, and the state stays the one before the
         step (so, as in the original, stepping on retries from there).
         """
-        activations = validate_excitations(action, self._spread.shape[0]) @ self._spread
+        activations = validate_excitations(action, self.get_action_space_size())
+        if self._spread is not None:
+            activations = activations @ self._spread
         self.prev_state_desc = self.get_state_desc()
         model = self.osim_model
         model.set_activations(activations)

@@ -42,8 +42,8 @@ velocity of this step) added at difficulty 1; the 2018 graders sent this form.
 
 Reward
 ------
-Difficulty 0 (Round 1): ``speed = 9 - (vx_pelvis - 3)^2`` (0 for a reset's first step without a
-previous state: never, since every step has one). Difficulty 1 (Round 2): ``alive`` 10,
+Difficulty 0 (Round 1): ``speed = 9 - (vx_pelvis - 3)^2`` per step, with ``vx_pelvis`` the
+pelvis body's forward velocity (m/s). Difficulty 1 (Round 2): ``alive`` 10,
 ``effort = -0.001 * sum(activation^2)``, ``velocity_x = -(vx_pelvis - tv_x)^2``,
 ``velocity_z = -(vz_pelvis - tv_z)^2`` with ``tv`` the target velocity of the step reached.
 ``info["reward_terms"]`` holds these named terms; they sum to the reward.
