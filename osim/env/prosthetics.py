@@ -92,6 +92,9 @@ Quirks
 * ``report`` (fixed): the original opened its CSV files and then called a method that did not
   exist. Here ``<report>-obs.csv`` gets (episode, step, observation vector) and
   ``<report>-act.csv`` (episode, step, excitations), one row per reset/step.
+* Difficulty other than 0 or 1 (fixed): the original kept an unlimited time limit for them and
+  crashed allocating 1e10 target velocities at reset (its interface doc still said "difficulty
+  2"); here ``ValueError`` says what is accepted.
 * Target velocities exist at every difficulty (``env.targets``) but only difficulty 1 puts them in
   the state description and the reward, as in the original.
 """

@@ -71,6 +71,8 @@ Quirks
 * Obstacle sizes and muscle strengths are model properties: the model is re-initialised at every
   reset so that they take effect (the 2017 code relied on OpenSim reading them live).
 * Class-level ``maxforces``/``curforces`` shared between instances (fixed): per instance here.
+* After an OpenSim failure (reward -500, ``done``) call ``reset()``; stepping on raises an error
+  that says so (the original stepped on from a broken state).
 * ``report``: the header row names the columns (the original wrote them without a header in
   some versions); rows are written per step, not on observation requests.
 """
