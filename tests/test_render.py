@@ -368,3 +368,31 @@ def test_obstacles_are_drawn_from_their_contact_spheres():
     patch = image[v - 2:v + 3, u - 2:u + 3].reshape(-1, 3).astype(int)
     assert (np.abs(patch - np.array(colors.OBSTACLE)).max(axis=1) <= 2).all()
     assert _color_pixels(image, colors.OBSTACLE) > 300
+
+
+def test_the_environments_own_targets_and_obstacles():
+    """Arm2DEnv's target ball, RunEnv's obstacles and ProstheticsEnv's target velocity, as built."""
+    from osim.env import Arm2DEnv, ProstheticsEnv, RunEnv
+
+    arm = Arm2DEnv(visualize=False, render_mode="rgb_array")
+    arm.reset()
+    # One step: right after reset OpenSim still reports the target's previous place (engine issue
+    # reported to the lead: a state modified and locked in Arm2DEnv.reset realizes stale positions).
+    arm.step(np.zeros(6))
+    image = arm.render()
+    target = arm.osim_model.get_body("target").getPositionInGround(arm.osim_model.state).to_numpy()
+    np.testing.assert_allclose(target[:2], [arm.target_x, arm.target_y])
+    u, v = _pixel(arm._renderer, target)
+    window = image[v - 1:v + 2, u - 1:u + 2].reshape(-1, 3).astype(int)
+    assert (np.abs(window - np.array(colors.TARGET)).max(axis=1) <= 2).any()
+
+    run = RunEnv(visualize=False, render_mode="rgb_array")
+    run.reset(difficulty=1)
+    x, y, r = run.env_desc["obstacles"][0]
+    assert _color_pixels(run.render(), colors.OBSTACLE) > 20
+    run.reset(difficulty=0)  # no obstacles: all parked out of sight
+    assert _color_pixels(run.render(), colors.OBSTACLE) == 0
+
+    prosthetics = ProstheticsEnv(visualize=False, difficulty=1, render_mode="rgb_array")
+    prosthetics.reset()
+    assert _color_pixels(prosthetics.render(), colors.TARGET_VELOCITY) > 50

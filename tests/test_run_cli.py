@@ -6,11 +6,9 @@ import opensim
 import pytest
 from PIL import Image
 
-import osim.env
 from osim.cli import main
 
-# The arm is the example; the planar runner stands in until Arm2DEnv is exported.
-ENV = "Arm2DEnv" if hasattr(osim.env, "Arm2DEnv") else "L2RunEnv"
+ENV = "Arm2DEnv"  # the example
 
 
 def test_run_writes_gif_mp4_sto_mot_and_plot_with_the_asked_number_of_frames(tmp_path, capsys):

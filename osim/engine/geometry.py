@@ -16,9 +16,11 @@ itself, so the picture is recognisable for any model:
   blocks) are props, not segments; they are reported as :attr:`SceneGeometry.prop_positions` and
   through their contact spheres.
 
-Body poses come from the simulation's state description (computed once per step anyway), so a frame
-costs one ``getCurrentPath`` per muscle (conditional and moving path points and wrapping included)
-and one radius read per contact sphere.
+Everything is read from the simulation's current OpenSim state (not from the cached state
+description, which an environment may keep stale on purpose, e.g. Arm2DEnv right after a reset): a
+frame costs one transform per body, one ``getCurrentPath`` per muscle (conditional and moving path
+points and wrapping included), one location per marker and one radius per contact sphere, well
+under a millisecond.
 """
 from __future__ import annotations
 
@@ -158,6 +160,7 @@ class BodyGeometry:
         self._structure = self._signature()
         bodies = model.getBodySet()
         self.body_names = [bodies.get(i).getName() for i in range(bodies.getSize())]
+        self._bodies = [bodies.get(i) for i in range(bodies.getSize())]
         masses = {bodies.get(i).getName(): bodies.get(i).getMass() for i in range(bodies.getSize())}
         mass_centers = {bodies.get(i).getName(): _vec(bodies.get(i).getMassCenter())
                         for i in range(bodies.getSize())}
@@ -262,6 +265,14 @@ class BodyGeometry:
 
         markers = model.getMarkerSet()
         self.marker_names = [markers.get(i).getName() for i in range(markers.getSize())]
+        self._markers = [markers.get(i) for i in range(markers.getSize())]
+        self._muscles = [muscles.get(i) for i in range(muscles.getSize())]
+        # Activation read as a state variable: getActivation() needs a dynamics-stage realization.
+        self._has_activation_state = [
+            "activation" in [m.getStateVariableNames().get(k).rsplit("/", 1)[-1]
+                           for k in range(m.getNumStateVariables())]
+            for m in self._muscles
+        ]
 
     # -- per state ------------------------------------------------------------------------------
 
@@ -272,11 +283,12 @@ class BodyGeometry:
             raise RuntimeError("the simulation has no state yet: call reset() first")
         if self._signature() != self._structure:
             self._discover()
-        description = sim.state_description()
+        state = sim.state
+        sim.model.realizePosition(state)  # a no-op when the state is realized already
         pose: dict[str, tuple[np.ndarray, np.ndarray]] = {"ground": (np.zeros(3), np.eye(3))}
-        for name in self.body_names:
-            pose[name] = (np.asarray(description["body_pos"][name], dtype=float),
-                          rotation_from_body_fixed_xyz(description["body_pos_rot"][name]))
+        for name, body in zip(self.body_names, self._bodies):
+            transform = body.getTransformInGround(state)
+            pose[name] = (_vec(transform.p()), _rotation_of(transform))
 
         def to_ground(body: str, local: np.ndarray) -> np.ndarray:
             origin, rotation = pose[body]
@@ -293,18 +305,20 @@ class BodyGeometry:
         centers = [to_ground(e.body, e.center) for e in self._ellipsoids]
         axes = [pose[e.body][1] @ e.axes for e in self._ellipsoids]
 
-        state = sim.state
         paths = []
         for path in self._paths:
             current = path.getCurrentPath(state)
             paths.append(np.array([_vec(current.get(k).getLocationInGround(state))
                                    for k in range(current.getSize())]).reshape(-1, 3))
-        muscle_state = description["muscles"]
-        activations = np.array([muscle_state[name]["activation"] for name in self.muscle_names])
+        # Muscles without activation dynamics are as active as they are excited.
+        activations = np.array([
+            muscle.getStateVariableValue(state, "activation") if has_state else excitation
+            for muscle, has_state, excitation in zip(
+                self._muscles, self._has_activation_state, np.broadcast_to(sim.last_excitations, len(self._muscles)))
+        ], dtype=float)
 
         contact_center = [to_ground(base, center) for _, _, base, center, _ in self._spheres]
         contact_radius = [sphere.getRadius() for _, sphere, _, _, _ in self._spheres]
-        markers = description["markers"]
         return SceneGeometry(
             time=sim.time,
             capsule_start=np.array(starts).reshape(-1, 3),
@@ -322,7 +336,8 @@ class BodyGeometry:
             contact_radius=np.array(contact_radius, dtype=float),
             contact_is_prop=np.array([prop for *_, prop in self._spheres], dtype=bool),
             marker_names=list(self.marker_names),
-            marker_positions=np.array([markers[name]["pos"] for name in self.marker_names]).reshape(-1, 3),
+            marker_positions=np.array([_vec(marker.getLocationInGround(state))
+                                       for marker in self._markers]).reshape(-1, 3),
             prop_names=list(self.prop_names),
             prop_positions=np.array([pose[name][0] for name in self.prop_names]).reshape(-1, 3),
             body_positions={name: pose[name][0] for name in self.body_names},

@@ -82,6 +82,7 @@ class Renderer:
         self._camera: Camera | None = None
         self._background: Image.Image | None = None
         self._font = ImageFont.load_default()
+        self._last_scene: SceneGeometry | None = None
 
     # -- framing --------------------------------------------------------------------------------
 
@@ -163,6 +164,10 @@ class Renderer:
     def render(self) -> np.ndarray:
         """An image of the current state: ``(height, width, 3)`` ``uint8``."""
         scene = self.geometry.compute()
+        if np.isfinite(scene.capsule_start).all() and np.isfinite(scene.capsule_end).all():
+            self._last_scene = scene
+        elif self._last_scene is not None:
+            scene = self._last_scene  # OpenSim failed (NaN state): show the last valid pose
         camera = self._aim(scene)
         assert self._background is not None
         image = self._background.copy()
