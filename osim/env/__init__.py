@@ -2,11 +2,12 @@
 from osim.env.arm import Arm2DEnv, Arm2DVecEnv, ArmEnv
 from osim.env.base import OsimEnv, OsimModel, Spec
 from osim.env.human import CrouchEnv, GaitEnv, HopEnv, StandEnv
+from osim.env.l2m2019 import L2M2019Env
 from osim.env.l2run import L2RunEnv
 from osim.env.prosthetics import ProstheticsEnv
 from osim.env.run import RunEnv
 
 __all__ = [
-    "Arm2DEnv", "Arm2DVecEnv", "ArmEnv", "CrouchEnv", "GaitEnv", "HopEnv", "L2RunEnv", "OsimEnv",
+    "Arm2DEnv", "Arm2DVecEnv", "ArmEnv", "CrouchEnv", "GaitEnv", "HopEnv", "L2M2019Env", "L2RunEnv", "OsimEnv",
     "OsimModel", "ProstheticsEnv", "RunEnv", "Spec", "StandEnv",
 ]
