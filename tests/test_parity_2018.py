@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from golden import case_definition, case_names, load_case
+from golden import case_definition, case_names, flatten_state_desc, load_case
 
 from osim.env.arm import Arm2DEnv
 from osim.env.l2run import L2RunEnv
@@ -27,12 +27,22 @@ L2RUN_CASES = [n for n in case_names() if case_definition(n).env_class == "L2Run
 
 
 def replay(env: Any, case: dict[str, Any], step_kwargs: dict[str, Any]) -> tuple[np.ndarray, list, list]:
+    """Step through the recorded actions; also check each step's state-description dict.
+
+    The dict (``project=False``) was the official observation of the 2018 graders, so every
+    entry (joints, bodies, forces, muscles, markers, centre of mass, ``target_vel``) must match.
+    """
     observations, rewards, dones = [], [], []
-    for action in case["actions"]:
+    for k, action in enumerate(case["actions"]):
         observation, reward, done, _ = env.step(action, **step_kwargs)
         observations.append(observation)
         rewards.append(reward)
         dones.append(done)
+        keys, values = flatten_state_desc(env.get_state_desc())
+        assert keys == case["state_keys"], f"step {k}: the state description's keys differ"
+        deviation = np.abs(np.asarray(values) - case["state_desc"][k])
+        worst = int(deviation.argmax())
+        assert deviation[worst] <= TOLERANCE, f"step {k}: {keys[worst]} deviates by {deviation[worst]:.3g}"
     return np.asarray(observations, dtype=np.float64), rewards, dones
 
 
