@@ -387,9 +387,13 @@ def test_the_environments_own_targets_and_obstacles():
     assert (np.abs(window - np.array(colors.TARGET)).max(axis=1) <= 2).any()
 
     run = RunEnv(visualize=False, render_mode="rgb_array")
+    run.seed(2)  # the first obstacle is then in view (x about 1.1 m)
     run.reset(difficulty=1)
     x, y, r = run.env_desc["obstacles"][0]
-    assert _color_pixels(run.render(), colors.OBSTACLE) > 20
+    image = run.render()
+    u, v = _pixel(run._renderer, [x, y * r, 0.0])  # y is a height factor of the radius
+    assert 0 < u < image.shape[1] and 0 < v < image.shape[0], "the first obstacle should be in view"
+    assert (np.abs(image[v, u].astype(int) - np.array(colors.OBSTACLE)) <= 2).all()
     run.reset(difficulty=0)  # no obstacles: all parked out of sight
     assert _color_pixels(run.render(), colors.OBSTACLE) == 0
 

@@ -267,12 +267,12 @@ class BodyGeometry:
         self.marker_names = [markers.get(i).getName() for i in range(markers.getSize())]
         self._markers = [markers.get(i) for i in range(markers.getSize())]
         self._muscles = [muscles.get(i) for i in range(muscles.getSize())]
-        # Activation read as a state variable: getActivation() needs a dynamics-stage realization.
-        self._has_activation_state = [
-            "activation" in [m.getStateVariableNames().get(k).rsplit("/", 1)[-1]
-                           for k in range(m.getNumStateVariables())]
-            for m in self._muscles
-        ]
+        # Activations are read from the state-variable vector in one call (getActivation() would
+        # need a dynamics-stage realization); muscles without activation dynamics show excitation.
+        names = model.getStateVariableNames()
+        index = {names.get(k): k for k in range(names.getSize())}
+        self._activation_index = np.array([
+            index.get(m.getAbsolutePathString() + "/activation", -1) for m in self._muscles], dtype=int)
 
     # -- per state ------------------------------------------------------------------------------
 
@@ -310,12 +310,9 @@ class BodyGeometry:
             current = path.getCurrentPath(state)
             paths.append(np.array([_vec(current.get(k).getLocationInGround(state))
                                    for k in range(current.getSize())]).reshape(-1, 3))
-        # Muscles without activation dynamics are as active as they are excited.
-        activations = np.array([
-            muscle.getStateVariableValue(state, "activation") if has_state else excitation
-            for muscle, has_state, excitation in zip(
-                self._muscles, self._has_activation_state, np.broadcast_to(sim.last_excitations, len(self._muscles)))
-        ], dtype=float)
+        values = sim.model.getStateVariableValues(state).to_numpy()
+        activations = np.where(self._activation_index >= 0, values[self._activation_index],
+                               np.broadcast_to(sim.last_excitations, self._activation_index.shape))
 
         contact_center = [to_ground(base, center) for _, _, base, center, _ in self._spheres]
         contact_radius = [sphere.getRadius() for _, sphere, _, _, _ in self._spheres]

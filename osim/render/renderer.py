@@ -30,6 +30,8 @@ TARGET_RADIUS = 0.035
 #: Half-size (m) of the ground grid around the camera target, and its spacing.
 GRID_HALF_SIZE = 8
 GRID_SPACING = 1.0
+#: Points on each rounded end of a drawn capsule.
+_CAP_POINTS = 9
 #: Length (m) of a 1 m/s arrow in the L2M2019 target-velocity field (grid spacing is 1 m).
 FIELD_ARROW_SCALE = 0.35
 
@@ -324,18 +326,20 @@ class Renderer:
                  radius: float, body: str) -> None:
         if not self._finite(a, b) or min(a[2], b[2]) < NEAR:
             return
-        (ua, va), (ub, vb) = camera.project(np.stack([a, b]))
-        ra = camera.focal * radius / a[2]
-        rb = camera.focal * radius / b[2]
-        r = (ra + rb) / 2
+        ends = camera.project(np.stack([a, b]))
+        radii = np.maximum(camera.focal * radius / np.array([a[2], b[2]]), 1.0)
+        axis = ends[1] - ends[0]
+        length = float(np.hypot(*axis))
+        # Seen end-on, a capsule is a disc; otherwise two half-discs joined by straight sides.
+        direction = axis / length if length > 1e-6 else np.array([1.0, 0.0])
+        angles = np.arctan2(direction[1], direction[0]) + np.linspace(-math.pi / 2, math.pi / 2, _CAP_POINTS)
+        cap = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        outline = np.concatenate([ends[1] + radii[1] * cap, ends[0] - radii[0] * cap])
         base = colors.body_color(body)
-        for color, scale in ((colors.OUTLINE, 1.0), (base, max(r - 1.2, 0.5) / max(r, 1e-6)),
-                             (colors.shade(base, 1.35), 0.45)):
-            rr = max(r * scale, 0.5)
-            draw.line([(ua, va), (ub, vb)], fill=color, width=max(int(round(2 * rr)), 1))
-            for u, v, end_r in ((ua, va, ra * scale), (ub, vb, rb * scale)):
-                end_r = max(end_r, 0.5)
-                draw.ellipse([u - end_r, v - end_r, u + end_r, v + end_r], fill=color)
+        draw.polygon([tuple(p) for p in outline.tolist()], fill=base, outline=colors.OUTLINE, width=1)
+        # A lighter core line gives the tube some volume.
+        core = max(int(round(0.8 * radii.mean())), 1)
+        draw.line([tuple(ends[0]), tuple(ends[1])], fill=colors.shade(base, 1.35), width=core)
 
     def _ellipsoid(self, draw: ImageDraw.ImageDraw, camera: Camera, center: np.ndarray,
                    axes: np.ndarray, body: str) -> None:
