@@ -111,3 +111,20 @@ def test_arm2d_matches_the_original(name):
         (meta["internals"]["target_x"], meta["internals"]["target_y"]), abs=1e-12
     )
     assert_trajectory_matches(case, first, *replay(env, case, definition.step_kwargs))
+
+
+def test_a_second_episode_in_the_same_process_matches_the_original_too():
+    """Reset (with the case's seed) after a full episode: the same trajectory again."""
+    name = "prosthetics_2d_pros_d1"
+    case = load_case(name)
+    definition = case_definition(name)
+    assert definition.reset_kwargs.get("seed") is not None
+    env = ProstheticsEnv(**definition.constructor_kwargs)
+    env.change_model(**definition.change_model_kwargs)
+    env.reset(**definition.reset_kwargs)
+    for action in case["actions"][::-1]:  # a different first episode
+        if env.step(action)[2]:
+            break
+    first = env.reset(**definition.reset_kwargs)
+    np.testing.assert_allclose(env.targets, case["extras"]["targets"], rtol=0, atol=1e-12)
+    assert_trajectory_matches(case, first, *replay(env, case, definition.step_kwargs))
