@@ -105,6 +105,8 @@ def test_gait_delta_reward_switch():
     d, previous = env.get_state_desc(), env.get_prev_state_desc()
     assert reward == d["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
     assert info["reward_terms"] == {"progress": reward}
+    with pytest.raises(ValueError, match="delta_reward applies to GaitEnv"):
+        StandEnv(visualize=False, delta_reward=True)
 
 
 def test_integration_failure_gives_minus_500_and_done(gait):

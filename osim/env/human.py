@@ -105,6 +105,8 @@ class GaitEnv(ActivationEnv):
     ninput = 31
 
     def __init__(self, visualize: bool = True, *, delta_reward: bool = False, **kwargs: Any) -> None:
+        if delta_reward and type(self).reward is not GaitEnv.reward:
+            raise ValueError(f"delta_reward applies to GaitEnv's reward only, not to {type(self).__name__}")
         self.model_path = model_path(self.model_name)
         self.delta_reward = bool(delta_reward)
         super().__init__(visualize=visualize, **kwargs)
