@@ -32,7 +32,7 @@ MUSCLE_ACTIVE: Color = (235, 25, 25)
 def activation_color(activation: float) -> Color:
     """Blue (0) to red (1), linear in RGB; values outside [0, 1] are clipped."""
     a = min(max(float(activation), 0.0), 1.0) if math.isfinite(activation) else 0.0
-    return tuple(int(round(lo + (hi - lo) * a)) for lo, hi in zip(MUSCLE_INACTIVE, MUSCLE_ACTIVE))  # type: ignore[return-value]
+    return tuple(round(lo + (hi - lo) * a) for lo, hi in zip(MUSCLE_INACTIVE, MUSCLE_ACTIVE))  # type: ignore[return-value]
 
 
 def body_color(body: str) -> Color:

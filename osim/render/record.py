@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -111,10 +111,10 @@ class VideoRecorder:
                        loop=0, optimize=False, disposal=1)
             self._gif_frames = []
 
-    def __enter__(self) -> "VideoRecorder":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

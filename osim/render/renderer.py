@@ -139,7 +139,7 @@ class Renderer:
 
     def _make_background(self, camera: Camera) -> Image.Image:
         """Sky gradient above the horizon, plain ground below (the camera never rolls or pitches)."""
-        horizon = int(round(np.clip(camera.horizon_row(), 0, self.height)))
+        horizon = round(np.clip(camera.horizon_row(), 0, self.height))
         rows = np.zeros((self.height, 1, 3))
         if horizon > 0:
             t = np.linspace(0.0, 1.0, horizon)[:, None]
@@ -338,7 +338,7 @@ class Renderer:
         base = colors.body_color(body)
         draw.polygon([tuple(p) for p in outline.tolist()], fill=base, outline=colors.OUTLINE, width=1)
         # A lighter core line gives the tube some volume.
-        core = max(int(round(0.8 * radii.mean())), 1)
+        core = max(round(0.8 * radii.mean()), 1)
         draw.line([tuple(ends[0]), tuple(ends[1])], fill=colors.shade(base, 1.35), width=core)
 
     def _ellipsoid(self, draw: ImageDraw.ImageDraw, camera: Camera, center: np.ndarray,
@@ -366,7 +366,7 @@ class Renderer:
         if not self._finite(points) or (points[:, 2] < NEAR).any():
             return
         pixels = camera.project(points)
-        width = max(2, int(round(camera.focal * MUSCLE_THICKNESS / points[:, 2].mean())))
+        width = max(2, round(camera.focal * MUSCLE_THICKNESS / points[:, 2].mean()))
         draw.line([tuple(p) for p in pixels.tolist()], fill=colors.activation_color(activation),
                   width=width, joint="curve")
 
