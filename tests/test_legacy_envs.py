@@ -402,3 +402,13 @@ def test_run_report_rows(tmp_path):
     assert values[:41] == pytest.approx(observation, rel=1e-12)
     assert values[41:59] == pytest.approx(env.osim_model.get_activations(), rel=1e-12)
     assert values[59:] == pytest.approx(env.get_state_desc()["forces"]["foot_r"] + env.get_state_desc()["forces"]["foot_l"], rel=1e-12)
+
+
+def test_run_keeps_the_original_state_attributes(run_env):
+    first = run_env.reset(difficulty=0)
+    assert run_env.current_state == first == run_env.last_state
+    observation = run_env.step(np.full(18, 0.1), project=False)[0]
+    assert isinstance(observation, dict)
+    assert run_env.last_state == first and run_env.current_state == run_env.get_observation()
+    assert run_env.current_state[run_env.STATE_PELVIS_X] == observation["joint_pos"]["ground_pelvis"][1]
+    assert run_env.is_pelvis_too_low() is run_env.is_done() is False

@@ -26,7 +26,7 @@ class ActivationEnv(OsimEnv):
     """An environment whose actions are muscle activations written into the state every step.
 
     Subclasses define ``model_path``, ``timestep_limit``, ``get_observation``,
-    ``get_observation_space_size``, ``reward`` and ``is_done``; ``muscle_groups`` (optional) maps
+    ``get_observation_space_size``, ``compute_reward`` and ``is_done``; ``muscle_groups`` (optional) maps
     each action entry to the muscles it drives (default: one muscle each).
     """
 
@@ -45,6 +45,13 @@ class ActivationEnv(OsimEnv):
             self._spread = np.zeros((len(self.muscle_groups), n_muscles))
             for j, muscles in enumerate(self.muscle_groups):
                 self._spread[j, list(muscles)] = 1.0
+
+    def reward(self) -> float:
+        return self.compute_reward()
+
+    def compute_reward(self) -> float:
+        """The step's reward (the 2016-17 method name; subclasses override it)."""
+        return 0.0
 
     def get_action_space_size(self) -> int:
         groups = self.muscle_groups

@@ -112,7 +112,7 @@ class ArmEnv(ActivationEnv):
     def get_observation_space_size(self) -> int:
         return 14
 
-    def reward(self) -> float:
+    def compute_reward(self) -> float:
         d = self.get_state_desc()
         error = angular_dist(d["joint_pos"]["r_shoulder"][0], self.shoulder_tgt) + angular_dist(
             d["joint_pos"]["r_elbow"][0], self.elbow_tgt

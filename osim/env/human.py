@@ -105,7 +105,7 @@ class GaitEnv(ActivationEnv):
     ninput = 31
 
     def __init__(self, visualize: bool = True, *, delta_reward: bool = False, **kwargs: Any) -> None:
-        if delta_reward and type(self).reward is not GaitEnv.reward:
+        if delta_reward and type(self).compute_reward is not GaitEnv.compute_reward:
             raise ValueError(f"delta_reward applies to GaitEnv's reward only, not to {type(self).__name__}")
         self.model_path = model_path(self.model_name)
         self.delta_reward = bool(delta_reward)
@@ -131,10 +131,13 @@ class GaitEnv(ActivationEnv):
         """``pelvis_ty``, the pelvis's vertical coordinate (m)."""
         return self.get_state_desc()["joint_pos"]["ground_pelvis"][2]
 
-    def is_done(self) -> bool:
+    def is_pelvis_too_low(self) -> bool:
         return self.pelvis_height() < PELVIS_LIMIT
 
-    def reward(self) -> float:
+    def is_done(self) -> bool:
+        return self.is_pelvis_too_low()
+
+    def compute_reward(self) -> float:
         x = self.get_state_desc()["joint_pos"]["ground_pelvis"][1]
         if self.delta_reward:
             previous = self.get_prev_state_desc()
@@ -149,7 +152,7 @@ class GaitEnv(ActivationEnv):
 class StandEnv(GaitEnv):
     """Stand still: keep the centre of mass slow and unaccelerated (2016-17)."""
 
-    def reward(self) -> float:
+    def compute_reward(self) -> float:
         misc = self.get_state_desc()["misc"]
         acceleration = sum(a * a for a in misc["mass_center_acc"])
         velocity = sum(v * v for v in misc["mass_center_vel"])
@@ -170,9 +173,12 @@ class _PairedLegsEnv(GaitEnv):
         self.own_height_limit = bool(own_height_limit)
         super().__init__(visualize=visualize, **kwargs)
 
+    def is_head_too_low(self) -> bool:
+        """The task's own height limit (the original defined it but did not use it)."""
+        return self.pelvis_height() < self.own_limit
+
     def is_done(self) -> bool:
-        limit = self.own_limit if self.own_height_limit else PELVIS_LIMIT
-        return self.pelvis_height() < limit
+        return self.is_head_too_low() if self.own_height_limit else self.is_pelvis_too_low()
 
 
 class HopEnv(_PairedLegsEnv):
@@ -180,7 +186,7 @@ class HopEnv(_PairedLegsEnv):
 
     own_limit = 0.4
 
-    def reward(self) -> float:
+    def compute_reward(self) -> float:
         height = self.pelvis_height() ** 3
         self.reward_terms = {"height": height}
         return height
@@ -191,7 +197,7 @@ class CrouchEnv(_PairedLegsEnv):
 
     own_limit = 0.25
 
-    def reward(self) -> float:
+    def compute_reward(self) -> float:
         crouch = 1 - (self.pelvis_height() - 0.5) ** 3
         self.reward_terms = {"crouch": crouch}
         return crouch

@@ -138,6 +138,12 @@ class RunEnv(OsimEnv):
     time_limit = 1000
     failure_reward = -500.0
     ninput = 41
+    noutput = 18
+    # Observation/muscle indices under the original's names (2017 scripts use them).
+    STATE_PELVIS_X = 1
+    STATE_PELVIS_Y = 2
+    MUSCLES_PSOAS_R = PSOAS_RIGHT
+    MUSCLES_PSOAS_L = PSOAS_LEFT_ORIGINAL
 
     def __init__(
         self,
@@ -156,6 +162,9 @@ class RunEnv(OsimEnv):
         self.psoas_fix = bool(psoas_fix)
         self.left_psoas_index = PSOAS_LEFT_FIXED if psoas_fix else PSOAS_LEFT_ORIGINAL
         self.env_desc: dict[str, Any] = {"obstacles": [], "muscles": [1.0] * 18}
+        # The last two observations, as the original kept them (``current_state`` after the step).
+        self.current_state: list[float] = []
+        self.last_state: list[float] = []
         super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
         self.obstacle_parts = add_obstacles(self.osim_model, self.max_obstacles, FOOT_GEOMETRIES)
         reinitialize(self.osim_model)
@@ -182,12 +191,17 @@ class RunEnv(OsimEnv):
         self.prev_state_desc = None
         self.simulation_failure = None
         self.reward_terms = {}
+        self.current_state = self.last_state = self.get_observation()
         if self._report is not None:
             self._report.new_episode(self._report_row())
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
+        self.last_state = self.current_state
         result = super().step(action, project=project, obs_as_dict=obs_as_dict)
+        as_dict = self.obs_as_dict_default if obs_as_dict is None else obs_as_dict
+        if not project or as_dict:  # the vector was not built: keep current_state current
+            self.get_observation()
         if self._report is not None:
             self._report.write_step(self._report_row(), self.osim_model.last_excitations)
         return result
@@ -214,6 +228,7 @@ class RunEnv(OsimEnv):
         strengths = self.env_desc["muscles"]
         observation += [strengths[self.left_psoas_index], strengths[PSOAS_RIGHT]]
         observation += self.next_obstacle(pelvis[1])
+        self.current_state = observation
         return observation
 
     def get_observation_space_size(self) -> int:
@@ -222,6 +237,10 @@ class RunEnv(OsimEnv):
     # -- reward and termination -----------------------------------------------------------------
 
     def reward(self) -> float:
+        return self.compute_reward()
+
+    def compute_reward(self) -> float:
+        """``forward`` progress of the pelvis minus the ligament penalty (the 2017 method name)."""
         d = self.get_state_desc()
         forces = d["forces"]
         ligament_penalty = 0.0
@@ -233,8 +252,11 @@ class RunEnv(OsimEnv):
         self.reward_terms = {"forward": forward, "ligaments": -ligaments}
         return forward - ligaments
 
-    def is_done(self) -> bool:
+    def is_pelvis_too_low(self) -> bool:
         return self.get_state_desc()["joint_pos"]["ground_pelvis"][2] < 0.65
+
+    def is_done(self) -> bool:
+        return self.is_pelvis_too_low()
 
     # -- report ---------------------------------------------------------------------------------
 
