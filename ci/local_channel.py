@@ -43,6 +43,10 @@ CACHE = Path(os.environ.get("OSIM_RL_CI_CACHE", Path.home() / ".cache" / "osim-r
 SEED_FORMAT = 2
 #: Extra test-only packages the environment gets besides osim-rl's run dependencies.
 TEST_PACKAGES = ("pytest", "pytest-timeout")
+#: whl2conda with zstd level 3 instead of conda-package-handling's 19: the opensim wheel converts
+#: in ~10 s instead of minutes, for a package 30% larger (only ever read from the local disk).
+WHL2CONDA_FAST_ZSTD = ("import sys, conda_package_handling.conda_fmt as fmt; fmt.ZSTD_COMPRESS_LEVEL = 3; "
+                       "from whl2conda.cli import main; sys.argv[0] = 'whl2conda'; sys.exit(main())")
 #: The wheel build tools a ``noarch: python`` recipe needs in its host environment.
 HOST_TOOLS = ("pip", "setuptools", "wheel")
 
@@ -187,7 +191,7 @@ def convert_wheel(wheel: Path, channel: Path, done_dir: Path) -> None:
             extra += ["-A", f"__glibc >={glibc.group(1)}.{glibc.group(2)}"]
     # Keep PyPI's names for dependencies (whl2conda would rename some to conda-forge's, e.g.
     # typing-extensions -> typing_extensions, while naming the converted package itself with dashes).
-    run(["whl2conda", "convert", str(wheel), "--out-dir", str(out), "--format", "conda", "--overwrite",
+    run([sys.executable, "-c", WHL2CONDA_FAST_ZSTD, "convert", str(wheel), "--out-dir", str(out), "--format", "conda", "--overwrite",
          "--quiet", "-R", "(.*)", r"\1", *extra], stdin=subprocess.DEVNULL)
     (package,) = out.glob("*.conda")
     subdir = "noarch" if wheel.name.endswith("-none-any.whl") else sysconfig_subdir()
