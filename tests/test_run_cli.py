@@ -68,7 +68,7 @@ def test_bad_input_is_a_clear_error(arguments, message, capsys, tmp_path, monkey
 def test_reflex_policy_walks_l2m2019(reference_dir, tmp_path):
     """The published 2-D reflex parameters drive L2M2019Env forward (no fall in 0.6 s)."""
     path = tmp_path / "walk.mot"
-    assert main(["run", "osim.env.l2m2019:L2M2019Env", "--steps", "60", "--policy", "reflex",
+    assert main(["run", "L2M2019Env", "--steps", "60", "--policy", "reflex",
                  "--reflex-params", str(reference_dir / "reflex" / "params_2D.txt"),
                  "--kwarg", "difficulty=0", "--mot", str(path), "--quiet"]) == 0
     storage = opensim.Storage(str(path))
