@@ -117,10 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_arguments(parser, args)
     from osim.http.client import ServerError
+    from osim.render.human import DisplayUnavailableError
 
     try:
         result = run(args)
-    except (ValueError, FileNotFoundError, ImportError) as error:
+    except (ValueError, FileNotFoundError, ImportError, DisplayUnavailableError) as error:
         print(f"example.py: {error}", file=sys.stderr)
         return 2
     except ServerError as error:

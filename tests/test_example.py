@@ -149,3 +149,12 @@ def test_missing_model_and_unknown_env_say_what_was_expected(tmp_path: Path, cap
     assert example.main(["--test", "--env", "osim/Nothing-v0", "--model", str(missing)]) == 2
     error = capsys.readouterr().err
     assert "unknown environment id 'osim/Nothing-v0'" in error and ENV_ID in error
+
+
+def test_visualize_without_a_display_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert example.main(["--test", "--visualize", "--env", ENV_ID, "--model", str(tmp_path / "m.zip")]) == 2
+    assert "needs a display" in capsys.readouterr().err
