@@ -530,15 +530,27 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int
     return results
 
 
-def reflex_gait_actions(params_path: str | os.PathLike[str], steps: int) -> Any:
-    """Excitations of the reflex controller (3-D, ``params_path``) walking L2M2019Env from the
-    original example's initial pose, recorded under the default settings (replayed open loop)."""
+def _reflex_setup(mode: str) -> Callable[[Any], None]:
+    """Put an L2M2019Env into the model of reflex ``mode`` ('3D' as built, '2D' the planar model)."""
+
+    def setup(env: Any) -> None:
+        if mode == "2D":
+            env.change_model("2D", env.difficulty)
+
+    return setup
+
+
+def reflex_gait_actions(params_path: str | os.PathLike[str], steps: int, mode: str = "3D") -> Any:
+    """Excitations of the reflex controller (``mode`` '3D' or '2D', parameters from ``params_path``)
+    driving L2M2019Env from the original example's initial pose, recorded under the default
+    settings (to be replayed open loop). Stops early if the model falls."""
     import numpy as np
 
     from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params
 
     env = _load_ours("L2M2019Env")(visualize=False, seed=0)
-    controller = OsimReflexCtrl(mode="3D", params=load_reflex_params(params_path, "3D"))
+    _reflex_setup(mode)(env)
+    controller = OsimReflexCtrl(mode=mode, params=load_reflex_params(params_path, mode))
     observation = env.reset(init_pose=np.array(EXAMPLE_INIT_POSE), obs_as_dict=True)
     actions = []
     for _ in range(steps):
@@ -556,14 +568,18 @@ def preset_deviation(
     seconds: float = 1.0,
     seeds: Sequence[int] = (0, 1, 2),
     repeats: int = 1,
-    reflex_params: str | os.PathLike[str] | None = None,
+    reflex_params: dict[str, str | os.PathLike[str]] | None = None,
+    reference_settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Per preset (a name or a dict of :class:`IntegratorSettings` fields): the largest deviation of
     the pelvis position (m) and of every rotational coordinate (rad) from the default settings over
     ``seconds`` of the same actions, and the CPU time per step (best of ``repeats``).
 
     Scenarios: uniform random excitations for each of ``seeds`` (from the default reset), and, with
-    ``reflex_params`` (L2M2019Env only), the reflex controller's walking excitations replayed open loop.
+    ``reflex_params`` (L2M2019Env only; ``{"3D": path, "2D": path}``), the reflex controller's
+    excitations on that model, recorded under the default settings and replayed open loop.
+    ``reference_settings`` measures deviations from other settings than the defaults (e.g. a much
+    tighter accuracy, to see the default settings' own error); the defaults then get a row too.
     """
     import numpy as np
 
@@ -574,18 +590,23 @@ def preset_deviation(
     n_steps = int(round(seconds / 0.01))
     probe = cls(visualize=False)
     n_actions = probe.get_action_space_size()
-    scenarios: dict[str, tuple[Any, dict[str, Any]]] = {
-        f"random-{seed}": (np.random.default_rng(seed).random((n_steps, n_actions)), {}) for seed in seeds
+    scenarios: dict[str, tuple[Any, dict[str, Any], Callable[[Any], None]]] = {
+        f"random-{seed}": (np.random.default_rng(seed).random((n_steps, n_actions)), {}, _reflex_setup("3D"))
+        for seed in seeds
     }
-    if reflex_params is not None:
+    for mode, path in (reflex_params or {}).items():
         from osim.control import EXAMPLE_INIT_POSE
 
-        scenarios["reflex-gait"] = (
-            reflex_gait_actions(reflex_params, n_steps), {"init_pose": np.array(EXAMPLE_INIT_POSE)}
+        scenarios[f"reflex-{mode}"] = (
+            reflex_gait_actions(path, n_steps, mode), {"init_pose": np.array(EXAMPLE_INIT_POSE)},
+            _reflex_setup(mode),
         )
 
-    def trajectory(settings: dict[str, Any], actions: Any, reset_kwargs: dict[str, Any]) -> tuple[Any, Any, float]:
+    def trajectory(
+        settings: dict[str, Any], actions: Any, reset_kwargs: dict[str, Any], setup: Callable[[Any], None]
+    ) -> tuple[Any, Any, float]:
         e = cls(visualize=False, integrator=IntegratorSettings(**settings))
+        setup(e)
         model = e.osim_model
         coordinates = model.model.getCoordinateSet()
         rotational = [coordinates.get(i) for i in range(coordinates.getSize())
@@ -607,15 +628,22 @@ def preset_deviation(
             best = min(best, (time.process_time() - start) / len(pelvis_path))
         return np.array(pelvis_path), np.array(angles), best
 
-    reference = {name: trajectory({}, *scenario) for name, scenario in scenarios.items()}
-    base_cost = statistics.median(r[2] for r in reference.values())
+    reference = {name: trajectory(dict(reference_settings or {}), *scenario) for name, scenario in scenarios.items()}
+    if reference_settings:
+        # Deviations from a (tighter) reference; speed-ups stay relative to the default settings.
+        defaults = {name: trajectory({}, *scenario) for name, scenario in scenarios.items()}
+        presets = [{}, *presets]
+    else:
+        defaults = reference
+    base_cost = statistics.median(r[2] for r in defaults.values())
     table: dict[str, Any] = {
         "env": env, "seconds": seconds, "scenarios": list(scenarios), "repeats": repeats,
-        "default_cpu_ms_per_step": 1e3 * base_cost, "presets": {},
+        "reference": dict(reference_settings or {}), "default_cpu_ms_per_step": 1e3 * base_cost, "presets": {},
     }
     for name in presets:
         fields = preset_fields(name) if isinstance(name, str) else dict(name)
-        label = name if isinstance(name, str) else ",".join(f"{k}={v}" for k, v in sorted(fields.items()))
+        label = name if isinstance(name, str) else (
+            ",".join(f"{k}={v}" for k, v in sorted(fields.items())) or "default")
         row: dict[str, Any] = {"settings": fields, "scenarios": {}}
         costs = []
         for scenario_name, scenario in scenarios.items():
@@ -627,7 +655,7 @@ def preset_deviation(
                 "joint_max_rad": float(np.max(np.abs(a[:m] - ref_a[:m]))),
                 "steps_compared": m,
                 "cpu_ms_per_step": 1e3 * cost,
-                "speedup_cpu": reference[scenario_name][2] / cost,
+                "speedup_cpu": defaults[scenario_name][2] / cost,
             }
             costs.append(cost)
         row["pelvis_max_m"] = max(r["pelvis_max_m"] for r in row["scenarios"].values())
@@ -703,8 +731,8 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     from osim.engine.presets import PRESETS
 
     names = args.preset or [name for name in PRESETS if name != "original"]
-    result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats,
-                              reflex_params=args.reflex_params)
+    reflex = {mode: path for mode, path in (("3D", args.reflex_3d), ("2D", args.reflex_2d)) if path}
+    result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats, reflex_params=reflex)
     for name, row in result["presets"].items():
         _print(f"{name:12s} pelvis {1e3 * row['pelvis_max_m']:8.3f} mm  joints {row['joint_max_rad']:.4f} rad  "
                f"{row['cpu_ms_per_step']:6.2f} ms/step  x{row['speedup_cpu']:.2f}")
@@ -764,8 +792,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--preset", nargs="*", default=None)
     p.add_argument("--seconds", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=1)
-    p.add_argument("--reflex-params", default=None,
-                   help="also replay the reflex controller's gait (its 3-D parameter file, L2M2019Env)")
+    p.add_argument("--reflex-3d", default=None,
+                   help="also replay the reflex controller on the 3-D model (its parameter file)")
+    p.add_argument("--reflex-2d", default=None,
+                   help="also replay the reflex controller's walk on the planar model (its parameter file)")
     p.add_argument("--json")
     p.set_defaults(func=_cmd_presets)
 
