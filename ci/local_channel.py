@@ -144,26 +144,37 @@ def package_python_abi(seed: Path, state: Path) -> None:
 
 
 class BuildLog:
-    """py-rattler-build progress callback: its log lines (build script, tests) on stdout."""
+    """py-rattler-build progress callback: keeps the log (build script, tests) for a failure report."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
 
     def on_download_start(self, event: object) -> None: ...
     def on_download_progress(self, event: object) -> None: ...
     def on_download_complete(self, event: object) -> None: ...
 
     def on_build_step(self, event: object) -> None:
-        print(f"  [{getattr(event, 'step_name', '')}] {getattr(event, 'message', '')}", flush=True)
+        self.lines.append(f"[{getattr(event, 'step_name', '')}] {getattr(event, 'message', '')}")
 
     def on_log(self, event: object) -> None:
-        print(f"  {getattr(event, 'level', '')}: {getattr(event, 'message', '')}", flush=True)
+        message = str(getattr(event, "message", ""))
+        self.lines.append(f"{getattr(event, 'level', '')}: {message}")
+        if "✔" in message or "✖" in message:  # test results are worth seeing every time
+            print(f"  {message.strip()}", flush=True)
 
 
 def build_recipe(path: Path, output_dir: Path, channels: list[str], test: bool) -> list[Path]:
     from rattler_build import Stage0Recipe, ToolConfiguration
 
+    log = BuildLog()
     tool = ToolConfiguration(test_strategy="native" if test else "skip", compression_threads=2)
-    results = Stage0Recipe.from_file(path).run_build(
-        tool_config=tool, output_dir=output_dir, channels=channels, package_format="conda",
-        no_build_id=True, progress_callback=BuildLog())
+    try:
+        results = Stage0Recipe.from_file(path).run_build(
+            tool_config=tool, output_dir=output_dir, channels=channels, package_format="conda",
+            no_build_id=True, progress_callback=log)
+    except Exception:
+        print("\n".join(["--- rattler-build log (last 300 lines) ---", *log.lines[-300:]]), flush=True)
+        raise
     return [Path(p) for result in results for p in result.packages]
 
 
@@ -251,11 +262,29 @@ def make_environment(channel: Path, prefix: Path, specs: list[str]) -> None:
         sources=[channel.as_uri()], specs=specs, virtual_packages=rattler.VirtualPackage.detect()))
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized:24s} {record.version!s:14s} {record.build!s:24s} {record.channel!s}")
-    asyncio.run(rattler.install(records, target_prefix=prefix, show_progress=False))
+    asyncio.run(rattler.install(records, target_prefix=prefix, show_progress=False,
+                                cache_dir=Path(os.environ["RATTLER_CACHE_DIR"])))
 
 
-def smoke(prefix: Path, tests: list[str]) -> None:
+def snapshot_sources() -> dict[str, bytes]:
+    """The checkout's osim sources as the build is about to copy them."""
+    return {str(p.relative_to(REPO / "osim")): p.read_bytes() for p in (REPO / "osim").rglob("*.py")}
+
+
+def check_installed_sources(prefix: Path, snapshot: dict[str, bytes]) -> None:
+    """The environment's osim package is the one just built, file for file (no stale cache)."""
+    version, _ = python_tag()
+    installed = prefix / "lib" / f"python{version}" / "site-packages" / "osim"
+    differing = [name for name, content in snapshot.items()
+                 if not (installed / name).is_file() or (installed / name).read_bytes() != content]
+    if differing:
+        raise SystemExit(f"the environment's osim differs from the sources it was built from: {differing[:5]}")
+    print(f"installed osim matches the sources it was built from ({installed})")
+
+
+def smoke(prefix: Path, tests: list[str], snapshot: dict[str, bytes]) -> None:
     """Everything runs outside the checkout, so `import osim` finds the installed package."""
+    check_installed_sources(prefix, snapshot)
     python = prefix / "bin" / "python"
     env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home()), "LANG": "C.UTF-8",
            "OSIM_RL_REFERENCE": os.environ.get("OSIM_RL_REFERENCE", str(REPO.parent / "shared" / "reference"))}
@@ -281,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="osim test files to run inside the environment")
     args = parser.parse_args(argv)
 
+    # A package cache of this run only: every rebuild of osim-rl has the same file name, and
+    # rattler's shared cache would hand out the previous build's extracted files.
+    os.environ["RATTLER_CACHE_DIR"] = str(args.work / "rattler-cache")
     seed = CACHE / f"channel-seed-{python_tag()[1]}-v{SEED_FORMAT}"
     seed_channel(seed)
     channel = args.work / "channel"
@@ -293,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             os.link(package, target)
         index(channel)
     with step("build: recipes/osim-rl with py-rattler-build (recipe tests included)"):
+        snapshot = snapshot_sources()
         packages = build_recipe(REPO / "recipes" / "osim-rl" / "recipe.yaml", channel, [channel.as_uri()], test=True)
         print("built " + ", ".join(p.name for p in packages))
         shutil.rmtree(channel / "bld", ignore_errors=True)
@@ -301,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     with step("environment: solve and install from the local channel only (py-rattler)"):
         make_environment(channel, prefix, [f"python {version}.*", "opensim", "osim-rl", *TEST_PACKAGES])
     with step("smoke: import opensim and osim tests inside the environment"):
-        smoke(prefix, args.tests)
+        smoke(prefix, args.tests, snapshot)
     print(f"local channel: {channel}\nenvironment:   {prefix}")
     return 0
 
