@@ -422,6 +422,20 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
                             provides_newest=[v for v in (newest(defined, "GLIBCXX"), newest(defined, "CXXABI")) if v])
     missing = sorted((v for v in required if v not in defined), key=version_key)
     report.libstdcxx["missing"] = missing
+    # Every version node present, yet the loader cannot bind a versioned C++ runtime symbol (the
+    # 2017 form: "symbol X, version GLIBCXX_3.4.21 not defined in file libstdc++.so.6"): the
+    # library calls itself new enough but is not the runtime OpenSim was linked against.
+    symbol_error = re.search(r"(?:undefined symbol: (\S+), version|symbol (\S+), version) ((?:GLIBCXX|CXXABI)_[\d.]+)",
+                             str(probe.get("error") or ""))
+    if not missing and symbol_error:
+        symbol, version = symbol_error.group(1) or symbol_error.group(2), symbol_error.group(3)
+        report.libstdcxx["unresolved_symbol"] = f"{symbol}@{version}"
+        report.problems.append(Problem(
+            f"the libstdc++ this Python loads lacks C++ runtime symbols OpenSim needs ({symbol}@{version})",
+            f"{library} ({origin}) defines the version nodes up to {', '.join(report.libstdcxx['provides_newest'])} "
+            f"but not the symbol {symbol}@{version}: it is not the C++ runtime OpenSim was linked against "
+            "(a stripped, patched or foreign libstdc++.so.6 placed first).",
+            glibcxx_fixes(library, origin, [version])))
     if missing:
         examples = "; ".join(f"{v} needed by {required[v][0]}" for v in missing[:4])
         report.problems.append(Problem(

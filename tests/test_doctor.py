@@ -50,27 +50,32 @@ def expected_install_kind() -> str:
     return "pip"
 
 
-def version_script() -> str:
-    """A linker version script defining the version nodes of an old libstdc++."""
+def version_script(glibcxx_max: int, cxxabi_max: int) -> str:
+    """A linker version script defining the version nodes of a libstdc++ up to the given ones."""
     lines = ["GLIBCXX_3.4 { global: osim_fake_libstdcxx; local: *; };"]
-    lines += [f"GLIBCXX_3.4.{n} {{ }} GLIBCXX_3.4{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, FAKE_GLIBCXX_MAX + 1)]
+    lines += [f"GLIBCXX_3.4.{n} {{ }} GLIBCXX_3.4{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, glibcxx_max + 1)]
     lines.append("CXXABI_1.3 { };")
-    lines += [f"CXXABI_1.3.{n} {{ }} CXXABI_1.3{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, FAKE_CXXABI_MAX + 1)]
+    lines += [f"CXXABI_1.3.{n} {{ }} CXXABI_1.3{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, cxxabi_max + 1)]
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def fake_libstdcxx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``<dir>/libstdc++.so.6``: right soname, old version nodes, none of the real symbols."""
+def build_fake_libstdcxx(directory: Path, glibcxx_max: int, cxxabi_max: int) -> Path:
+    """``<directory>/libstdc++.so.6``: the right soname and version nodes, none of the real symbols."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     assert compiler, "the GLIBCXX fixture needs a C compiler (cc or gcc) on PATH"
-    directory = tmp_path_factory.mktemp("old-libstdcxx")
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "fake.c").write_text("int osim_fake_libstdcxx = 1;\n")
-    (directory / "fake.map").write_text(version_script())
+    (directory / "fake.map").write_text(version_script(glibcxx_max, cxxabi_max))
     library = directory / "libstdc++.so.6"
     subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(directory / "fake.c"),
                     "-Wl,-soname,libstdc++.so.6", f"-Wl,--version-script={directory / 'fake.map'}"], check=True)
     return library
+
+
+@pytest.fixture(scope="module")
+def fake_libstdcxx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An old ("GCC 4.9") libstdc++."""
+    return build_fake_libstdcxx(tmp_path_factory.mktemp("old-libstdcxx"), FAKE_GLIBCXX_MAX, FAKE_CXXABI_MAX)
 
 
 def test_elf_reader_agrees_with_readelf(fake_libstdcxx: Path) -> None:
@@ -178,3 +183,18 @@ def test_registered_as_osim_subcommand() -> None:
 
     args = build_parser().parse_args(["doctor", "--json"])
     assert args.func is doctor.run and args.json is True
+
+
+def test_libstdcxx_with_every_version_but_not_the_symbols(tmp_path: Path) -> None:
+    """The 2017 message family: version nodes present, the versioned symbol absent."""
+    library = build_fake_libstdcxx(tmp_path / "foreign", 33, 15)
+    code, output = run_doctor({"LD_LIBRARY_PATH": str(library.parent)}, "--json")
+    assert code == 1, output
+    report = json.loads(output)
+    assert report["libstdcxx"]["loaded"] == str(library) and report["libstdcxx"]["missing"] == []
+    unresolved = report["libstdcxx"]["unresolved_symbol"]
+    symbol, version = unresolved.split("@")
+    assert symbol in report["opensim"]["error"] and version in report["opensim"]["error"]
+    (problem,) = [p for p in report["problems"] if "lacks C++ runtime symbols" in p["title"]]
+    assert set(problem["fixes"]) == {"conda", "pip", "system"}
+    assert "remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
