@@ -132,8 +132,11 @@ def build_model(
         return original_ddpg(env, seed=seed, verbose=verbose)
     if algo == "ppo":
         n_steps = min(PPO_DEFAULT_N_STEPS, max(total_steps, 2))
-        # A mini-batch size that divides the rollout, so no mini-batch is truncated.
+        # A mini-batch size that divides the rollout, so no mini-batch is truncated, unless only a
+        # tiny one would (a prime rollout length): then SB3's default and one short mini-batch.
         batch_size = _largest_divisor_at_most(n_steps, PPO_DEFAULT_BATCH_SIZE)
+        if batch_size < 8:
+            batch_size = min(n_steps, PPO_DEFAULT_BATCH_SIZE)
         return cls("MlpPolicy", env, n_steps=n_steps, batch_size=batch_size, seed=seed, device="cpu",
                    verbose=verbose)
     return cls("MlpPolicy", env, buffer_size=100_000, seed=seed, device="cpu", verbose=verbose)
