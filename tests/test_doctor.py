@@ -198,3 +198,22 @@ def test_libstdcxx_with_every_version_but_not_the_symbols(tmp_path: Path) -> Non
     (problem,) = [p for p in report["problems"] if "lacks C++ runtime symbols" in p["title"]]
     assert set(problem["fixes"]) == {"conda", "pip", "system"}
     assert "remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
+
+
+def test_missing_shared_library_is_reported(tmp_path: Path) -> None:
+    """A library whose dependency was removed after linking: the doctor names it and who needs it."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    assert compiler, "this test needs a C compiler (cc or gcc) on PATH"
+    (tmp_path / "dep.c").write_text("int osim_dep(void) { return 1; }\n")
+    (tmp_path / "user.c").write_text("int osim_dep(void);\nint osim_user(void) { return osim_dep(); }\n")
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(tmp_path / "libosimgone.so"), str(tmp_path / "dep.c"),
+                    "-Wl,-soname,libosimgone.so.7"], check=True)
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(tmp_path / "libuser.so"), str(tmp_path / "user.c"),
+                    f"-L{tmp_path}", "-losimgone"], check=True)
+    (tmp_path / "libosimgone.so").unlink()
+    info = doctor.read_elf(tmp_path / "libuser.so")
+    assert info is not None and "libosimgone.so.7" in info.needed
+    report = doctor.Report(python=doctor.python_facts(), install_kind="pip", opensim={})
+    doctor.check_missing_libraries(report, [info])
+    assert report.missing_libraries == [{"library": "libosimgone.so.7", "needed_by": str(tmp_path / "libuser.so")}]
+    assert report.broken and "libosimgone.so.7 not found" in report.problems[0].title
