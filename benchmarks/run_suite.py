@@ -147,7 +147,7 @@ def summary_markdown() -> str:
     if envs:
         lines += ["## Steps per second, ours vs the original (same random actions, same run)", "",
                   f"Command: `{envs.get('command', '')}`  ", f"Machine: {_machine_line(envs['machine'])}", "",
-                  "| env | variant | steps/s (wall) | steps/CPU s | ratio (CPU) | ratio (wall) | identical steps | "
+                  "| env | variant | steps/s (wall) | steps/CPU s | ratio (CPU; per round) | ratio (wall) | identical to original | "
                   "integration | state desc. | observation | reward | reset | other (ms/step) |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for env, summary in envs["envs"].items():
@@ -158,9 +158,11 @@ def summary_markdown() -> str:
                 split = v["split_ms_per_step"]
                 same = (f"{v['identical_first_episode_steps']}/{v['compared_steps']}"
                         if "compared_steps" in v else "")
+                ratios = (f"{v['ratio_cpu']:.2f} ({', '.join(f'{r:.2f}' for r in v['paired_ratios_cpu'])}) | "
+                          f"{v['ratio_wall']:.2f}" if "ratio_cpu" in v else "1 | 1")
                 lines.append(
                     f"| {env} | {key} | {v['steps_per_second']:.1f} | {v['steps_per_cpu_second']:.1f} | "
-                    f"{v.get('ratio_cpu', float('nan')):.2f} | {v.get('ratio_wall', float('nan')):.2f} | {same} | "
+                    f"{ratios} | {same} | "
                     + " | ".join(f"{split.get(k, 0.0):.2f}" for k in
                                  ("integration", "state_description", "observation", "reward", "reset", "other"))
                     + " |")

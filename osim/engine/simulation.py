@@ -235,8 +235,12 @@ class Simulation:
         if settings.manager_per_step:
             self.reset_manager()
         elif settings.exact_control_timing:
-            # The integrator continues from its own last state: drop the controls cached there.
-            self.manager.getState().invalidateAllCacheAtOrAbove(_CONTROLS_STAGE)
+            # The integrator continues from its own last state: drop the controls cached there and
+            # compute them again from the new excitations (the Manager's Storage, when on, reads
+            # them before the integrator does).
+            state = self.manager.getState()
+            state.invalidateAllCacheAtOrAbove(_CONTROLS_STAGE)
+            self.model.realizeVelocity(state)
         self.istep += 1
         self._description = None
         try:
