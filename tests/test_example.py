@@ -42,6 +42,7 @@ def common_args(model: Path, algo: str) -> list[str]:
             "--max-episode-steps", str(EVAL_STEPS), "--no-progress"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", agents.ALGORITHMS)
 def test_train_save_reload_and_evaluate(algo: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     model_path = tmp_path / f"{algo}.zip"

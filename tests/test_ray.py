@@ -20,6 +20,7 @@ from osim.train.ray_rollouts import collect_episodes, train_rllib_ppo
 from osim.train.rollouts import EpisodeRequest, collect_locally, replay_episode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # a Ray instance, workers importing torch, an RLlib run: about 60 s
 ENV_ID = "osim/L2Run-v0"
 
 
