@@ -62,9 +62,10 @@ def _save(name: str, data: Any) -> None:
 
 
 def stage_envs(args: argparse.Namespace) -> None:
-    result = bench.compare_envs(args.envs, args.steps, args.rounds, original=True, presets=["fast"],
+    result = bench.compare_envs(args.envs, args.steps, args.rounds, original=True, presets=args.presets,
                                 progress=lambda line: print(line, flush=True))
-    result["command"] = f"python benchmarks/run_suite.py envs --steps {args.steps} --rounds {args.rounds}"
+    result["command"] = (f"python benchmarks/run_suite.py envs --steps {args.steps} --rounds {args.rounds} "
+                         f"--presets {' '.join(args.presets)}")
     _save("envs", result)
 
 
@@ -199,10 +200,19 @@ def summary_markdown() -> str:
         lines += ["## Vectorised stepping (gymnasium async)", "", f"Command: `{vector['command']}`  ",
                   f"Machine: {_machine_line(vector['machine'])}", "",
                   f"One synchronous env: {vector['single_process']:.1f} steps/s (before), "
-                  f"{vector['single_process_after']:.1f} (after).", "",
-                  "| workers | env steps/s | speed-up | target 0.9 N |", "|---|---|---|---|"]
+                  f"{vector['single_process_after']:.1f} (after)"
+                  + (f", {vector['single_process_per_cpu_second']:.1f} per CPU s." if "single_process_per_cpu_second"
+                     in vector else "."),
+                  "*CPU efficiency*: env steps per CPU second of the parent and all workers, over the single "
+                  "env's; N free cores give about N x efficiency. The wall-clock speed-up shows only what the "
+                  "shared machine had left.", "",
+                  "| workers | env steps/s (wall) | speed-up (wall) | steps/CPU s | CPU efficiency | "
+                  "N x efficiency | target 0.9 N |", "|---|---|---|---|---|---|---|"]
         for n, row in vector["workers"].items():
-            lines.append(f"| {n} | {row['steps_per_second']:.1f} | {row['speedup']:.2f} | {row['target_0.9N']:.1f} |")
+            efficiency = row.get("cpu_efficiency", float("nan"))
+            lines.append(f"| {n} | {row['steps_per_second']:.1f} | {row['speedup']:.2f} | "
+                         f"{row.get('steps_per_cpu_second', float('nan')):.1f} | {efficiency:.2f} | "
+                         f"{int(n) * efficiency:.2f} | {row['target_0.9N']:.1f} |")
         lines.append("")
     memory = _load("memory")
     if memory:
@@ -245,7 +255,23 @@ def _deviation_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+_METHOD_ABBREVIATIONS = {"RungeKuttaMerson": "RKM", "RungeKutta3": "RK3", "SemiExplicitEuler2": "SE2",
+                         "RungeKuttaFeldberg": "RKF"}
+
+
+def _short_label(label: str, settings: dict[str, Any]) -> str:
+    from osim.engine import IntegratorSettings
+
+    full = IntegratorSettings(**settings)
+    text = f"{_METHOD_ABBREVIATIONS.get(full.method, full.method)} {full.accuracy:g}"
+    if full.exact_control_timing:
+        text += " exact"
+    return f"{label}: {text}" if "=" not in label and label != "default" else text
+
+
 def plot_presets() -> None:
+    """Speed-up vs deviation, one point for random excitations (circle) and one for the reflex
+    gaits (triangle) per setting; named presets in red."""
     presets = _load("presets")
     if not presets:
         return
@@ -254,22 +280,33 @@ def plot_presets() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     for label, row in presets["presets"].items():
+        groups = _scenario_groups(row)
+        gait = (max(groups.get("3-D fall", (0, 0))[0], groups.get("2-D walk", (0, 0))[0]),
+                max(groups.get("3-D fall", (0, 0))[1], groups.get("2-D walk", (0, 0))[1]))
         named = "=" not in label
-        for ax, value, bound in ((ax1, 1e3 * row["pelvis_max_m"], 1.0), (ax2, row["joint_max_rad"], 0.01)):
-            ax.scatter(row["speedup_cpu"], max(value, 1e-6), marker="*" if named else "o",
-                       s=120 if named else 30, color="C3" if named else "C0")
-            ax.annotate(label.replace("write_storage", "ws").replace("accuracy", "acc"),
-                        (row["speedup_cpu"], max(value, 1e-6)), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    for ax, bound, unit in ((ax1, 1.0, "pelvis position, max deviation (mm)"),
-                            (ax2, 0.01, "joint angles, max deviation (rad)")):
+        color = "C3" if named else "C0"
+        for index, ax in enumerate(axes):
+            random_value, gait_value = max(groups["random"][index], 1e-5), max(gait[index], 1e-5)
+            x = row["speedup_cpu"]
+            ax.plot([x, x], [random_value, gait_value], color=color, linewidth=0.6, alpha=0.6)
+            ax.scatter([x], [random_value], marker="o", color=color, s=25)
+            ax.scatter([x], [gait_value], marker="^", color=color, s=25)
+            ax.annotate(_short_label(label, row["settings"]), (x, gait_value), fontsize=6.5,
+                        xytext=(3, 2), textcoords="offset points", color=color)
+    for ax, bound, unit in ((axes[0], 1.0, "pelvis position, max deviation (mm)"),
+                            (axes[1], 0.01, "joint angles, max deviation (rad)")):
         ax.axhline(bound, color="k", linestyle="--", linewidth=0.8)
         ax.axvline(2.0, color="grey", linestyle=":", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_xlabel("speed-up over the default settings (CPU time per step)")
         ax.set_ylabel(unit)
-    fig.suptitle("L2M2019Env: integrator settings, speed vs deviation from the default over 1 s")
+    axes[0].scatter([], [], marker="o", color="k", label="random excitations (worst of 3)")
+    axes[0].scatter([], [], marker="^", color="k", label="reflex gaits (3-D fall, 2-D walk)")
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle("L2M2019Env, 1 s of the same actions: speed vs deviation from the default settings "
+                 "(dashed: issue #5 bounds)")
     fig.tight_layout()
     fig.savefig(RESULTS / "presets.png", dpi=110)
     print(f"wrote {RESULTS / 'presets.png'}")
@@ -281,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--presets", nargs="*", default=["exact", "fast"], help="presets timed in the envs stage")
     parser.add_argument("--multi-steps", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--vector-steps", type=int, default=150)

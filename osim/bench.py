@@ -490,43 +490,61 @@ def multi_env(env: str, count: int, steps: int, seed: int = 0) -> dict[str, Any]
     }
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int = 0) -> dict[str, Any]:
     """Env steps/s of ``gymnasium.make_vec(..., vectorization_mode="async")`` for each worker count,
-    against one synchronous env in this process (wall clock: parallelism is the point)."""
+    against one synchronous env in this process.
+
+    Wall-clock rates show what the machine gave; ``cpu_efficiency`` (env steps per CPU second of the
+    parent and all workers, over the same for the single env) shows what vectorisation costs, i.e.
+    the speed-up N free cores would give (N x efficiency)."""
     import gymnasium
     import numpy as np
 
     import osim  # noqa: F401  (registers the ids)
 
-    def single() -> float:
+    def single() -> tuple[float, float]:
         env = gymnasium.make(env_id)
         env.reset(seed=seed)
         rng = np.random.default_rng(seed)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(steps):
             _, _, terminated, truncated, _ = env.step(rng.random(env.action_space.shape).astype(np.float32))
             if terminated or truncated:
                 env.reset()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         env.close()
-        return steps / elapsed
+        return steps / elapsed, steps / cpu
 
-    results: dict[str, Any] = {"env_id": env_id, "steps_per_worker": steps, "single_process": single(), "workers": {}}
+    rate, per_cpu = single()
+    results: dict[str, Any] = {"env_id": env_id, "steps_per_worker": steps, "single_process": rate,
+                               "single_process_per_cpu_second": per_cpu, "workers": {}}
     for n in workers:
         vec = gymnasium.make_vec(env_id, num_envs=n, vectorization_mode="async")
         vec.reset(seed=seed)
         rng = np.random.default_rng(seed)
-        start = time.perf_counter()
+        pids = [process.pid for process in vec.unwrapped.processes]
+
+        def cpu_now() -> float:
+            return time.process_time() + sum(_process_cpu_seconds(pid) for pid in pids)
+
+        start, cpu_start = time.perf_counter(), cpu_now()
         for _ in range(steps):
             vec.step(rng.random(vec.action_space.shape).astype(np.float32))  # autoreset inside
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, cpu_now() - cpu_start
         vec.close()
         rate = n * steps / elapsed
         results["workers"][str(n)] = {
             "steps_per_second": rate, "speedup": rate / results["single_process"],
+            "steps_per_cpu_second": n * steps / cpu, "cpu_efficiency": (n * steps / cpu) / per_cpu,
             "target_0.9N": 0.9 * n,
         }
-    results["single_process_after"] = single()
+    results["single_process_after"] = single()[0]
     return results
 
 
