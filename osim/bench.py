@@ -34,8 +34,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 #: environment -> (the project's module, the original release and module that define it)
 ENVIRONMENTS: dict[str, tuple[str, str, str]] = {
@@ -111,9 +112,9 @@ def instrument(env: Any) -> SplitTimer:
     for bucket, names in SPLIT_METHODS.items():
         for dotted in names:
             found = _resolve(env, dotted)
-            if found is not None and timer.wrap(found[0], found[1], bucket):
-                if bucket == "state_description":
-                    break  # ours has both names; the describer is the one that does the work
+            wrapped = found is not None and timer.wrap(found[0], found[1], bucket)
+            if wrapped and bucket == "state_description":
+                break  # ours has both names; the describer is the one that does the work
     return timer
 
 
@@ -325,7 +326,7 @@ def run_worker(
     if nice:
         command = ["nice", "-n", str(nice), *command]
     completed = subprocess.run(
-        command, capture_output=True, text=True, env=environ, timeout=timeout, cwd=_scratch_dir()
+        command, capture_output=True, text=True, env=environ, timeout=timeout, cwd=_scratch_dir(), check=False
     )
     if completed.returncode != 0:
         raise RuntimeError(f"{impl} {env} worker failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
@@ -530,7 +531,7 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int
         rng = np.random.default_rng(seed)
         pids = [process.pid for process in vec.unwrapped.processes]
 
-        def cpu_now() -> float:
+        def cpu_now(pids: list[int] = pids) -> float:
             return time.process_time() + sum(_process_cpu_seconds(pid) for pid in pids)
 
         start, cpu_start = time.perf_counter(), cpu_now()
@@ -605,7 +606,7 @@ def preset_deviation(
     from osim.engine.presets import preset_fields
 
     cls = _load_ours(env)
-    n_steps = int(round(seconds / 0.01))
+    n_steps = round(seconds / 0.01)
     probe = cls(visualize=False)
     n_actions = probe.get_action_space_size()
     scenarios: dict[str, tuple[Any, dict[str, Any], Callable[[Any], None]]] = {
