@@ -443,6 +443,8 @@ def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             if "error" not in o and "error" not in b
         ]
         variant["paired_ratios_cpu"] = paired
+        hashes = {r["actions_sha1"] for r in runs[key] + runs["original"] if "actions_sha1" in r}
+        variant["same_actions_as_original"] = len(hashes) == 1
         ours_fp = next(r for r in runs[key] if "error" not in r)["fingerprints"]
         base_fp = next(r for r in runs["original"] if "error" not in r)["fingerprints"]
         n = min(len(ours_fp), len(base_fp))
