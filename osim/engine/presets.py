@@ -7,12 +7,12 @@ original   the defaults: Runge-Kutta-Merson, accuracy 5e-5, the original's contr
            Trajectories bitwise identical to osim-rl 2.x/3.x.
 exact      the same integrator with exact control timing (each new excitation is seen from the
            first derivative evaluation of its interval, see
-           :class:`~osim.engine.simulation.IntegratorSettings`): about 1.4x faster; deviations
-           from the original of 0.03 mm / 1e-4 rad on random excitations, 0.3-0.4 mm /
+           :class:`~osim.engine.simulation.IntegratorSettings`): 1.5-1.9x the original's speed
+           on the leg models; deviations from the original of 0.03 mm / 1e-4 rad on random excitations, 0.3-0.4 mm /
            0.003-0.02 rad on reflex gaits, and *closer* to a converged (accuracy 1e-6) solution
            than the original's own settings.
 fast       Simbody's error-controlled semi-explicit Euler at accuracy 1e-3 with exact control
-           timing: about 2.2x. Over 1 s of random excitations the pelvis stays within 1 mm and
+           timing: 2.4-2.8x the original's speed (Arm2DEnv 6x). Over 1 s of random excitations the pelvis stays within 1 mm and
            joint angles within 0.005 rad of the original's trajectory; on reflex-controlled gaits
            (contacts, a fall) within about 2.4 mm / 0.015 rad, comparable to the original
            settings' own error on those gaits (0.7 mm / 0.016 rad on the 2-D walk).
@@ -26,7 +26,7 @@ Use a preset through any environment's ``integrator`` argument::
 
 Why not simply a looser Runge-Kutta-Merson accuracy: most of its cost is the stiffness of muscles
 and contacts, not the accuracy, and at 1e-3 it deviates more (8 mm on the falling gait) for less
-speed (1.3-1.7x); RK3 at 1e-3 is fast on random excitations but 10 mm off on the walking gait.
+speed (1.2-1.6x over the default settings); RK3 at 1e-3 is fast on random excitations but 10 mm off on the walking gait.
 See docs/performance.md for the measurements.
 """
 from __future__ import annotations
@@ -58,12 +58,12 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "exact",
             IntegratorSettings(exact_control_timing=True),
-            "the original's integrator with exact control timing: ~1.4x, sub-millimetre deviations",
+            "the original's integrator with exact control timing: 1.5-1.9x, sub-millimetre deviations",
         ),
         Preset(
             "fast",
             IntegratorSettings(method="SemiExplicitEuler2", accuracy=1e-3, exact_control_timing=True),
-            "semi-explicit Euler (error-controlled) at accuracy 1e-3 with exact control timing: ~2.2x",
+            "semi-explicit Euler (error-controlled) at accuracy 1e-3 with exact control timing: 2.4-2.8x",
         ),
     )
 }
