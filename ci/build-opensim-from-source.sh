@@ -133,6 +133,8 @@ test_build() {
     # The recipes' own test layers, run against this build.
     "${venv}/bin/python" -c "import opensim; print('import opensim OK', opensim.GetVersion(), opensim.__file__)"
     "${venv}/bin/python" recipes/opensim/run_test.py "4.5.2"
+    # OpenSimConfig.cmake insists that <prefix>/bin exists; an API-only build installs nothing there.
+    mkdir -p "${prefix}/bin"
     local t
     for t in simbody/test opensim/test-cmake; do
         rm -rf "${work}/build/consumer-${t%%/*}"
