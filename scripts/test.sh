@@ -9,6 +9,9 @@ PYTHON="${PYTHON:-python3}"
 # shellcheck disable=SC1091
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
+# torch first, pinned, so that the test extra's range takes this CPU build instead of a several-GB
+# CUDA one (TORCH_REQUIREMENT overrides, e.g. with a CUDA build on a GPU machine).
+python -m pip install --quiet "${TORCH_REQUIREMENT:-torch==2.13.0}"
 python -m pip install --quiet -e '.[test]'
 
 # System packages some tests drive for real (a browser, a virtual display, a database server).

@@ -24,15 +24,13 @@ from .errors import SimulationError
 from .opensim_log import set_opensim_log_level
 from .state_description import StateDescriber, StateDescription
 
+# OpenSim's Manager integrators by name. CPodes is not in every build (OpenSim 4.5's Manager has no
+# IntegratorMethod_CPodes), so each method is listed only where this opensim provides it.
 INTEGRATOR_METHODS: dict[str, int] = {
-    "RungeKuttaMerson": opensim.Manager.IntegratorMethod_RungeKuttaMerson,
-    "RungeKuttaFeldberg": opensim.Manager.IntegratorMethod_RungeKuttaFeldberg,
-    "RungeKutta3": opensim.Manager.IntegratorMethod_RungeKutta3,
-    "RungeKutta2": opensim.Manager.IntegratorMethod_RungeKutta2,
-    "SemiExplicitEuler2": opensim.Manager.IntegratorMethod_SemiExplicitEuler2,
-    "ExplicitEuler": opensim.Manager.IntegratorMethod_ExplicitEuler,
-    "Verlet": opensim.Manager.IntegratorMethod_Verlet,
-    "CPodes": opensim.Manager.IntegratorMethod_CPodes,
+    name: getattr(opensim.Manager, f"IntegratorMethod_{name}")
+    for name in ("RungeKuttaMerson", "RungeKuttaFeldberg", "RungeKutta3", "RungeKutta2",
+                 "SemiExplicitEuler2", "ExplicitEuler", "Verlet", "CPodes")
+    if hasattr(opensim.Manager, f"IntegratorMethod_{name}")
 }
 
 
