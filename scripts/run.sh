@@ -6,11 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m venv .venv
-# shellcheck disable=SC1091
-. .venv/bin/activate
-python -m pip install --quiet --upgrade pip
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 python -m pip install --quiet -e ".[render]"
 # If OpenSim cannot load here, say why (and how to fix it) instead of a bare ImportError.
 if ! osim doctor > /dev/null 2>&1; then osim doctor; exit 1; fi

@@ -4,11 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON="${PYTHON:-python3}"
-"$PYTHON" -m venv .venv
-# shellcheck disable=SC1091
-. .venv/bin/activate
-python -m pip install --quiet --upgrade pip
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 # torch first, pinned, so that the test extra's range takes this CPU build instead of a several-GB
 # CUDA one (TORCH_REQUIREMENT overrides, e.g. with a CUDA build on a GPU machine).
 python -m pip install --quiet "${TORCH_REQUIREMENT:-torch==2.13.0}"

@@ -5,8 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
+from golden.kernels import pin_openblas_kernels
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Before anything loads opensim: the goldens' floating point depends on OpenBLAS's kernels.
+pin_openblas_kernels()
 
 
 def reference_root() -> Path:

@@ -37,7 +37,10 @@ DATA_DIR = HERE / "data"
 
 sys.path.insert(0, str(HERE))
 from cases import CASES, CASES_BY_NAME, Case
+from kernels import pin_openblas_kernels
 from loader import flatten_state_desc
+
+pin_openblas_kernels()  # before the original (and so opensim) is imported; the inner run inherits it
 
 # ---------------------------------------------------------------------------------------------
 # Inside the original's scratch venv
