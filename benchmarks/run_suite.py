@@ -7,7 +7,8 @@ Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from wha
 * ``presets`` speed/deviation trade-off of integrator settings on L2M2019Env (table and plot);
 * ``multi``   several environments in one process;
 * ``vector``  gymnasium async vector env throughput for 1..N workers;
-* ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced).
+* ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced);
+* ``render``  CPU cost of a headless frame (both cameras) against the step it records.
 
 Usage (from the repository root, in the project venv)::
 
@@ -111,6 +112,13 @@ def stage_vector(args: argparse.Namespace) -> None:
     result["command"] = (f"python benchmarks/run_suite.py vector --workers {' '.join(map(str, args.workers))} "
                          f"--vector-steps {args.vector_steps}")
     _save("vector", result)
+
+
+def stage_render(args: argparse.Namespace) -> None:
+    result = {"machine": bench.machine_details(),
+              "envs": {env: bench.render_cost(env, args.render_steps) for env in args.envs},
+              "command": f"python benchmarks/run_suite.py render --render-steps {args.render_steps}"}
+    _save("render", result)
 
 
 def stage_memory(args: argparse.Namespace) -> None:
@@ -225,6 +233,20 @@ def summary_markdown() -> str:
                          f"{row.get('steps_per_cpu_second', float('nan')):.1f} | {efficiency:.2f} | "
                          f"{int(n) * efficiency:.2f} | {row['target_0.9N']:.1f} |")
         lines.append("")
+    render = _load("render")
+    if render:
+        lines += ["## Headless rendering (480 x 360) against the step it records", "",
+                  f"Command: `{render['command']}`  ", f"Machine: {_machine_line(render['machine'])}", "",
+                  ("CPU ms per simulation step and per frame drawn by `osim.render.Renderer` (as "
+                   "`render_mode=\"rgb_array\"` and `osim run --gif`), random excitations; *frame/step*: "
+                   "what recording every step adds to the simulation."), "",
+                  "| env | step (ms) | side frame (ms) | frame/step | three-quarter frame (ms) | frame/step |",
+                  "|---|---|---|---|---|---|"]
+        for env, row in render["envs"].items():
+            frame, ratio = row["cpu_ms_per_frame"], row["frame_over_step"]
+            lines.append(f"| {env} | {row['cpu_ms_per_step']:.2f} | {frame['side']:.2f} | {ratio['side']:.2f} | "
+                         f"{frame['three_quarter']:.2f} | {ratio['three_quarter']:.2f} |")
+        lines.append("")
     memory = _load("memory")
     if memory:
         samples = memory["rss_mb"]
@@ -325,7 +347,8 @@ def plot_presets() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("stages", nargs="+", choices=["envs", "presets", "reference", "multi", "vector", "memory", "summary"])
+    parser.add_argument("stages", nargs="+", choices=["envs", "presets", "reference", "multi", "vector", "memory", "render",
+                                                  "summary"])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -334,10 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--vector-steps", type=int, default=150)
     parser.add_argument("--memory-steps", type=int, default=20000)
+    parser.add_argument("--render-steps", type=int, default=100, help="steps per env (render stage)")
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats per preset and scenario")
     args = parser.parse_args(argv)
     stages = {"envs": stage_envs, "presets": stage_presets, "reference": stage_reference, "multi": stage_multi,
-              "vector": stage_vector, "memory": stage_memory}
+              "vector": stage_vector, "memory": stage_memory, "render": stage_render}
     for stage in args.stages:
         if stage in stages:
             stages[stage](args)

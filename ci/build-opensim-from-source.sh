@@ -56,18 +56,11 @@ make_venv() {
     # test dependencies. It has no opensim wheel: the built one is used.
     [[ -x "${venv}/bin/python" ]] || python3 -m venv "${venv}"
     "${venv}/bin/pip" install -q "numpy>=2" "swig>=4.1.1,<4.2" scikit-build-core
-    # osim-rl's runtime and test dependencies from pyproject.toml, except opensim itself.
-    local requirements
-    mapfile -t requirements < <("${venv}/bin/python" - "${repo}/pyproject.toml" <<'PY'
-import re, sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-for spec in project["dependencies"] + project.get("optional-dependencies", {}).get("test", []):
-    if re.split(r"[<>=!~ \[;]", spec, maxsplit=1)[0].lower() != "opensim":
-        print(spec)
-PY
-)
-    "${venv}/bin/pip" install -q "${requirements[@]}"
-    "${venv}/bin/pip" install -q --no-deps -e "${repo}"
+    # osim-rl with its test extra (torch pinned first to the CPU build, as scripts/test.sh does),
+    # then the opensim wheel that comes with it removed: this venv tests the native build.
+    "${venv}/bin/pip" install -q "${TORCH_REQUIREMENT:-torch==2.13.0}"
+    "${venv}/bin/pip" install -q -e "${repo}[test]"
+    "${venv}/bin/pip" uninstall -q -y opensim
 }
 
 fetch_sources() {

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = ProstheticsEnv(visualize=args.visualize)
     env.action_space.seed(args.seed)
-    observation = env.reset()
+    env.reset()
     total_reward, episodes = 0.0, 1
     with contextlib.ExitStack() as stack:
         renderer = recorder = None
@@ -39,12 +39,12 @@ def main(argv: list[str] | None = None) -> int:
             recorder = stack.enter_context(VideoRecorder(gif=args.gif, fps=1.0 / env.osim_model.stepsize))
             recorder.add(renderer.render())
         for _ in range(args.steps):
-            observation, reward, done, info = env.step(env.action_space.sample())
+            _observation, reward, done, _info = env.step(env.action_space.sample())
             total_reward += reward
             if recorder is not None:
                 recorder.add(renderer.render())
             if done:  # the original example ignored done; a fallen body is reset instead
-                observation = env.reset()
+                env.reset()
                 episodes += 1
     print(f"ProstheticsEnv: {args.steps} steps of random excitations in {episodes} episode(s), "
           f"total reward {total_reward:.4f}")

@@ -135,3 +135,13 @@ def test_engine_options_storage_and_control_timing(reference_models):
     assert not np.array_equal(exact, default)
     converged = run(accuracy=1e-8)
     assert np.abs(exact - converged).max() < np.abs(default - converged).max()
+
+
+def test_render_cost_times_the_frames_each_camera_draws():
+    """The render benchmark (benchmarks/results/render.json) measures real frames of both cameras."""
+    result = bench.render_cost("Arm2DEnv", steps=3, width=160, height=120)
+    assert result["frame_shape"] == [120, 160, 3]
+    assert set(result["cpu_ms_per_frame"]) == {"side", "three_quarter"}
+    for camera, ms in result["cpu_ms_per_frame"].items():
+        assert ms > 0
+        assert result["frame_over_step"][camera] == pytest.approx(ms / result["cpu_ms_per_step"])

@@ -219,19 +219,6 @@ def test_l2m2019_velocity_field_arrows():
     assert _color_pixels(env.render(), colors.VELOCITY_FIELD) > 200
 
 
-def test_render_is_fast_enough_to_record_every_step():
-    import time
-
-    env = L2RunEnv(visualize=False, render_mode="rgb_array")
-    env.reset()
-    env.render()
-    started = time.perf_counter()
-    for _ in range(10):
-        env.render()
-    per_frame = (time.perf_counter() - started) / 10
-    assert per_frame < 0.05, f"{per_frame * 1e3:.1f} ms per frame"
-
-
 # -- render_mode="human" ---------------------------------------------------------------------------
 
 def test_human_mode_without_a_display_is_a_clear_error(monkeypatch):
