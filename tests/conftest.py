@@ -5,12 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
-from golden.kernels import pin_openblas_kernels
+from openblas_kernels import pin_openblas_kernels
+
+# Before anything loads NumPy or opensim (no pytest plugin here does): the goldens' floating point
+# depends on OpenBLAS's kernels.
+pin_openblas_kernels()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-# Before anything loads opensim: the goldens' floating point depends on OpenBLAS's kernels.
-pin_openblas_kernels()
 
 
 def reference_root() -> Path:

@@ -29,7 +29,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from openblas_kernels import pin_openblas_kernels
+
+pin_openblas_kernels()  # before NumPy and the original (so opensim) load; the inner run inherits it
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -37,10 +42,7 @@ DATA_DIR = HERE / "data"
 
 sys.path.insert(0, str(HERE))
 from cases import CASES, CASES_BY_NAME, Case
-from kernels import pin_openblas_kernels
 from loader import flatten_state_desc
-
-pin_openblas_kernels()  # before the original (and so opensim) is imported; the inner run inherits it
 
 # ---------------------------------------------------------------------------------------------
 # Inside the original's scratch venv

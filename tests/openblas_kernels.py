@@ -1,10 +1,12 @@
-"""The OpenBLAS kernels the golden trajectories were recorded with (README.md, "Cases").
+"""The OpenBLAS kernels the golden trajectories were recorded with (golden/README.md).
 
 OpenBLAS picks its kernels by CPU when it loads; Haswell kernels (also OpenBLAS's choice on AMD Zen)
 and SkylakeX kernels (AVX-512 Intel) round differently, which moves accelerations by ~1e-6 within a
 few steps and sends long walks elsewhere. Recording and comparing therefore pin OpenSim's bundled
-OpenBLAS to the goldens' kernels wherever the CPU can run them. Standard library only: the recorder
-imports this inside the original's scratch venv too.
+OpenBLAS, and NumPy's, to the goldens' kernels wherever the CPU can run them; both must be pinned
+before they load, or a child process (which inherits the setting) and its parent compute NumPy
+results that differ in the last bits. Standard library only, and outside the ``golden`` package
+(whose loader imports NumPy): conftest.py and the recorder import it first.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ GOLDEN_OPENBLAS_CORETYPE = "Haswell"
 
 
 def pin_openblas_kernels() -> None:
-    """Set ``OPENBLAS_CORETYPE`` on an AVX2+FMA machine. Call before anything loads opensim;
-    child processes inherit it."""
+    """Set ``OPENBLAS_CORETYPE`` on an AVX2+FMA machine. Call before anything loads NumPy or
+    opensim; child processes inherit it."""
     try:
         flags = Path("/proc/cpuinfo").read_text().split()
     except OSError:  # not Linux: OpenBLAS's own choice
