@@ -18,6 +18,9 @@ from osim.env.arm import Arm2DEnv
 from osim.env.l2run import L2RunEnv
 from osim.env.prosthetics import ProstheticsEnv
 
+# Compared with trajectories recorded on the opensim 4.6 wheel, whose rounding they hold (pyproject).
+pytestmark = pytest.mark.golden_parity
+
 TOLERANCE = 1e-6
 MIN_STEPS = 100
 

@@ -28,6 +28,7 @@ def test_reflex_cases_exist():
     assert REFLEX_CASES, "the golden set has no reflex-controller case"
 
 
+@pytest.mark.golden_parity
 @pytest.mark.parametrize("name", REFLEX_CASES)
 def test_controller_gives_the_original_excitations(name, reference_dir):
     """Fed the same observations, the controller returns what the original's returned."""
