@@ -509,7 +509,7 @@ def render_cost(env: str, steps: int, cameras: Sequence[str] = ("side", "three_q
     rng = np.random.default_rng(seed)
     instance.reset()
     for renderer in renderers.values():
-        renderer.render()  # framing and background are set up on the first frame
+        frame = renderer.render()  # framing and background are set up on the first frame
     step_seconds = 0.0
     frame_seconds = dict.fromkeys(cameras, 0.0)
     for _ in range(steps):

@@ -278,6 +278,7 @@ def test_human_mode_opens_opensims_visualizer_under_xvfb(tmp_path, monkeypatch):
     An opensim built without the visualizer (the API-only native build, docs/building.md) must
     instead refuse render_mode="human" with the clear error (the pip wheel that CI tests has it).
     """
+    import os
     import shutil
     import subprocess
     import sys
@@ -292,22 +293,16 @@ def test_human_mode_opens_opensims_visualizer_under_xvfb(tmp_path, monkeypatch):
         return
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is needed for this test (Debian/Ubuntu package: xvfb)"
-    display = None
-    server = None
-    for number in range(90, 110):
-        if not (tmp_path.parent / f".X{number}-lock").exists() and not __import__("os").path.exists(
-                f"/tmp/.X{number}-lock"):
-            display = f":{number}"
-            server = subprocess.Popen([xvfb, display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            break
-    assert server is not None, "no free X display number"
+    # -displayfd: Xvfb picks a free display number itself and writes it to the pipe once it is ready.
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,))
+    os.close(write_end)
     try:
-        import os
-        import time
-
-        time.sleep(1.0)
-        assert server.poll() is None, "Xvfb did not start"
+        with os.fdopen(read_end) as ready:
+            number = ready.readline().strip()
+        assert number.isdigit() and server.poll() is None, "Xvfb did not start"
+        display = f":{number}"
         script = tmp_path / "human.py"
         script.write_text(_HUMAN_SCRIPT)
         env = {**os.environ, "DISPLAY": display}
