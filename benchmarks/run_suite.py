@@ -6,7 +6,7 @@ Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from wha
               vs the original osim-rl (its patched release in a scratch venv), alternating rounds;
 * ``presets`` speed/deviation trade-off of integrator settings on L2M2019Env (table and plot);
 * ``multi``   several environments in one process;
-* ``vector``  gymnasium async vector env throughput for 1..N workers;
+* ``vector``  N envs stepped in parallel (independent processes, vector envs, the env pool);
 * ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced);
 * ``render``  CPU cost of a headless frame (both cameras) against the step it records.
 
@@ -107,10 +107,10 @@ def stage_multi(args: argparse.Namespace) -> None:
 
 
 def stage_vector(args: argparse.Namespace) -> None:
-    result = bench.vector_throughput("osim/L2Run-v0", args.workers, args.vector_steps)
+    result = bench.vector_throughput("osim/L2Run-v0", args.workers, args.vector_steps, args.vector_rounds)
     result["machine"] = bench.machine_details()
     result["command"] = (f"python benchmarks/run_suite.py vector --workers {' '.join(map(str, args.workers))} "
-                         f"--vector-steps {args.vector_steps}")
+                         f"--vector-steps {args.vector_steps} --vector-rounds {args.vector_rounds}")
     _save("vector", result)
 
 
@@ -215,23 +215,27 @@ def summary_markdown() -> str:
                    f"{multi['cpu_ms_per_step_alone_after']:.2f} alone again "
                    f"(slow-down x{multi['slowdown']:.2f})."), ""]
     vector = _load("vector")
-    if vector:
-        lines += ["## Vectorised stepping (gymnasium async)", "", f"Command: `{vector['command']}`  ",
+    if vector and "kinds" in vector:
+        lines += ["## Parallel stepping: vector envs and the env pool", "", f"Command: `{vector['command']}`  ",
                   f"Machine: {_machine_line(vector['machine'])}", "",
-                  (f"One synchronous env: {vector['single_process']:.1f} steps/s (before), "
-                   f"{vector['single_process_after']:.1f} (after)"
-                   + (f", {vector['single_process_per_cpu_second']:.1f} per CPU s."
-                      if "single_process_per_cpu_second" in vector else ".")),
-                  ("*CPU efficiency*: env steps per CPU second of the parent and all workers, over the single "
-                   "env's; N free cores give about N x efficiency. The wall-clock speed-up shows only what the "
-                   "shared machine had left."), "",
-                  ("| workers | env steps/s (wall) | speed-up (wall) | steps/CPU s | CPU efficiency | "
-                   "N x efficiency | target 0.9 N |"), "|---|---|---|---|---|---|---|"]
+                  (f"{vector['env_id']}, {vector['steps_per_env']} steps per env, every env from the same seed "
+                   f"with the same actions; medians over {vector['rounds']} rounds of paired ratios (the single "
+                   f"env and every way below timed back to back). One env in one process: "
+                   f"{vector['single_process']:.1f} steps/s (median; {vector['single_process_range'][0]:.1f} to "
+                   f"{vector['single_process_range'][1]:.1f} over the rounds)."), ""]
+        lines += [f"- *{kind}*: {what}" for kind, what in vector["kinds"].items()]
+        lines += ["", ("*Speed-up*: env steps/s over the single env's (target: 0.9 N on N cores). *Of independent*: "
+                       "over the independent processes'. *Idle*: the share of the workers' time spent waiting. "
+                       "*CPU efficiency*: env steps per CPU second, over the single env's."), "",
+                  "| N | way | env steps/s | speed-up | of independent | idle | CPU efficiency | target |",
+                  "|---|---|---|---|---|---|---|---|"]
         for n, row in vector["workers"].items():
-            efficiency = row.get("cpu_efficiency", float("nan"))
-            lines.append(f"| {n} | {row['steps_per_second']:.1f} | {row['speedup']:.2f} | "
-                         f"{row.get('steps_per_cpu_second', float('nan')):.1f} | {efficiency:.2f} | "
-                         f"{int(n) * efficiency:.2f} | {row['target_0.9N']:.1f} |")
+            for kind in vector["kinds"]:
+                cell = row[kind]
+                idle = f"{cell['idle']:.0%}" if "idle" in cell else "-"
+                lines.append(f"| {n} | {kind} | {cell['steps_per_second']:.1f} | {cell['speedup']:.2f} | "
+                             f"{cell['of_independent']:.2f} | {idle} | {cell['cpu_efficiency']:.2f} | "
+                             f"{row['target_0.9N']:.1f} |")
         lines.append("")
     render = _load("render")
     if render:
@@ -356,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--multi-steps", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--vector-steps", type=int, default=150)
+    parser.add_argument("--vector-rounds", type=int, default=12)
     parser.add_argument("--memory-steps", type=int, default=20000)
     parser.add_argument("--render-steps", type=int, default=100, help="steps per env (render stage)")
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats per preset and scenario")

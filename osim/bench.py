@@ -537,55 +537,200 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def vector_throughput(env_id: str, workers: Sequence[int], steps: int, seed: int = 0) -> dict[str, Any]:
-    """Env steps/s of ``gymnasium.make_vec(..., vectorization_mode="async")`` for each worker count,
-    against one synchronous env in this process.
+def _play(env: Any, actions: Any) -> Any:
+    """Step ``env`` through ``actions`` with the vector envs' next-step autoreset: the step after an
+    episode ends resets instead (its action is unused), so one env here does what one worker does.
+    Returns the last observation."""
+    needs_reset, observation = False, None
+    for action in actions:
+        if needs_reset:
+            observation, _ = env.reset()
+            needs_reset = False
+            continue
+        observation, _, terminated, truncated, _ = env.step(action)
+        needs_reset = terminated or truncated
+    return observation
 
-    Wall-clock rates show what the machine gave; ``cpu_efficiency`` (env steps per CPU second of the
-    parent and all workers, over the same for the single env) shows what vectorisation costs, i.e.
-    the speed-up N free cores would give (N x efficiency)."""
+
+def _independent_worker(env_id: str, seed: int, actions: Any, start: Any, results: Any) -> None:
+    import gymnasium
+
+    import osim  # noqa: F401  (registers the ids)
+
+    env = gymnasium.make(env_id)
+    env.reset(seed=seed)
+    start.wait()
+    cpu_start = time.process_time()
+    _play(env, actions)
+    results.put(time.process_time() - cpu_start)
+    env.close()
+
+
+def _independent_processes(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float]:
+    """Wall and CPU seconds of ``count`` processes that each play ``actions`` in their own env at
+    the same time, with no vector env between them: what the machine's cores give."""
+    import multiprocessing
+
+    start, results = multiprocessing.Barrier(count + 1), multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=_independent_worker, args=(env_id, seed, actions, start, results))
+                 for _ in range(count)]
+    for process in processes:
+        process.start()
+    start.wait()
+    wall_start = time.perf_counter()
+    cpu = sum(results.get() for _ in processes)  # each arrives as its worker finishes
+    elapsed = time.perf_counter() - wall_start
+    for process in processes:
+        process.join()
+    return elapsed, cpu
+
+
+def _timed_workers(pids: Sequence[int], run: Callable[[], None], count: int) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (this process and ``pids``) and the workers' idle fraction (1 - their
+    CPU time over ``count`` x wall time: waiting for each other, the parent and the pipes) of ``run``."""
+
+    def workers_cpu() -> float:
+        return sum(_process_cpu_seconds(pid) for pid in pids)
+
+    wall_start, parent_start, workers_start = time.perf_counter(), time.process_time(), workers_cpu()
+    run()
+    elapsed = time.perf_counter() - wall_start
+    parent, workers = time.process_time() - parent_start, workers_cpu() - workers_start
+    return elapsed, parent + workers, 1.0 - workers / (count * elapsed)
+
+
+def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float, float]:
+    """:func:`_timed_workers` of a vector env with ``count`` workers (``kind`` "gymnasium":
+    ``gymnasium.make_vec(..., "async")``; "osim": ``gymnasium.make_vec(...)``, i.e.
+    :class:`osim.vector.OsimVectorEnv`), each from the same seed given the same action every step."""
+    import gymnasium
+    import numpy as np
+
+    mode = "async" if kind == "gymnasium" else None
+    vec = gymnasium.make_vec(env_id, num_envs=count, vectorization_mode=mode)
+    vec.reset(seed=[seed] * count)
+    batches = [np.broadcast_to(action, (count, *action.shape)).copy() for action in actions]
+
+    def run() -> None:
+        for batch in batches:
+            vec.step(batch)  # autoreset inside, as _play does it
+
+    try:
+        return _timed_workers([process.pid for process in vec.unwrapped.processes], run, count)
+    finally:
+        vec.close()
+
+
+def _env_pool(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float, float]:
+    """:func:`_timed_workers` of an :class:`osim.vector.EnvPool` of ``count`` envs with batch size 1:
+    each env gets its next action as soon as it is ready, and plays ``actions`` from ``seed``."""
+
+    from osim.vector import EnvPool
+
+    pool = EnvPool(env_id, num_envs=count, batch_size=1)
+    pool.async_reset(seed=[seed] * count)
+    for _ in range(count):  # the reset replies
+        pool.recv()
+
+    def run() -> None:
+        for index in range(count):
+            pool.send(actions[:1], [index])
+        played = [1] * count
+        finished = 0
+        while finished < count:
+            _, _, _, _, info = pool.recv()
+            index = int(info["env_id"][0])
+            if played[index] < len(actions):
+                pool.send(actions[played[index]:played[index] + 1], [index])
+                played[index] += 1
+            else:
+                finished += 1
+
+    try:
+        return _timed_workers(pool.worker_pids, run, count)
+    finally:
+        pool.close()
+
+
+#: what the vector benchmark times besides the single env, with what it stands for
+PARALLEL_KINDS: dict[str, str] = {
+    "independent": "N processes, each stepping its own env, nothing between them (the machine's ceiling)",
+    "gymnasium": 'gymnasium.make_vec(id, N, vectorization_mode="async"): lockstep, workers block while idle',
+    "osim": "gymnasium.make_vec(id, N) = osim.vector.OsimVectorEnv: lockstep, idle workers poll first",
+    "pool": "osim.vector.EnvPool(id, N, batch_size=1): each env gets its next action as soon as it is ready",
+}
+
+
+def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: int = 3,
+                      seed: int = 0) -> dict[str, Any]:
+    """Env steps/s of N envs stepped in parallel, each way of :data:`PARALLEL_KINDS`, for each N in
+    ``workers``, against one env stepped in this process.
+
+    Every env plays the same work: from ``reset(seed=seed)``, the same ``steps`` uniform random
+    excitations, with next-step autoreset. The step cost of a musculoskeletal model depends on the
+    state it is in (contacts, falls, resets), so different trajectories per worker would measure how
+    different the episodes were, not what parallel stepping costs. A virtual machine's speed drifts
+    by tens of percent within a minute, so each round times the single env and every kind back to
+    back for each N, and the figures are medians over rounds of these paired ratios.
+
+    Per N and kind: ``steps_per_second`` (median), ``speedup`` (rate over the single env's),
+    ``cpu_efficiency`` (env steps per CPU second of the parent and the workers, over the single
+    env's: what N free cores would give is N x efficiency), ``idle`` (the share of the workers' time
+    spent waiting; not for independent processes), and ``of_independent`` (rate over the
+    independent processes')."""
     import gymnasium
     import numpy as np
 
     import osim  # noqa: F401  (registers the ids)
 
+    if steps < 1 or rounds < 1 or not workers or min(workers) < 1:
+        raise ValueError(f"expected steps >= 1, rounds >= 1 and worker counts >= 1, got steps={steps}, "
+                         f"rounds={rounds}, workers={list(workers)}")
+    env = gymnasium.make(env_id)
+    actions = np.random.default_rng(seed).random((steps, *env.action_space.shape)).astype(np.float32)
+
     def single() -> tuple[float, float]:
-        env = gymnasium.make(env_id)
         env.reset(seed=seed)
-        rng = np.random.default_rng(seed)
-        start, cpu_start = time.perf_counter(), time.process_time()
-        for _ in range(steps):
-            _, _, terminated, truncated, _ = env.step(rng.random(env.action_space.shape).astype(np.float32))
-            if terminated or truncated:
-                env.reset()
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-        env.close()
-        return steps / elapsed, steps / cpu
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        _play(env, actions)
+        return time.perf_counter() - wall_start, time.process_time() - cpu_start
 
-    rate, per_cpu = single()
-    results: dict[str, Any] = {"env_id": env_id, "steps_per_worker": steps, "single_process": rate,
-                               "single_process_per_cpu_second": per_cpu, "workers": {}}
+    measure: dict[str, Callable[[int], tuple[float, ...]]] = {
+        "independent": lambda n: _independent_processes(env_id, n, seed, actions),
+        "gymnasium": lambda n: _vector_env("gymnasium", env_id, n, seed, actions),
+        "osim": lambda n: _vector_env("osim", env_id, n, seed, actions),
+        "pool": lambda n: _env_pool(env_id, n, seed, actions),
+    }
+    # per N, per round: (wall s, CPU s[, idle fraction]) of the single env and of every kind
+    timings: dict[int, list[dict[str, tuple[float, ...]]]] = {n: [] for n in workers}
+    for _ in range(rounds):
+        for n in workers:
+            timings[n].append({"single": single(), **{kind: run(n) for kind, run in measure.items()}})
+    env.close()
+
+    single_walls = [row["single"][0] for rows in timings.values() for row in rows]
+    single_cpus = [row["single"][1] for rows in timings.values() for row in rows]
+    results: dict[str, Any] = {
+        "env_id": env_id, "steps_per_env": steps, "rounds": rounds, "kinds": PARALLEL_KINDS,
+        "single_process": steps / statistics.median(single_walls),
+        "single_process_per_cpu_second": steps / statistics.median(single_cpus),
+        "single_process_range": [steps / max(single_walls), steps / min(single_walls)], "workers": {},
+    }
     for n in workers:
-        vec = gymnasium.make_vec(env_id, num_envs=n, vectorization_mode="async")
-        vec.reset(seed=seed)
-        rng = np.random.default_rng(seed)
-        pids = [process.pid for process in vec.unwrapped.processes]
-
-        def cpu_now(pids: list[int] = pids) -> float:
-            return time.process_time() + sum(_process_cpu_seconds(pid) for pid in pids)
-
-        start, cpu_start = time.perf_counter(), cpu_now()
-        for _ in range(steps):
-            vec.step(rng.random(vec.action_space.shape).astype(np.float32))  # autoreset inside
-        elapsed, cpu = time.perf_counter() - start, cpu_now() - cpu_start
-        vec.close()
-        rate = n * steps / elapsed
-        results["workers"][str(n)] = {
-            "steps_per_second": rate, "speedup": rate / results["single_process"],
-            "steps_per_cpu_second": n * steps / cpu, "cpu_efficiency": (n * steps / cpu) / per_cpu,
-            "target_0.9N": 0.9 * n,
-        }
-    results["single_process_after"] = single()[0]
+        rows = timings[n]
+        by_kind: dict[str, Any] = {}
+        for kind in measure:
+            by_kind[kind] = {
+                "steps_per_second": statistics.median(n * steps / row[kind][0] for row in rows),
+                # paired: n x (single env's seconds) / (this kind's seconds), same round
+                "speedup": statistics.median(n * row["single"][0] / row[kind][0] for row in rows),
+                "cpu_efficiency": statistics.median(n * row["single"][1] / row[kind][1] for row in rows),
+                "of_independent": statistics.median(row["independent"][0] / row[kind][0] for row in rows),
+                "speedup_rounds": [n * row["single"][0] / row[kind][0] for row in rows],
+            }
+            if len(rows[0][kind]) > 2:
+                by_kind[kind]["idle"] = statistics.median(row[kind][2] for row in rows)
+        results["workers"][str(n)] = {"target_0.9N": 0.9 * n, **by_kind}
     return results
 
 
@@ -780,7 +925,7 @@ def _cmd_multi(args: argparse.Namespace) -> int:
 
 
 def _cmd_vector(args: argparse.Namespace) -> int:
-    result = vector_throughput(args.env_id, args.workers, args.steps)
+    result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds)
     _print(json.dumps(result, indent=1))
     _write_json(args.json, {"machine": machine_details(), **result})
     return 0
@@ -843,6 +988,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--env-id", default="osim/L2Run-v0")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json")
     p.set_defaults(func=_cmd_vector)
 

@@ -4,6 +4,8 @@ Each id builds :class:`osim.env.gym_adapter.OsimGymEnv` around the original-API 
 keyword arguments listed here; further keyword arguments of ``gymnasium.make`` reach the class too
 (``gymnasium.make("osim/L2M2019-v0", difficulty=1, integrator_accuracy=1e-3)``). The environments end
 their episodes themselves (truncation at the original time limits), so no TimeLimit wrapper is added.
+``gymnasium.make_vec(id, num_envs)`` steps the envs in worker processes (:mod:`osim.vector`);
+``vectorization_mode="sync"`` or ``"async"`` gives Gymnasium's own vector envs.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Any
 import gymnasium
 
 ENTRY_POINT = "osim.env.gym_adapter:OsimGymEnv"
+#: ``gymnasium.make_vec(id, num_envs)`` without a ``vectorization_mode``: worker processes (osim.vector)
+VECTOR_ENTRY_POINT = "osim.vector:make_vector_env"
 
 #: id -> (original-API class name, constructor keyword arguments)
 ENVIRONMENT_IDS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -43,6 +47,7 @@ def register_environments() -> None:
         gymnasium.register(
             id=env_id,
             entry_point=ENTRY_POINT,
+            vector_entry_point=VECTOR_ENTRY_POINT,
             kwargs={"env_class": class_name, **kwargs},
             disable_env_checker=False,
         )

@@ -145,3 +145,52 @@ def test_render_cost_times_the_frames_each_camera_draws():
     for camera, ms in result["cpu_ms_per_frame"].items():
         assert ms > 0
         assert result["frame_over_step"][camera] == pytest.approx(ms / result["cpu_ms_per_step"])
+
+
+def test_vector_benchmark_workers_do_the_single_envs_work():
+    """The vector benchmark compares equal work: every worker of the async vector env, from the same
+    seed with the same actions (next-step autoreset included), ends where one env played by
+    ``bench._play`` ends. This L2Run random-excitation episode falls after about 120 steps, so 150
+    steps cover an autoreset."""
+    import gymnasium
+    import numpy as np
+
+    env = gymnasium.make("osim/L2Run-v0")
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).random((150, *env.action_space.shape)).astype(np.float32)
+    played = bench._play(env, actions)
+    env.close()
+
+    vec = gymnasium.make_vec("osim/L2Run-v0", num_envs=2, vectorization_mode="async")
+    vec.reset(seed=[0, 0])
+    ends = 0
+    for action in actions:
+        observations, _, terminated, truncated, _ = vec.step(np.stack([action, action]))
+        ends += int(terminated[0] or truncated[0])
+    vec.close()
+    assert ends >= 1  # the horizon does include an autoreset
+    np.testing.assert_array_equal(observations[0], played)
+    np.testing.assert_array_equal(observations[1], played)
+
+
+def test_vector_throughput_reports_every_way_for_every_worker_count():
+    result = bench.vector_throughput("osim/Arm2D-v0", workers=[1, 2], steps=4, rounds=1)
+    assert set(result["workers"]) == {"1", "2"}
+    for n, row in result["workers"].items():
+        assert row["target_0.9N"] == pytest.approx(0.9 * int(n))
+        for kind in bench.PARALLEL_KINDS:
+            cell = row[kind]
+            assert cell["steps_per_second"] > 0 and cell["speedup"] > 0 and cell["cpu_efficiency"] > 0
+            # one round: the paired ratio is the ratio of the rates
+            assert cell["of_independent"] == pytest.approx(
+                cell["steps_per_second"] / row["independent"]["steps_per_second"], rel=1e-9)
+            assert ("idle" in cell) == (kind != "independent")
+            if kind != "independent":
+                assert cell["idle"] < 1.0
+
+
+@pytest.mark.parametrize("kwargs", [{"steps": 0}, {"rounds": 0}, {"workers": []}, {"workers": [0, 1]}])
+def test_vector_throughput_rejects_empty_measurements(kwargs):
+    arguments = {"env_id": "osim/Arm2D-v0", "workers": [1], "steps": 2, "rounds": 1, **kwargs}
+    with pytest.raises(ValueError, match="expected steps >= 1"):
+        bench.vector_throughput(**arguments)
