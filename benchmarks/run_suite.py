@@ -107,11 +107,14 @@ def stage_multi(args: argparse.Namespace) -> None:
 
 
 def stage_vector(args: argparse.Namespace) -> None:
-    result = bench.vector_throughput("osim/L2Run-v0", args.workers, args.vector_steps, args.vector_rounds)
+    result = bench.vector_throughput("osim/L2Run-v0", args.workers, args.vector_steps, args.vector_rounds,
+                                     policy_seconds=args.vector_policy_ms / 1000)
     result["machine"] = bench.machine_details()
     result["command"] = (f"python benchmarks/run_suite.py vector --workers {' '.join(map(str, args.workers))} "
-                         f"--vector-steps {args.vector_steps} --vector-rounds {args.vector_rounds}")
-    _save("vector", result)
+                         f"--vector-steps {args.vector_steps} --vector-rounds {args.vector_rounds}"
+                         + (f" --vector-policy-ms {args.vector_policy_ms:g}" if args.vector_policy_ms else ""))
+    # a run with a policy stand-in does not replace the plain one
+    _save("vector" if not args.vector_policy_ms else f"vector_policy_{args.vector_policy_ms:g}ms", result)
 
 
 def stage_render(args: argparse.Namespace) -> None:
@@ -145,6 +148,39 @@ def _machine_line(machine: dict[str, Any]) -> str:
     return (f"{machine.get('cpu', '?')}, {machine.get('cpu_count')} cores, {machine.get('memory_gb', '?')} GB, "
             f"Python {machine.get('python')}, opensim {machine.get('opensim')}, numpy {machine.get('numpy')}, "
             f"{machine.get('utc')}, load average {load}")
+
+
+def _vector_section(vector: dict[str, Any]) -> list[str]:
+    """summary.md lines of one vector benchmark result (``results/vector*.json``)."""
+    if "kinds" not in vector:  # a result of the earlier layout
+        return []
+    policy = vector.get("policy_seconds", 0.0)
+    title = "## Parallel stepping: vector envs and the env pool"
+    if policy:
+        title += f", with {1000 * policy:g} ms of policy per batch of actions"
+    lines: list[str] = []
+    lines += [title, "", f"Command: `{vector['command']}`  ",
+              f"Machine: {_machine_line(vector['machine'])}", "",
+              (f"{vector['env_id']}, {vector['steps_per_env']} steps per env, every env from the same seed "
+               f"with the same actions; medians over {vector['rounds']} rounds of paired ratios (the single "
+               f"env and every way below timed back to back). One env in one process: "
+               f"{vector['single_process']:.1f} steps/s (median; {vector['single_process_range'][0]:.1f} to "
+               f"{vector['single_process_range'][1]:.1f} over the rounds)."), ""]
+    lines += [f"- *{kind}*: {what}" for kind, what in vector["kinds"].items()]
+    lines += ["", ("*Speed-up*: env steps/s over the single env's (target: 0.9 N on N cores). *Of independent*: "
+                   "over the independent processes'. *Idle*: the share of the workers' time spent waiting. "
+                   "*CPU efficiency*: env steps per CPU second, over the single env's."), "",
+              "| N | way | env steps/s | speed-up | of independent | idle | CPU efficiency | target |",
+              "|---|---|---|---|---|---|---|---|"]
+    for n, row in vector["workers"].items():
+        for kind in vector["kinds"]:
+            cell = row[kind]
+            idle = f"{cell['idle']:.0%}" if "idle" in cell else "-"
+            lines.append(f"| {n} | {kind} | {cell['steps_per_second']:.1f} | {cell['speedup']:.2f} | "
+                         f"{cell['of_independent']:.2f} | {idle} | {cell['cpu_efficiency']:.2f} | "
+                         f"{row['target_0.9N']:.1f} |")
+    lines.append("")
+    return lines
 
 
 def summary_markdown() -> str:
@@ -214,29 +250,8 @@ def summary_markdown() -> str:
                    f"{multi['cpu_ms_per_step_together']:.2f} with {multi['count']} envs stepped in turn, "
                    f"{multi['cpu_ms_per_step_alone_after']:.2f} alone again "
                    f"(slow-down x{multi['slowdown']:.2f})."), ""]
-    vector = _load("vector")
-    if vector and "kinds" in vector:
-        lines += ["## Parallel stepping: vector envs and the env pool", "", f"Command: `{vector['command']}`  ",
-                  f"Machine: {_machine_line(vector['machine'])}", "",
-                  (f"{vector['env_id']}, {vector['steps_per_env']} steps per env, every env from the same seed "
-                   f"with the same actions; medians over {vector['rounds']} rounds of paired ratios (the single "
-                   f"env and every way below timed back to back). One env in one process: "
-                   f"{vector['single_process']:.1f} steps/s (median; {vector['single_process_range'][0]:.1f} to "
-                   f"{vector['single_process_range'][1]:.1f} over the rounds)."), ""]
-        lines += [f"- *{kind}*: {what}" for kind, what in vector["kinds"].items()]
-        lines += ["", ("*Speed-up*: env steps/s over the single env's (target: 0.9 N on N cores). *Of independent*: "
-                       "over the independent processes'. *Idle*: the share of the workers' time spent waiting. "
-                       "*CPU efficiency*: env steps per CPU second, over the single env's."), "",
-                  "| N | way | env steps/s | speed-up | of independent | idle | CPU efficiency | target |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for n, row in vector["workers"].items():
-            for kind in vector["kinds"]:
-                cell = row[kind]
-                idle = f"{cell['idle']:.0%}" if "idle" in cell else "-"
-                lines.append(f"| {n} | {kind} | {cell['steps_per_second']:.1f} | {cell['speedup']:.2f} | "
-                             f"{cell['of_independent']:.2f} | {idle} | {cell['cpu_efficiency']:.2f} | "
-                             f"{row['target_0.9N']:.1f} |")
-        lines.append("")
+    for path in sorted(RESULTS.glob("vector*.json")):
+        lines += _vector_section(json.loads(path.read_text()))
     render = _load("render")
     if render:
         lines += ["## Headless rendering (480 x 360) against the step it records", "",
@@ -361,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--vector-steps", type=int, default=150)
     parser.add_argument("--vector-rounds", type=int, default=12)
+    parser.add_argument("--vector-policy-ms", type=float, default=0.0,
+                        help="CPU ms in the parent before each batch of actions (a policy's forward pass)")
     parser.add_argument("--memory-steps", type=int, default=20000)
     parser.add_argument("--render-steps", type=int, default=100, help="steps per env (render stage)")
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats per preset and scenario")

@@ -537,12 +537,21 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _play(env: Any, actions: Any) -> Any:
+def _think(seconds: float) -> None:
+    """Stand-in for a policy's forward pass: keep this process's CPU busy for ``seconds``."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _play(env: Any, actions: Any, policy_seconds: float = 0.0) -> Any:
     """Step ``env`` through ``actions`` with the vector envs' next-step autoreset: the step after an
     episode ends resets instead (its action is unused), so one env here does what one worker does.
-    Returns the last observation."""
+    ``policy_seconds`` of CPU work precede each step. Returns the last observation."""
     needs_reset, observation = False, None
     for action in actions:
+        if policy_seconds:
+            _think(policy_seconds)
         if needs_reset:
             observation, _ = env.reset()
             needs_reset = False
@@ -552,7 +561,8 @@ def _play(env: Any, actions: Any) -> Any:
     return observation
 
 
-def _independent_worker(env_id: str, seed: int, actions: Any, start: Any, results: Any) -> None:
+def _independent_worker(env_id: str, seed: int, actions: Any, policy_seconds: float, start: Any,
+                        results: Any) -> None:
     import gymnasium
 
     import osim  # noqa: F401  (registers the ids)
@@ -561,18 +571,21 @@ def _independent_worker(env_id: str, seed: int, actions: Any, start: Any, result
     env.reset(seed=seed)
     start.wait()
     cpu_start = time.process_time()
-    _play(env, actions)
+    _play(env, actions, policy_seconds)
     results.put(time.process_time() - cpu_start)
     env.close()
 
 
-def _independent_processes(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float]:
+def _independent_processes(env_id: str, count: int, seed: int, actions: Any,
+                           policy_seconds: float = 0.0) -> tuple[float, float]:
     """Wall and CPU seconds of ``count`` processes that each play ``actions`` in their own env at
-    the same time, with no vector env between them: what the machine's cores give."""
+    the same time (each with its own policy stand-in), with nothing between them: what the
+    machine's cores give."""
     import multiprocessing
 
     start, results = multiprocessing.Barrier(count + 1), multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=_independent_worker, args=(env_id, seed, actions, start, results))
+    processes = [multiprocessing.Process(target=_independent_worker,
+                                         args=(env_id, seed, actions, policy_seconds, start, results))
                  for _ in range(count)]
     for process in processes:
         process.start()
@@ -599,10 +612,12 @@ def _timed_workers(pids: Sequence[int], run: Callable[[], None], count: int) -> 
     return elapsed, parent + workers, 1.0 - workers / (count * elapsed)
 
 
-def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float, float]:
+def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any,
+                policy_seconds: float = 0.0) -> tuple[float, float, float]:
     """:func:`_timed_workers` of a vector env with ``count`` workers (``kind`` "gymnasium":
     ``gymnasium.make_vec(..., "async")``; "osim": ``gymnasium.make_vec(...)``, i.e.
-    :class:`osim.vector.OsimVectorEnv`), each from the same seed given the same action every step."""
+    :class:`osim.vector.OsimVectorEnv`), each from the same seed given the same action every step;
+    ``policy_seconds`` of CPU work in this process before each (batched) step."""
     import gymnasium
     import numpy as np
 
@@ -613,6 +628,8 @@ def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any) -> 
 
     def run() -> None:
         for batch in batches:
+            if policy_seconds:
+                _think(policy_seconds)
             vec.step(batch)  # autoreset inside, as _play does it
 
     try:
@@ -621,9 +638,11 @@ def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any) -> 
         vec.close()
 
 
-def _env_pool(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, float, float]:
+def _env_pool(env_id: str, count: int, seed: int, actions: Any,
+              policy_seconds: float = 0.0) -> tuple[float, float, float]:
     """:func:`_timed_workers` of an :class:`osim.vector.EnvPool` of ``count`` envs with batch size 1:
-    each env gets its next action as soon as it is ready, and plays ``actions`` from ``seed``."""
+    each env gets its next action as soon as it is ready (after ``policy_seconds`` of CPU work in
+    this process: a batch of one per action), and plays ``actions`` from ``seed``."""
 
     from osim.vector import EnvPool
 
@@ -634,6 +653,8 @@ def _env_pool(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, 
 
     def run() -> None:
         for index in range(count):
+            if policy_seconds:
+                _think(policy_seconds)
             pool.send(actions[:1], [index])
         played = [1] * count
         finished = 0
@@ -641,6 +662,8 @@ def _env_pool(env_id: str, count: int, seed: int, actions: Any) -> tuple[float, 
             _, _, _, _, info = pool.recv()
             index = int(info["env_id"][0])
             if played[index] < len(actions):
+                if policy_seconds:
+                    _think(policy_seconds)
                 pool.send(actions[played[index]:played[index] + 1], [index])
                 played[index] += 1
             else:
@@ -662,7 +685,7 @@ PARALLEL_KINDS: dict[str, str] = {
 
 
 def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: int = 3,
-                      seed: int = 0) -> dict[str, Any]:
+                      seed: int = 0, policy_seconds: float = 0.0) -> dict[str, Any]:
     """Env steps/s of N envs stepped in parallel, each way of :data:`PARALLEL_KINDS`, for each N in
     ``workers``, against one env stepped in this process.
 
@@ -677,29 +700,34 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
     ``cpu_efficiency`` (env steps per CPU second of the parent and the workers, over the single
     env's: what N free cores would give is N x efficiency), ``idle`` (the share of the workers' time
     spent waiting; not for independent processes), and ``of_independent`` (rate over the
-    independent processes')."""
+    independent processes').
+
+    ``policy_seconds`` > 0 puts a stand-in for a policy's forward pass (CPU work in the process that
+    chooses the actions) before every batch of actions: each step of the single env and of each
+    independent process, each step of a vector env (one batch for N envs), each action of the pool
+    (batches of one)."""
     import gymnasium
     import numpy as np
 
     import osim  # noqa: F401  (registers the ids)
 
-    if steps < 1 or rounds < 1 or not workers or min(workers) < 1:
+    if steps < 1 or rounds < 1 or not workers or min(workers) < 1 or not policy_seconds >= 0:
         raise ValueError(f"expected steps >= 1, rounds >= 1 and worker counts >= 1, got steps={steps}, "
-                         f"rounds={rounds}, workers={list(workers)}")
+                         f"rounds={rounds}, workers={list(workers)} (and policy_seconds >= 0, got {policy_seconds})")
     env = gymnasium.make(env_id)
     actions = np.random.default_rng(seed).random((steps, *env.action_space.shape)).astype(np.float32)
 
     def single() -> tuple[float, float]:
         env.reset(seed=seed)
         wall_start, cpu_start = time.perf_counter(), time.process_time()
-        _play(env, actions)
+        _play(env, actions, policy_seconds)
         return time.perf_counter() - wall_start, time.process_time() - cpu_start
 
     measure: dict[str, Callable[[int], tuple[float, ...]]] = {
-        "independent": lambda n: _independent_processes(env_id, n, seed, actions),
-        "gymnasium": lambda n: _vector_env("gymnasium", env_id, n, seed, actions),
-        "osim": lambda n: _vector_env("osim", env_id, n, seed, actions),
-        "pool": lambda n: _env_pool(env_id, n, seed, actions),
+        "independent": lambda n: _independent_processes(env_id, n, seed, actions, policy_seconds),
+        "gymnasium": lambda n: _vector_env("gymnasium", env_id, n, seed, actions, policy_seconds),
+        "osim": lambda n: _vector_env("osim", env_id, n, seed, actions, policy_seconds),
+        "pool": lambda n: _env_pool(env_id, n, seed, actions, policy_seconds),
     }
     # per N, per round: (wall s, CPU s[, idle fraction]) of the single env and of every kind
     timings: dict[int, list[dict[str, tuple[float, ...]]]] = {n: [] for n in workers}
@@ -711,7 +739,8 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
     single_walls = [row["single"][0] for rows in timings.values() for row in rows]
     single_cpus = [row["single"][1] for rows in timings.values() for row in rows]
     results: dict[str, Any] = {
-        "env_id": env_id, "steps_per_env": steps, "rounds": rounds, "kinds": PARALLEL_KINDS,
+        "env_id": env_id, "steps_per_env": steps, "rounds": rounds, "policy_seconds": policy_seconds,
+        "kinds": PARALLEL_KINDS,
         "single_process": steps / statistics.median(single_walls),
         "single_process_per_cpu_second": steps / statistics.median(single_cpus),
         "single_process_range": [steps / max(single_walls), steps / min(single_walls)], "workers": {},
@@ -925,7 +954,8 @@ def _cmd_multi(args: argparse.Namespace) -> int:
 
 
 def _cmd_vector(args: argparse.Namespace) -> int:
-    result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds)
+    result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds,
+                               policy_seconds=args.policy_ms / 1000)
     _print(json.dumps(result, indent=1))
     _write_json(args.json, {"machine": machine_details(), **result})
     return 0
@@ -989,6 +1019,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--policy-ms", type=float, default=0.0, help="CPU ms in the parent before each batch of actions")
     p.add_argument("--json")
     p.set_defaults(func=_cmd_vector)
 

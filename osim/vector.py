@@ -1,4 +1,5 @@
-"""Vectorised stepping: N environments in N worker processes, stepped together.
+"""Parallel stepping: environments in worker processes, stepped together (:class:`OsimVectorEnv`)
+or each as soon as it is ready (:class:`EnvPool`).
 
 ``gymnasium.make_vec("osim/L2Run-v0", num_envs=4)`` (no ``vectorization_mode``, so every osim id's
 vector entry point) gives an :class:`OsimVectorEnv`: Gymnasium's ``AsyncVectorEnv`` with one change,
@@ -8,10 +9,14 @@ polls it for up to ``wait_spin_seconds`` first, then blocks.
 Why: the envs of a vector env step in lockstep, so every step each worker but the slowest waits
 for the others, and then for the parent's next actions. A worker that blocks lets its core go
 idle. On a virtual machine an idle virtual CPU is handed back to the host, and getting it back (and
-re-warming the caches someone else used meanwhile) costs time on every step: measured on a 2-core
-VM, workers that block spent 11 % of the time idle and used 10 % more CPU per step than the same
-envs in independent processes; polling closes most of that gap (``python benchmarks/run_suite.py
-vector``, docs/performance.md). On dedicated cores the difference is small either way.
+re-warming the caches someone else used meanwhile) costs time on every step. Measured on a
+2-core VM with 2 workers (``python benchmarks/run_suite.py vector``, docs/performance.md): with
+Gymnasium's worker 11 % of the workers' time went idle and the vector env reached 0.86 of the
+throughput of the same envs in independent processes; with polling, 2 % and 0.95. On dedicated
+cores, where waking an idle core costs little, the gain should be smaller (not measured here).
+
+:class:`EnvPool` goes further for loops that do not need lockstep: its ``recv`` returns the first
+envs that are ready, and only those get new actions.
 
 Polling is only worth it while every worker has a core of its own: by default it is on (20 ms)
 when ``num_envs`` is at most the number of CPUs this process may run on, and off otherwise. While

@@ -174,8 +174,12 @@ def test_vector_benchmark_workers_do_the_single_envs_work():
 
 
 def test_vector_throughput_reports_every_way_for_every_worker_count():
-    result = bench.vector_throughput("osim/Arm2D-v0", workers=[1, 2], steps=4, rounds=1)
-    assert set(result["workers"]) == {"1", "2"}
+    policy = 0.004  # a policy stand-in in the parent: every batch of actions takes at least this long
+    result = bench.vector_throughput("osim/Arm2D-v0", workers=[1, 2], steps=4, rounds=1, policy_seconds=policy)
+    assert set(result["workers"]) == {"1", "2"} and result["policy_seconds"] == policy
+    assert result["single_process"] < 1 / policy
+    assert result["workers"]["2"]["pool"]["steps_per_second"] < 1 / policy  # one think per env step
+    assert result["workers"]["2"]["osim"]["steps_per_second"] < 2 / policy  # one think per 2 env steps
     for n, row in result["workers"].items():
         assert row["target_0.9N"] == pytest.approx(0.9 * int(n))
         for kind in bench.PARALLEL_KINDS:
@@ -189,7 +193,8 @@ def test_vector_throughput_reports_every_way_for_every_worker_count():
                 assert cell["idle"] < 1.0
 
 
-@pytest.mark.parametrize("kwargs", [{"steps": 0}, {"rounds": 0}, {"workers": []}, {"workers": [0, 1]}])
+@pytest.mark.parametrize("kwargs", [{"steps": 0}, {"rounds": 0}, {"workers": []}, {"workers": [0, 1]},
+                                    {"policy_seconds": -0.001}, {"policy_seconds": float("nan")}])
 def test_vector_throughput_rejects_empty_measurements(kwargs):
     arguments = {"env_id": "osim/Arm2D-v0", "workers": [1], "steps": 2, "rounds": 1, **kwargs}
     with pytest.raises(ValueError, match="expected steps >= 1"):
