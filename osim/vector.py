@@ -108,6 +108,10 @@ class OsimVectorEnv(AsyncVectorEnv):
         super().__init__(env_fns, worker=worker, **kwargs)
 
 
+def _time_limited(env_fn: Callable[[], gymnasium.Env], max_episode_steps: int) -> gymnasium.Env:
+    return gymnasium.wrappers.TimeLimit(env_fn(), max_episode_steps=max_episode_steps)
+
+
 def make_vector_env(num_envs: int, wait_spin_seconds: float | None = None,
                     vector_options: dict[str, Any] | None = None, **env_kwargs: Any) -> OsimVectorEnv:
     """The vector entry point of every osim id (``gymnasium.make_vec(id, num_envs, **kwargs)``).
@@ -119,8 +123,10 @@ def make_vector_env(num_envs: int, wait_spin_seconds: float | None = None,
 
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive number of environments, got {num_envs!r}")
-    env_kwargs.pop("max_episode_steps", None)  # none is registered: the envs end their own episodes
-    env_fn = partial(OsimGymEnv, **env_kwargs)
+    max_episode_steps = env_kwargs.pop("max_episode_steps", None)  # only when the caller asks (none registered)
+    env_fn: Callable[[], gymnasium.Env] = partial(OsimGymEnv, **env_kwargs)
+    if max_episode_steps is not None:
+        env_fn = partial(_time_limited, env_fn, max_episode_steps)
     return OsimVectorEnv([env_fn] * num_envs, wait_spin_seconds=wait_spin_seconds, **(vector_options or {}))
 
 

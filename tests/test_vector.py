@@ -57,6 +57,14 @@ def test_vector_env_passes_env_arguments_and_refuses_bad_options():
         gymnasium.make_vec("osim/Arm2D-v0", num_envs=0)
 
 
+def test_make_vec_honours_max_episode_steps():
+    vec = gymnasium.make_vec("osim/Arm2D-v0", num_envs=1, max_episode_steps=3)
+    vec.reset(seed=0)
+    truncated = [bool(vec.step(vec.action_space.sample())[3][0]) for _ in range(3)]
+    vec.close()
+    assert truncated == [False, False, True]
+
+
 def test_more_envs_than_cpus_do_not_poll():
     vec = OsimVectorEnv([lambda: gymnasium.make("osim/Arm2D-v0")] * (usable_cpus() + 1))
     assert vec.wait_spin_seconds == 0.0
