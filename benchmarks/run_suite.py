@@ -150,7 +150,7 @@ def _machine_line(machine: dict[str, Any]) -> str:
             f"{machine.get('utc')}, load average {load}")
 
 
-def _vector_section(vector: dict[str, Any]) -> list[str]:
+def _vector_section(vector: dict[str, Any], file_name: str) -> list[str]:
     """summary.md lines of one vector benchmark result (``results/vector*.json``)."""
     if "kinds" not in vector:  # a result of the earlier layout
         return []
@@ -158,6 +158,7 @@ def _vector_section(vector: dict[str, Any]) -> list[str]:
     title = "## Parallel stepping: vector envs and the env pool"
     if policy:
         title += f", with {1000 * policy:g} ms of policy per batch of actions"
+    title += f" (`{file_name}`)"
     lines: list[str] = []
     lines += [title, "", f"Command: `{vector['command']}`  ",
               f"Machine: {_machine_line(vector['machine'])}", "",
@@ -251,7 +252,7 @@ def summary_markdown() -> str:
                    f"{multi['cpu_ms_per_step_alone_after']:.2f} alone again "
                    f"(slow-down x{multi['slowdown']:.2f})."), ""]
     for path in sorted(RESULTS.glob("vector*.json")):
-        lines += _vector_section(json.loads(path.read_text()))
+        lines += _vector_section(json.loads(path.read_text()), path.name)
     render = _load("render")
     if render:
         lines += ["## Headless rendering (480 x 360) against the step it records", "",

@@ -12,7 +12,8 @@ idle. On a virtual machine an idle virtual CPU is handed back to the host, and g
 re-warming the caches someone else used meanwhile) costs time on every step. Measured on a
 2-core VM with 2 workers (``python benchmarks/run_suite.py vector``, docs/performance.md): with
 Gymnasium's worker 11 % of the workers' time went idle and the vector env reached 0.86 of the
-throughput of the same envs in independent processes; with polling, 2 % and 0.95. On dedicated
+throughput of the same envs in independent processes; with polling, 1-2 % and 0.90-0.95 (two
+runs). On dedicated
 cores, where waking an idle core costs little, the gain should be smaller (not measured here).
 
 :class:`EnvPool` goes further for loops that do not need lockstep: its ``recv`` returns the first
