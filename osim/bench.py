@@ -954,8 +954,12 @@ def _cmd_multi(args: argparse.Namespace) -> int:
 
 
 def _cmd_vector(args: argparse.Namespace) -> int:
-    result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds,
-                               policy_seconds=args.policy_ms / 1000)
+    try:
+        result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds,
+                                   policy_seconds=args.policy_ms / 1000)
+    except ValueError as error:  # bad numbers on the command line: say so, no traceback
+        print(f"osim bench vector: {error}", file=sys.stderr)
+        return 2
     _print(json.dumps(result, indent=1))
     _write_json(args.json, {"machine": machine_details(), **result})
     return 0

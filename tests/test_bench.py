@@ -199,3 +199,11 @@ def test_vector_throughput_rejects_empty_measurements(kwargs):
     arguments = {"env_id": "osim/Arm2D-v0", "workers": [1], "steps": 2, "rounds": 1, **kwargs}
     with pytest.raises(ValueError, match="expected steps >= 1"):
         bench.vector_throughput(**arguments)
+
+
+def test_bench_vector_cli_refuses_bad_numbers_with_a_message(capsys):
+    parser = argparse.ArgumentParser()
+    bench.register(parser.add_subparsers())
+    args = parser.parse_args(["bench", "vector", "--env-id", "osim/Arm2D-v0", "--workers", "0", "--steps", "3"])
+    assert args.func(args) == 2
+    assert "expected steps >= 1, rounds >= 1 and worker counts >= 1" in capsys.readouterr().err
