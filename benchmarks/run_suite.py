@@ -159,8 +159,7 @@ def _vector_section(vector: dict[str, Any], file_name: str) -> list[str]:
     if policy:
         title += f", with {1000 * policy:g} ms of policy per batch of actions"
     title += f" (`{file_name}`)"
-    lines: list[str] = []
-    lines += [title, "", f"Command: `{vector['command']}`  ",
+    lines = [title, "", f"Command: `{vector['command']}`  ",
               f"Machine: {_machine_line(vector['machine'])}", "",
               (f"{vector['env_id']}, {vector['steps_per_env']} steps per env, every env from the same seed "
                f"with the same actions; medians over {vector['rounds']} rounds of paired ratios (the single "

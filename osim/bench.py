@@ -652,20 +652,22 @@ def _env_pool(env_id: str, count: int, seed: int, actions: Any,
         pool.recv()
 
     def run() -> None:
-        for index in range(count):
+        played = [0] * count
+
+        def give_next_action(index: int) -> None:
             if policy_seconds:
                 _think(policy_seconds)
-            pool.send(actions[:1], [index])
-        played = [1] * count
+            pool.send(actions[played[index]:played[index] + 1], [index])
+            played[index] += 1
+
+        for index in range(count):
+            give_next_action(index)
         finished = 0
         while finished < count:
-            _, _, _, _, info = pool.recv()
+            *_, info = pool.recv()
             index = int(info["env_id"][0])
             if played[index] < len(actions):
-                if policy_seconds:
-                    _think(policy_seconds)
-                pool.send(actions[played[index]:played[index] + 1], [index])
-                played[index] += 1
+                give_next_action(index)
             else:
                 finished += 1
 
@@ -749,13 +751,14 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
         rows = timings[n]
         by_kind: dict[str, Any] = {}
         for kind in measure:
+            # paired: n x (single env's seconds) / (this kind's seconds), same round
+            speedups = [n * row["single"][0] / row[kind][0] for row in rows]
             by_kind[kind] = {
                 "steps_per_second": statistics.median(n * steps / row[kind][0] for row in rows),
-                # paired: n x (single env's seconds) / (this kind's seconds), same round
-                "speedup": statistics.median(n * row["single"][0] / row[kind][0] for row in rows),
+                "speedup": statistics.median(speedups),
                 "cpu_efficiency": statistics.median(n * row["single"][1] / row[kind][1] for row in rows),
                 "of_independent": statistics.median(row["independent"][0] / row[kind][0] for row in rows),
-                "speedup_rounds": [n * row["single"][0] / row[kind][0] for row in rows],
+                "speedup_rounds": speedups,
             }
             if len(rows[0][kind]) > 2:
                 by_kind[kind]["idle"] = statistics.median(row[kind][2] for row in rows)

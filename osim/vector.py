@@ -46,6 +46,16 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def _wait_spin(wait_spin_seconds: float | None, num_envs: int) -> float:
+    """``wait_spin_seconds`` checked, or (None) the default for ``num_envs`` workers: poll only while
+    every worker has a CPU of its own."""
+    if wait_spin_seconds is None:
+        return DEFAULT_WAIT_SPIN_SECONDS if num_envs <= usable_cpus() else 0.0
+    if not wait_spin_seconds >= 0:  # also refuses NaN
+        raise ValueError(f"wait_spin_seconds must be a number of seconds >= 0, got {wait_spin_seconds!r}")
+    return float(wait_spin_seconds)
+
+
 class _PollingConnection:
     """A worker's end of its pipe, whose ``recv`` polls for up to ``spin_seconds`` before blocking."""
 
@@ -100,11 +110,7 @@ class OsimVectorEnv(AsyncVectorEnv):
                  **kwargs: Any) -> None:
         if "worker" in kwargs:
             raise TypeError("OsimVectorEnv brings its own worker; use gymnasium.vector.AsyncVectorEnv for another")
-        if wait_spin_seconds is None:
-            wait_spin_seconds = DEFAULT_WAIT_SPIN_SECONDS if len(env_fns) <= usable_cpus() else 0.0
-        if not wait_spin_seconds >= 0:  # also refuses NaN
-            raise ValueError(f"wait_spin_seconds must be a number of seconds >= 0, got {wait_spin_seconds!r}")
-        self.wait_spin_seconds = float(wait_spin_seconds)
+        self.wait_spin_seconds = _wait_spin(wait_spin_seconds, len(env_fns))
         worker = PollingWorker(self.wait_spin_seconds) if self.wait_spin_seconds > 0 else None
         super().__init__(env_fns, worker=worker, **kwargs)
 
@@ -199,10 +205,7 @@ class EnvPool:
         batch_size = num_envs if batch_size is None else batch_size
         if not isinstance(batch_size, int) or not 1 <= batch_size <= num_envs:
             raise ValueError(f"batch_size must be a number of envs from 1 to num_envs={num_envs}, got {batch_size!r}")
-        if wait_spin_seconds is None:
-            wait_spin_seconds = DEFAULT_WAIT_SPIN_SECONDS if num_envs <= usable_cpus() else 0.0
-        if not wait_spin_seconds >= 0:
-            raise ValueError(f"wait_spin_seconds must be a number of seconds >= 0, got {wait_spin_seconds!r}")
+        spin_seconds = _wait_spin(wait_spin_seconds, num_envs)
         probe = gymnasium.make(env_id, **env_kwargs)  # fails here, clearly, on a bad id or argument
         self.single_observation_space, self.single_action_space = probe.observation_space, probe.action_space
         probe.close()
@@ -212,8 +215,8 @@ class EnvPool:
         for _ in range(num_envs):
             parent_end, worker_end = multiprocessing_context.Pipe()
             process = multiprocessing_context.Process(
-                target=_pool_worker, args=(partial(gymnasium.make, env_id, **env_kwargs), worker_end,
-                                           float(wait_spin_seconds)), daemon=True)
+                target=_pool_worker, args=(partial(gymnasium.make, env_id, **env_kwargs), worker_end, spin_seconds),
+                daemon=True)
             process.start()
             worker_end.close()
             self._connections.append(parent_end)
@@ -272,7 +275,12 @@ class EnvPool:
         while len(self._ready) < self.batch_size:
             for connection in wait([self._connections[index] for index in self._busy]):
                 index = self._env_of[connection]
-                status, payload = connection.recv()
+                try:
+                    status, payload = connection.recv()
+                except EOFError:  # the worker process is gone (killed, or crashed in native code)
+                    self._busy.discard(index)
+                    raise RuntimeError(f"env {index}'s worker process exited (exit code "
+                                       f"{self._processes[index].exitcode}); close this pool") from None
                 self._busy.discard(index)
                 if status == "error":
                     raise RuntimeError(f"env {index} failed in its worker:\n{payload}")
@@ -312,7 +320,10 @@ class EnvPool:
         self.close()
 
     def _send(self, index: int, command: str, data: Any) -> None:
-        self._connections[index].send((command, data))
+        try:
+            self._connections[index].send((command, data))
+        except (BrokenPipeError, ConnectionResetError):
+            raise RuntimeError(f"env {index}'s worker process exited; close this pool") from None
         self._busy.add(index)
 
     def _check_open(self) -> None:

@@ -131,3 +131,19 @@ def test_env_pool_reports_a_failing_env_and_keeps_the_others():
         pool.send([np.zeros(6)], [1])  # env 1's worker is still there
         observations, *_ = pool.recv()
         assert observations.shape == (2, 16)
+
+
+def test_env_pool_says_when_a_worker_process_is_gone():
+    import os
+    import signal
+
+    with EnvPool("osim/Arm2D-v0", num_envs=2, batch_size=1) as pool:
+        pool.async_reset(seed=0)
+        first = int(pool.recv()[4]["env_id"][0])
+        other = 1 - first
+        pool.recv()  # both envs idle now
+        os.kill(pool.worker_pids[other], signal.SIGKILL)
+        pool._processes[other].join(timeout=10)
+        with pytest.raises(RuntimeError, match=f"env {other}'s worker process exited"):
+            pool.send(np.zeros((1, 6)), [other])
+            pool.recv()
