@@ -243,10 +243,18 @@ env.render()
 for _ in range(20):
     env.step(np.full(18, 0.3))
 env.render()
-time.sleep(1.0)  # the visualizer draws in its own process
-screen = np.asarray(ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).convert("RGB")).astype(int)
-# Simbody's window has a blue sky (blue well above red) over a brown floor: count sky pixels.
-sky = ((screen[..., 2] - screen[..., 0]) > 60).sum()
+
+def sky_pixels():
+    # Simbody's window has a blue sky (blue well above red) over a brown floor: count sky pixels.
+    screen = np.asarray(ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).convert("RGB")).astype(int)
+    return int(((screen[..., 2] - screen[..., 0]) > 60).sum())
+
+# The visualizer draws in its own process, later on a loaded machine: poll for its first frame.
+deadline = time.time() + 30
+sky = sky_pixels()
+while sky <= 10_000 and time.time() < deadline:
+    time.sleep(0.25)
+    sky = sky_pixels()
 print("SKY", sky)
 
 def visualizer_children():
