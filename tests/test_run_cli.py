@@ -134,3 +134,11 @@ def test_a_missing_extra_is_named_in_one_line():
     assert str(raised.value) == ("--plot needs osim_rl_no_such_module, which the 'render' extra installs: "
                                  "pip install 'osim-rl[render]'")
     require("json", extra="render", feature="--plot")  # installed: nothing raised
+
+
+def test_collect_locally_says_what_it_runs_once(capfd):
+    from osim.train.rollouts import EpisodeRequest, collect_locally
+
+    episodes = collect_locally("osim/Arm2D-v0", [EpisodeRequest(seed, 3, action_seed=seed) for seed in (0, 1)])
+    assert [len(episode.rewards) for episode in episodes] == [3, 3]
+    assert capfd.readouterr().err.splitlines() == ["osim-rl: running 2 episode(s) of osim/Arm2D-v0 in this process"]
