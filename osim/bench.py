@@ -21,7 +21,9 @@ Subcommands::
     osim bench vector --env-id osim/L2Run-v0 --workers 1 2 --steps 200
     osim bench presets --env L2M2019Env --seconds 1
 
-``--original`` needs a repository checkout (it loads ``scripts/original_osimrl.py``).
+Each prints a table on stdout and its progress on stderr; ``--json`` prints the results as JSON
+instead, ``--json FILE`` writes them to FILE as well as printing the table. ``--original`` needs a
+repository checkout (it loads ``scripts/original_osimrl.py``).
 """
 from __future__ import annotations
 
@@ -464,13 +466,16 @@ def _load_ours(env: str) -> type:
     return _load_env_class(f"{ENVIRONMENTS[env][0]}:{env}")
 
 
-def multi_env(env: str, count: int, steps: int, seed: int = 0) -> dict[str, Any]:
-    """CPU time per step of one env alone, then of ``count`` envs stepped in turn in this process."""
+def multi_env(env: str, count: int, steps: int, seed: int = 0,
+              progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+    """CPU time per step of one env alone, then of ``count`` envs stepped in turn in this process,
+    then of one alone again; ``progress`` gets a line as each of the three starts."""
     import numpy as np
 
     cls = _load_ours(env)
 
-    def run(n_envs: int) -> float:
+    def run(n_envs: int, what: str) -> float:
+        progress(f"{env}: {steps} steps of {what}")
         envs = [cls(visualize=False) for _ in range(n_envs)]
         rng = np.random.default_rng(seed)
         for e in envs:
@@ -483,9 +488,9 @@ def multi_env(env: str, count: int, steps: int, seed: int = 0) -> dict[str, Any]
                     e.reset()
         return (time.process_time() - start) / (steps * n_envs)
 
-    alone = run(1)
-    together = run(count)
-    again = run(1)
+    alone = run(1, "one env alone")
+    together = run(count, f"{count} envs in turn")
+    again = run(1, "one env alone again")
     return {
         "env": env, "count": count, "steps_per_env": steps,
         "cpu_ms_per_step_alone": 1e3 * alone, "cpu_ms_per_step_together": 1e3 * together,
@@ -687,7 +692,8 @@ PARALLEL_KINDS: dict[str, str] = {
 
 
 def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: int = 3,
-                      seed: int = 0, policy_seconds: float = 0.0) -> dict[str, Any]:
+                      seed: int = 0, policy_seconds: float = 0.0,
+                      progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Env steps/s of N envs stepped in parallel, each way of :data:`PARALLEL_KINDS`, for each N in
     ``workers``, against one env stepped in this process.
 
@@ -707,7 +713,7 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
     ``policy_seconds`` > 0 puts a stand-in for a policy's forward pass (CPU work in the process that
     chooses the actions) before every batch of actions: each step of the single env and of each
     independent process, each step of a vector env (one batch for N envs), each action of the pool
-    (batches of one)."""
+    (batches of one). ``progress`` gets a line before each round and worker count."""
     import gymnasium
     import numpy as np
 
@@ -733,8 +739,10 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
     }
     # per N, per round: (wall s, CPU s[, idle fraction]) of the single env and of every kind
     timings: dict[int, list[dict[str, tuple[float, ...]]]] = {n: [] for n in workers}
-    for _ in range(rounds):
+    for round_index in range(rounds):
         for n in workers:
+            progress(f"round {round_index + 1}/{rounds}, {n} worker(s): one env, then "
+                     f"{', '.join(measure)}, {steps} steps each")
             timings[n].append({"single": single(), **{kind: run(n) for kind, run in measure.items()}})
     env.close()
 
@@ -907,23 +915,36 @@ def preset_deviation(
 # ---------------------------------------------------------------------------------------------
 
 
-def _print(line: str) -> None:
-    print(line, flush=True)
+def _progress(line: str) -> None:
+    """A progress line of a running benchmark, on stderr (the results go to stdout)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _report(args: argparse.Namespace, table: list[str], result: dict[str, Any]) -> int:
+    """Print ``table`` (or, with a bare ``--json``, ``result`` as JSON) and write ``--json FILE``."""
+    if args.json == JSON_TO_STDOUT:
+        print(json.dumps(result, indent=1), flush=True)
+        return 0
+    print("\n".join(table), flush=True)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    return 0
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
     result = compare_envs(args.env, args.steps, args.rounds, original=args.original, presets=args.preset,
-                          seed=args.seed, progress=_print)
+                          seed=args.seed, progress=_progress)
+    table = []
     for env, summary in result["envs"].items():
         for key, variant in summary["variants"].items():
             if "error" in variant:
-                _print(f"{env:15s} {key:14s} error")
+                table.append(f"{env:15s} {key:14s} error")
                 continue
             ratio = f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)" if "ratio_cpu" in variant else ""
-            _print(f"{env:15s} {key:14s} {variant['steps_per_second']:7.1f} steps/s  "
-                   f"{variant['steps_per_cpu_second']:7.1f} per CPU s{ratio}")
-    _write_json(args.json, result)
-    return 0
+            table.append(f"{env:15s} {key:14s} {variant['steps_per_second']:7.1f} steps/s  "
+                         f"{variant['steps_per_cpu_second']:7.1f} per CPU s{ratio}")
+    return _report(args, table, result)
 
 
 def _cmd_memory(args: argparse.Namespace) -> int:
@@ -935,10 +956,10 @@ def _cmd_memory(args: argparse.Namespace) -> int:
     # Growth after warm-up: from the first sample after the first episode to the end.
     warm = next((mb for step, mb in samples if step >= args.episode_steps), samples[0][1])
     result["rss_growth_mb"] = samples[-1][1] - warm
-    _print(f"{args.env}: {result['steps']} steps, {result['resets']} resets, RSS {samples[0][1]:.0f} -> "
-           f"{warm:.0f} (after first episode) -> {samples[-1][1]:.0f} MB, growth {result['rss_growth_mb']:.1f} MB")
-    _write_json(args.json, result)
-    return 0
+    return _report(args, [
+        f"{args.env}: {result['steps']} steps, {result['resets']} resets, RSS {samples[0][1]:.0f} -> "
+        f"{warm:.0f} (after first episode) -> {samples[-1][1]:.0f} MB, growth {result['rss_growth_mb']:.1f} MB"
+    ], result)
 
 
 def preset_fields_or_none(name: str | None) -> dict[str, Any] | None:
@@ -950,22 +971,48 @@ def preset_fields_or_none(name: str | None) -> dict[str, Any] | None:
 
 
 def _cmd_multi(args: argparse.Namespace) -> int:
-    result = multi_env(args.env, args.count, args.steps)
-    _print(json.dumps(result, indent=1))
-    _write_json(args.json, {"machine": machine_details(), **result})
-    return 0
+    result = multi_env(args.env, args.count, args.steps, progress=_progress)
+    return _report(args, multi_table(result), {"machine": machine_details(), **result})
+
+
+def multi_table(result: dict[str, Any]) -> list[str]:
+    """The lines ``osim bench multi`` prints for a :func:`multi_env` result."""
+    rows = (("one env alone", result["cpu_ms_per_step_alone"]),
+            (f"{result['count']} envs in turn", result["cpu_ms_per_step_together"]),
+            ("one env alone again", result["cpu_ms_per_step_alone_after"]))
+    return [f"{result['env']}: CPU ms per step, {result['steps_per_env']} steps per env",
+            *(f"  {label:<22}{value:8.2f}" for label, value in rows),
+            f"  {'slowdown together':<22}{'x':>4}{result['slowdown']:.2f}"]
 
 
 def _cmd_vector(args: argparse.Namespace) -> int:
     try:
         result = vector_throughput(args.env_id, args.workers, args.steps, args.rounds,
-                                   policy_seconds=args.policy_ms / 1000)
+                                   policy_seconds=args.policy_ms / 1000, progress=_progress)
     except ValueError as error:  # bad numbers on the command line: say so, no traceback
         print(f"osim bench vector: {error}", file=sys.stderr)
         return 2
-    _print(json.dumps(result, indent=1))
-    _write_json(args.json, {"machine": machine_details(), **result})
-    return 0
+    return _report(args, vector_table(result), {"machine": machine_details(), **result})
+
+
+def vector_table(result: dict[str, Any]) -> list[str]:
+    """The table ``osim bench vector`` prints for a :func:`vector_throughput` result (medians)."""
+    lines = [
+        f"{result['env_id']}: {result['steps_per_env']} steps per env, {result['rounds']} round(s)"
+        + (f", {1e3 * result['policy_seconds']:g} ms policy stand-in" if result["policy_seconds"] else ""),
+        f"one env in this process: {result['single_process']:.1f} steps/s",
+        "",
+        f"{'workers':>7}  {'kind':<12} {'steps/s':>8} {'speed-up':>8} {'CPU eff.':>8} {'idle':>6} "
+        f"{'of indep.':>9}",
+    ]
+    for n, row in result["workers"].items():
+        for kind in result["kinds"]:
+            cell = row[kind]
+            idle = f"{100 * cell['idle']:5.0f}%" if "idle" in cell else f"{'-':>6}"
+            lines.append(f"{n:>7}  {kind:<12} {cell['steps_per_second']:8.1f} {cell['speedup']:7.2f}x "
+                         f"{cell['cpu_efficiency']:8.2f} {idle} {cell['of_independent']:8.2f}x")
+    lines += ["", *(f"{kind}: {meaning}" for kind, meaning in result["kinds"].items())]
+    return lines
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
@@ -974,23 +1021,29 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     names = args.preset or [name for name in PRESETS if name != "original"]
     reflex = {mode: path for mode, path in (("3D", args.reflex_3d), ("2D", args.reflex_2d)) if path}
     result = preset_deviation(args.env, names, args.seconds, repeats=args.repeats, reflex_params=reflex)
-    for name, row in result["presets"].items():
-        _print(f"{name:12s} pelvis {1e3 * row['pelvis_max_m']:8.3f} mm  joints {row['joint_max_rad']:.4f} rad  "
-               f"{row['cpu_ms_per_step']:6.2f} ms/step  x{row['speedup_cpu']:.2f}")
-    _write_json(args.json, {"machine": machine_details(), **result})
-    return 0
+    table = [f"{name:12s} pelvis {1e3 * row['pelvis_max_m']:8.3f} mm  joints {row['joint_max_rad']:.4f} rad  "
+             f"{row['cpu_ms_per_step']:6.2f} ms/step  x{row['speedup_cpu']:.2f}"
+             for name, row in result["presets"].items()]
+    return _report(args, table, {"machine": machine_details(), **result})
 
 
-def _write_json(path: str | None, data: Any) -> None:
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(data, indent=1) + "\n")
+#: ``--json`` without a file name: print the JSON instead of the table
+JSON_TO_STDOUT = "-"
+
+
+def _add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", nargs="?", const=JSON_TO_STDOUT, default=None, metavar="FILE",
+                        help="print the results as JSON instead of the table; with FILE, print the "
+                             "table and write the JSON there")
 
 
 def register(subparsers: Any) -> None:
     """Add ``osim bench`` and its subcommands to the ``osim`` command."""
+    from osim.cli import plain_text
+
     bench = subparsers.add_parser("bench", help="benchmark stepping speed, memory and parallel throughput",
-                                  description=__doc__.split("\n\n")[0])
+                                  description=plain_text(__doc__),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     envs = list(ENVIRONMENTS)
 
@@ -1001,7 +1054,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--original", action="store_true", help="also time the original (needs a repository checkout)")
     p.add_argument("--preset", nargs="*", default=[], help="also time these presets of ours")
-    p.add_argument("--json", help="write the results to this file")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_envs)
 
     p = sub.add_parser("memory", help="RSS over a long run with many resets")
@@ -1011,23 +1064,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rss-every", type=int, default=500)
     p.add_argument("--preset", default=None)
     p.add_argument("--nice", type=int, default=0)
-    p.add_argument("--json")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_memory)
 
     p = sub.add_parser("multi", help="several envs in one process: do they slow each other down?")
     p.add_argument("--env", choices=envs, default="L2RunEnv")
     p.add_argument("--count", type=int, default=3)
     p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--json")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_multi)
 
-    p = sub.add_parser("vector", help="gymnasium async vector env throughput for 1..N workers")
+    p = sub.add_parser("vector", help="steps/s of N envs stepped in parallel (vector envs, pool) for each N")
     p.add_argument("--env-id", default="osim/L2Run-v0")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--policy-ms", type=float, default=0.0, help="CPU ms in the parent before each batch of actions")
-    p.add_argument("--json")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_vector)
 
     p = sub.add_parser("presets", help="speed and deviation from the default settings per preset")
@@ -1039,7 +1092,7 @@ def register(subparsers: Any) -> None:
                    help="also replay the reflex controller on the 3-D model (its parameter file)")
     p.add_argument("--reflex-2d", default=None,
                    help="also replay the reflex controller's walk on the planar model (its parameter file)")
-    p.add_argument("--json")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_presets)
 
 

@@ -5,7 +5,13 @@ import os
 
 import numpy as np
 
+from osim._optional import require
 from osim.motion import EpisodeLog
+
+
+def require_plotting() -> None:
+    """Raise :class:`osim._optional.MissingExtra` unless matplotlib is installed."""
+    require("matplotlib", extra="render", feature="plotting (osim.plot)")
 
 
 def plot_episode(log: EpisodeLog, path: str | os.PathLike[str], title: str | None = None) -> None:
@@ -16,6 +22,7 @@ def plot_episode(log: EpisodeLog, path: str | os.PathLike[str], title: str | Non
     """
     if len(log) == 0:
         raise ValueError("the episode log is empty: nothing to plot")
+    require_plotting()
     # A bare Figure renders with Agg: no display, and pyplot's global state is left alone.
     from matplotlib.figure import Figure
 

@@ -3,7 +3,11 @@
 Each id builds :class:`osim.env.gym_adapter.OsimGymEnv` around the original-API class with the
 keyword arguments listed here; further keyword arguments of ``gymnasium.make`` reach the class too
 (``gymnasium.make("osim/L2M2019-v0", difficulty=1, integrator_accuracy=1e-3)``). The environments end
-their episodes themselves (truncation at the original time limits), so no TimeLimit wrapper is added.
+their episodes themselves (truncation at the original time limits); each id's ``max_episode_steps``
+(:data:`MAX_EPISODE_STEPS`) is that same limit, for the trainers that read it from the spec, so
+the TimeLimit wrapper ``gymnasium.make`` adds truncates at the same step. A ``difficulty`` given
+to ``gymnasium.make`` does not change the id's ``max_episode_steps``: use the id of that difficulty
+(``osim/L2M2019-d3-v0``: 2500 steps) or pass ``max_episode_steps`` too.
 ``gymnasium.make_vec(id, num_envs)`` steps the envs in worker processes (:mod:`osim.vector`);
 ``vectorization_mode="sync"`` or ``"async"`` gives Gymnasium's own vector envs.
 """
@@ -38,6 +42,22 @@ ENVIRONMENT_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "osim/Crouch-v0": ("CrouchEnv", {}),
 }
 
+#: id -> steps per episode: the environment's own time limit (``env.spec.timestep_limit``) with the
+#: id's arguments (L2M2019Env: 2500 at difficulty 3, its default, else 1000; ProstheticsEnv: 300 at
+#: difficulty 0, its default, 1000 at 1)
+MAX_EPISODE_STEPS: dict[str, int] = {
+    "osim/L2M2019-v0": 2500,
+    **{f"osim/L2M2019-d{d}-v0": 2500 if d == 3 else 1000 for d in range(4)},
+    "osim/Prosthetics-v0": 300,
+    "osim/Prosthetics-d0-v0": 300,
+    "osim/Prosthetics-d1-v0": 1000,
+    "osim/L2Run-v0": 1000,
+    "osim/Run-v0": 1000,
+    "osim/Arm2D-v0": 200,
+    "osim/Arm-v0": 200,
+    **{f"osim/{task}-v0": 500 for task in ("Gait", "Stand", "Hop", "Crouch")},
+}
+
 
 def register_environments() -> None:
     """Register every id (idempotent)."""
@@ -49,5 +69,6 @@ def register_environments() -> None:
             entry_point=ENTRY_POINT,
             vector_entry_point=VECTOR_ENTRY_POINT,
             kwargs={"env_class": class_name, **kwargs},
+            max_episode_steps=MAX_EPISODE_STEPS[env_id],
             disable_env_checker=False,
         )

@@ -3,12 +3,17 @@
 ::
 
     osim run Arm2DEnv --steps 30 --policy random --gif arm.gif
-    osim run L2M2019Env --policy reflex --reflex-params params_2D.txt --mp4 walk.mp4 --plot walk.png
+    osim run osim/L2Run-v0 --steps 100 --sto run.sto
+    osim run L2M2019Env --policy reflex --mp4 walk.mp4 --plot walk.png
     osim run L2RunEnv --policy ppo_l2run.zip --gif run.gif --sto run.sto --mot run.mot
 
-The environment runs through its Gymnasium interface (:class:`osim.env.gym_adapter.OsimGymEnv`), so
-a stable-baselines3 model sees the observations it was trained on. One frame is recorded after each
-step; the run stops after ``--steps`` steps or when the episode ends, whichever comes first.
+The environment is a class of :mod:`osim.env` (run through its Gymnasium interface,
+:class:`osim.env.gym_adapter.OsimGymEnv`) or a Gymnasium id (``osim/L2Run-v0``, built by
+``gymnasium.make``), so a stable-baselines3 model sees the observations it was trained on. One frame
+is recorded after each step; the run stops after ``--steps`` steps or when the episode ends,
+whichever comes first. ``--policy reflex`` drives L2M2019Env with the published parameters shipped
+with the package (``--reflex-params FILE`` for others). GIFs, MP4s and plots need the ``render``
+extra, saved models the ``train`` extra; a missing one is reported before anything runs.
 """
 from __future__ import annotations
 
@@ -21,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
+
+from osim._optional import require
+from osim.cli import plain_text
 
 Policy = Callable[[np.ndarray], Any]
 
@@ -37,10 +46,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run an environment with a policy; write a GIF/MP4, OpenSim .sto/.mot files, a plot",
-        description=__doc__,
+        description=plain_text(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("env", help="environment class in osim.env, e.g. Arm2DEnv, L2RunEnv, L2M2019Env")
+    parser.add_argument("env", help="environment class in osim.env (Arm2DEnv, L2RunEnv, L2M2019Env, ...) "
+                                    "or Gymnasium id (osim/L2Run-v0, ...)")
     parser.add_argument("--steps", type=int, default=None,
                         help="number of steps (default: until the episode ends)")
     parser.add_argument("--policy", default="random",
@@ -48,7 +58,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--algo", choices=SB3_ALGORITHMS, default=None,
                         help="stable-baselines3 algorithm of a saved model (default: try each)")
     parser.add_argument("--reflex-params", type=Path, default=None,
-                        help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex")
+                        help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex "
+                             "(default: the published 2D parameters shipped with osim-rl)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
     parser.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                         help="environment constructor argument (repeatable), e.g. --kwarg difficulty=2")
@@ -81,8 +92,17 @@ def parse_kwargs(items: list[str]) -> dict[str, Any]:
 
 
 def _make_env(name: str, kwargs: dict[str, Any]) -> Any:
+    """A Gymnasium environment: ``gymnasium.make`` for an id (``osim/L2Run-v0``), else
+    :class:`OsimGymEnv` around the class of :mod:`osim.env` called ``name``."""
     from osim.env.gym_adapter import OsimGymEnv, resolve_env_class
 
+    if "/" in name:  # a Gymnasium id: osim/... (the class names have no namespace)
+        from osim.train.envs import make_env
+
+        try:
+            return make_env(name, **kwargs)
+        except (ValueError, TypeError) as error:
+            raise RunError(f"cannot build {name} with {kwargs}: {error}") from None
     try:
         cls = resolve_env_class(name)
     except (ValueError, ModuleNotFoundError) as error:
@@ -103,19 +123,22 @@ def _random_policy(gym_env: Any, seed: int) -> Policy:
 
 
 def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict[str, Any]]:
-    """The reflex controller on the environment's observation dict; also the reset options."""
-    env = gym_env.osim_env
+    """The reflex controller on the environment's observation dict; also the reset options.
+    Without ``params_path``, the published 2-D parameters (they walk)."""
+    env = gym_env.unwrapped.osim_env
     if type(env).__name__ != "L2M2019Env":
         raise RunError(f"--policy reflex drives L2M2019Env only, not {type(env).__name__}")
-    try:
-        from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params
-    except ImportError as error:
-        raise RunError(f"the reflex controller is not available: {error}") from None
+    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_published_params, load_reflex_params
+
     if params_path is None:
-        raise RunError("--policy reflex needs --reflex-params FILE (e.g. the published params_2D.txt)")
-    if not params_path.is_file():
+        params = load_published_params("2D")
+    elif not params_path.is_file():
         raise RunError(f"reflex parameter file not found: {params_path}")
-    params = load_reflex_params(params_path)
+    else:
+        try:
+            params = load_reflex_params(params_path)
+        except ValueError as error:
+            raise RunError(f"bad reflex parameter file: {error}") from None
     # 37 (or 74) parameters drive the planar model, 46 (or 92) the 3-D one.
     mode = "2D" if params.size in (37, 74) else "3D"
     controller = OsimReflexCtrl(mode=mode, dt=0.01, params=params)
@@ -129,10 +152,9 @@ def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict
 def _sb3_policy(path: Path, algo: str | None) -> Policy:
     if not path.is_file():
         raise RunError(f"--policy must be 'random', 'reflex' or an existing model file; {path} not found")
-    try:
-        import stable_baselines3
-    except ImportError:
-        raise RunError("loading a saved model needs stable-baselines3: pip install stable-baselines3") from None
+    require("stable_baselines3", extra="train", feature="--policy MODEL.zip")
+    import stable_baselines3
+
     errors = []
     for name in ([algo] if algo else SB3_ALGORITHMS):
         try:
@@ -144,10 +166,31 @@ def _sb3_policy(path: Path, algo: str | None) -> Policy:
     raise RunError(f"could not load {path} as a stable-baselines3 model:\n  " + "\n  ".join(errors))
 
 
+def _require_outputs(args: argparse.Namespace) -> None:
+    """Raise :class:`osim._optional.MissingExtra` before anything runs if an output asked for needs
+    a package that is not installed."""
+    if args.gif or args.mp4:
+        from osim.render import Renderer  # noqa: F401  (Pillow: drawing the frames)
+        from osim.render.record import require_recording
+
+        require_recording(args.gif is not None, args.mp4 is not None)
+    if args.plot:
+        from osim.plot import require_plotting
+
+        require_plotting()
+
+
+def _episode_limit(gym_env: Any) -> int:
+    """Steps until the episode is truncated: the id's ``max_episode_steps`` when it has one (it is
+    the environment's time limit unless overridden), else the environment's own time limit."""
+    env_spec = getattr(gym_env, "spec", None)
+    if env_spec is not None and env_spec.max_episode_steps is not None:
+        return int(env_spec.max_episode_steps)
+    return int(gym_env.unwrapped.osim_env.spec.timestep_limit)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run one episode as ``args`` say; returns a summary (steps, reward, files, timings)."""
-    from tqdm import tqdm
-
     if args.steps is not None and args.steps < 1:
         raise RunError(f"--steps must be a positive number of steps, got {args.steps}")
     for option, suffixes in (("gif", (".gif",)), ("mp4", (".mp4",)), ("sto", (".sto",)),
@@ -155,8 +198,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         path = getattr(args, option)
         if path is not None and path.suffix.lower() not in suffixes:
             raise RunError(f"--{option} expects a file name ending in {' or '.join(suffixes)}, got {path}")
+    _require_outputs(args)
     gym_env = _make_env(args.env, parse_kwargs(args.kwarg))
-    env = gym_env.osim_env
+    env = gym_env.unwrapped.osim_env
     reset_options: dict[str, Any] = {}
     if args.policy == "random":
         policy = _random_policy(gym_env, args.seed)
@@ -181,7 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     observation, _ = gym_env.reset(seed=args.seed, options=reset_options or None)
     if log is not None:
         log.record()
-    limit = args.steps if args.steps is not None else int(env.spec.timestep_limit)
+    limit = args.steps if args.steps is not None else _episode_limit(gym_env)
     total_reward, steps, ended = 0.0, 0, None
     step_time = render_time = 0.0
     with tqdm(total=limit, unit="step", desc=args.env, disable=args.quiet, file=sys.stderr) as bar:

@@ -130,7 +130,7 @@ def make_vector_env(num_envs: int, wait_spin_seconds: float | None = None,
 
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive number of environments, got {num_envs!r}")
-    max_episode_steps = env_kwargs.pop("max_episode_steps", None)  # only when the caller asks (none registered)
+    max_episode_steps = env_kwargs.pop("max_episode_steps", None)  # the id's (registration) or the caller's
     env_fn: Callable[[], gymnasium.Env] = partial(OsimGymEnv, **env_kwargs)
     if max_episode_steps is not None:
         env_fn = partial(_time_limited, env_fn, max_episode_steps)

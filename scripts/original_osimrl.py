@@ -180,6 +180,11 @@ def _locked(cache_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _say(message: str) -> None:
+    """One line on stderr as a long step (a download, a venv) starts."""
+    print(f"original_osimrl: {message}", file=sys.stderr, flush=True)
+
+
 def _pip(python: Path | str, *args: str) -> None:
     subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args], check=True)
 
@@ -191,6 +196,7 @@ def _download_sdist(release: str, cache_dir: Path, python: Path) -> Path:
     if existing:
         return existing[0]
     target.mkdir(parents=True, exist_ok=True)
+    _say(f"downloading the sdist of osim-rl {release} into {target} (once)")
     _pip(python, "download", "--no-deps", "--no-binary", ":all:", f"osim-rl=={release}", "-d", str(target))
     found = sorted(target.glob(f"osim*rl-{release}.tar.gz"))
     if not found:
@@ -257,6 +263,7 @@ def _prepare_venv(cache_dir: Path) -> Path:
         return python
     if venv_dir.exists():
         shutil.rmtree(venv_dir)
+    _say(f"creating the venv that runs the original in {venv_dir} (once): {' '.join(requirements)}")
     venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     _pip(python, "install", "--quiet", *requirements)
     marker.write_text("\n".join(requirements) + "\n")

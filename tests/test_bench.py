@@ -207,3 +207,34 @@ def test_bench_vector_cli_refuses_bad_numbers_with_a_message(capsys):
     args = parser.parse_args(["bench", "vector", "--env-id", "osim/Arm2D-v0", "--workers", "0", "--steps", "3"])
     assert args.func(args) == 2
     assert "expected steps >= 1, rounds >= 1 and worker counts >= 1" in capsys.readouterr().err
+
+
+def _bench_cli(capsys, *arguments: str) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser()
+    bench.register(parser.add_subparsers())
+    args = parser.parse_args(["bench", *arguments])
+    code = args.func(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_bench_vector_prints_a_table_progress_on_stderr_and_json_on_request(capsys, tmp_path):
+    arguments = ("vector", "--env-id", "osim/Arm2D-v0", "--workers", "1", "--steps", "2", "--rounds", "1")
+    code, out, err = _bench_cli(capsys, *arguments, "--json", str(tmp_path / "vector.json"))
+    assert code == 0
+    assert "round 1/1, 1 worker(s)" in err
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["1"]]
+    assert [row[1] for row in rows] == list(bench.PARALLEL_KINDS)  # one row per kind
+    written = json.loads((tmp_path / "vector.json").read_text())
+    assert set(written["workers"]) == {"1"}
+    code, out, _ = _bench_cli(capsys, *arguments, "--json")
+    assert code == 0 and set(json.loads(out)["workers"]["1"]) >= set(bench.PARALLEL_KINDS)
+
+
+def test_bench_multi_prints_a_table(capsys):
+    code, out, err = _bench_cli(capsys, "multi", "--env", "Arm2DEnv", "--count", "2", "--steps", "2")
+    assert code == 0
+    assert "2 steps of 2 envs in turn" in err
+    lines = out.splitlines()
+    assert lines[0] == "Arm2DEnv: CPU ms per step, 2 steps per env"
+    assert float(lines[2].split()[-1]) > 0 and lines[-1].split()[-1].startswith("x")

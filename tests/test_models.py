@@ -46,14 +46,17 @@ def test_list_models_names_every_preset_with_the_published_masses() -> None:
     assert entries["gait14dof22musc_pros_20180507"]["mass"] == pytest.approx(72.17, abs=0.01)
 
 
-def test_model_path_builds_once_and_accepts_file_names(private_cache: Path) -> None:
+def test_model_path_builds_once_and_accepts_file_names(private_cache: Path, capfd) -> None:
     first = models.model_path("gait9dof18musc.osim")
-    assert first.parent == private_cache and first.suffix == ".osim"
-    stamp = first.stat().st_mtime_ns
+    assert isinstance(first, str)  # what opensim.Model takes (it rejects a pathlib.Path)
+    assert "building the model gait9dof18musc (first use" in capfd.readouterr().err  # says what it does
+    assert Path(first).parent == private_cache and Path(first).suffix == ".osim"
+    stamp = Path(first).stat().st_mtime_ns
     assert models.model_path("gait9dof18musc") == first
-    assert first.stat().st_mtime_ns == stamp  # taken from the cache, not rebuilt
+    assert capfd.readouterr().err == ""  # from the cache: silent
+    assert Path(first).stat().st_mtime_ns == stamp  # taken from the cache, not rebuilt
     assert models.model_path("gait9dof18musc", geometry=False) != first
-    model = opensim.Model(str(first))
+    model = opensim.Model(first)
     state = model.initSystem()
     model.equilibrateMuscles(state)
     assert model.getMuscles().getSize() == 18

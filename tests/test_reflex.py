@@ -125,3 +125,14 @@ def test_cma_es_two_generations_in_parallel(tmp_path):
     again = run_episode(saved, task)
     assert again.cost("reward") == pytest.approx(result.best_cost, abs=1e-9)
     assert (tmp_path / "history.csv").read_text().count("\n") == 3
+
+
+@pytest.mark.parametrize("mode, name", [("2D", "params_2D.txt"), ("3D", "params_3D_init.txt")])
+def test_packaged_params_are_the_published_files(reference_dir, mode, name):
+    from osim.control import load_published_params, published_params_path
+
+    packaged = published_params_path(mode)
+    assert packaged.read_bytes() == (reference_dir / "reflex" / name).read_bytes()
+    np.testing.assert_array_equal(load_published_params(mode),
+                                  load_reflex_params(reference_dir / "reflex" / name, mode))
+    assert (packaged.parent / "README.md").is_file()  # the provenance ships with them

@@ -9,7 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import osim  # noqa: F401  (registers the ids)
-from osim.registration import ENVIRONMENT_IDS
+from osim.registration import ENVIRONMENT_IDS, MAX_EPISODE_STEPS
 
 
 @pytest.mark.parametrize("env_id", sorted(ENVIRONMENT_IDS))
@@ -49,3 +49,26 @@ def test_make_vec(mode):
         observations, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())
     assert observations.shape[0] == 2 and rewards.shape == (2,)
     envs.close()
+
+
+def test_every_id_has_max_episode_steps_equal_to_the_env_time_limit():
+    assert set(MAX_EPISODE_STEPS) == set(ENVIRONMENT_IDS)
+    for env_id in sorted(ENVIRONMENT_IDS):
+        env = gymnasium.make(env_id)
+        osim_env = env.unwrapped.osim_env
+        assert gymnasium.spec(env_id).max_episode_steps == osim_env.spec.timestep_limit == osim_env.time_limit, env_id
+        env.close()
+
+
+def test_time_limit_wrapper_truncates_where_the_env_does():
+    """Arm2D: 200 steps; the registered TimeLimit and the env's own truncation agree on the step."""
+    env = gymnasium.make("osim/Arm2D-v0")
+    env.reset(seed=0)
+    action = np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
+    steps, truncated, terminated = 0, False, False
+    while not (truncated or terminated):
+        _, _, terminated, truncated, _ = env.step(action)
+        steps += 1
+    assert (steps, terminated, truncated) == (200, False, True)
+    assert env.unwrapped.osim_env.time_limit_reached()  # the env itself ended it at that step too
+    env.close()

@@ -6,7 +6,9 @@ import opensim
 import pytest
 from PIL import Image
 
+from osim._optional import MissingExtra, require
 from osim.cli import main
+from osim.registration import MAX_EPISODE_STEPS
 
 ENV = "Arm2DEnv"  # the issue's example
 
@@ -58,6 +60,8 @@ def test_same_seed_same_episode(tmp_path):
     ([ENV, "--policy", "missing_model.zip"], "not found"),
     ([ENV, "--policy", "reflex"], "reflex drives L2M2019Env only"),
     ([ENV, "--kwarg", "no_equals_sign"], "NAME=VALUE"),
+    (["osim/NoSuch-v0"], "unknown environment id 'osim/NoSuch-v0'"),
+    (["L2M2019Env", "--policy", "reflex", "--reflex-params", "missing.txt"], "reflex parameter file not found"),
 ])
 def test_bad_input_is_a_clear_error(arguments, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -78,3 +82,63 @@ def test_reflex_policy_walks_l2m2019(reference_dir, tmp_path):
     storage.getDataColumn("pelvis_ty", pelvis_ty)
     assert pelvis_tx.get(60) - pelvis_tx.get(0) > 0.3
     assert min(pelvis_ty.get(k) for k in range(61)) > 0.7
+
+
+def test_reflex_policy_defaults_to_the_packaged_parameters(tmp_path, monkeypatch):
+    """No --reflex-params and no reference folder: the published 2-D parameters shipped with osim-rl
+    walk (the same forward progress as the reference file above)."""
+    monkeypatch.setenv("OSIM_RL_REFERENCE", str(tmp_path / "no-reference-here"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "L2M2019Env", "--steps", "60", "--policy", "reflex", "--kwarg", "difficulty=0",
+                 "--mot", "walk.mot", "--quiet"]) == 0
+    storage = opensim.Storage("walk.mot")
+    pelvis_tx = opensim.ArrayDouble()
+    storage.getDataColumn("pelvis_tx", pelvis_tx)
+    assert pelvis_tx.get(60) - pelvis_tx.get(0) > 0.3
+
+
+def test_bad_reflex_parameter_file_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "params.txt"
+    path.write_text("1.0\nnot-a-number\n")
+    assert main(["run", "L2M2019Env", "--policy", "reflex", "--reflex-params", str(path), "--quiet"]) == 2
+    assert "bad reflex parameter file" in capsys.readouterr().err
+
+
+def test_run_takes_gymnasium_ids_and_their_arguments(tmp_path):
+    """An id builds through gymnasium.make: its arguments (here max_episode_steps) apply."""
+    path = tmp_path / "arm.sto"
+    assert main(["run", "osim/Arm2D-v0", "--kwarg", "max_episode_steps=4", "--sto", str(path), "--quiet"]) == 0
+    assert opensim.TimeSeriesTable(str(path)).getNumRows() == 5  # the reset state and 4 steps
+
+
+def test_an_id_runs_until_its_registered_time_limit(capsys):
+    assert MAX_EPISODE_STEPS["osim/Arm2D-v0"] == 200
+    assert main(["run", "osim/Arm2D-v0", "--policy", "random"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("200 steps, episode truncated")
+    assert "/200" in captured.err  # the progress bar's total
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "osim run osim/L2Run-v0" in text and "osim.env.gym_adapter.OsimGymEnv" in text
+    for markup in ("``", ":class:", ":mod:", "::"):
+        assert markup not in text
+
+
+def test_a_missing_extra_is_named_in_one_line():
+    with pytest.raises(MissingExtra) as raised:
+        require("json", "osim_rl_no_such_module", extra="render", feature="--plot")
+    assert str(raised.value) == ("--plot needs osim_rl_no_such_module, which the 'render' extra installs: "
+                                 "pip install 'osim-rl[render]'")
+    require("json", extra="render", feature="--plot")  # installed: nothing raised
+
+
+def test_collect_locally_says_what_it_runs_once(capfd):
+    from osim.train.rollouts import EpisodeRequest, collect_locally
+
+    episodes = collect_locally("osim/Arm2D-v0", [EpisodeRequest(seed, 3, action_seed=seed) for seed in (0, 1)])
+    assert [len(episode.rewards) for episode in episodes] == [3, 3]
+    assert capfd.readouterr().err.splitlines() == ["osim-rl: running 2 episode(s) of osim/Arm2D-v0 in this process"]

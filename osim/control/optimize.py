@@ -185,6 +185,9 @@ def optimize(
         log: called with one progress line per generation (None: silent).
         start_method: multiprocessing start method ("spawn" is safe with OpenSim loaded).
     """
+    from osim._optional import require
+
+    require("cma", extra="reflex", feature="CMA-ES optimisation of the reflex parameters")
     import cma
 
     n = task.n_params

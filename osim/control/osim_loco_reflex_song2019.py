@@ -5,12 +5,12 @@ Turns the environment's observation dict into the controller's sensor data, runs
 environment's action order (``HAB, HAD, HFL, GLU, HAM, RF, VAS, BFSH, GAS, SOL, TA`` per leg, right
 then left)::
 
-    from osim.control import OsimReflexCtrl, load_reflex_params, EXAMPLE_INIT_POSE
+    from osim.control import OsimReflexCtrl, load_published_params, EXAMPLE_INIT_POSE
     from osim.env.l2m2019 import L2M2019Env
 
     env = L2M2019Env(visualize=False, difficulty=3)
     env.change_model(model="2D", difficulty=3)
-    ctrl = OsimReflexCtrl(mode="2D", params=load_reflex_params("params_2D.txt"))
+    ctrl = OsimReflexCtrl(mode="2D", params=load_published_params("2D"))
     obs = env.reset(init_pose=EXAMPLE_INIT_POSE)
     for _ in range(1000):
         obs, reward, done, info = env.step(ctrl.update(obs))
@@ -22,7 +22,8 @@ Differences from the original (documented fixes):
   ``'3D'``/``'2D'`` raises ``ValueError``;
 * the parameter count follows the mode everywhere (46 for 3-D, 37 for 2-D, or twice that for
   separate legs) and a wrong count says what was expected;
-* parameters can be given to the constructor or read with :func:`load_reflex_params`;
+* parameters can be given to the constructor or read with :func:`load_reflex_params`; the
+  published ones ship with the package (:func:`load_published_params`, ``osim/control/data``);
 * ``reset()`` also resets the controller's clock.
 
 Kept (they change the controller's output, and the published parameters were tuned with them):
@@ -38,6 +39,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +55,9 @@ FMAX_ADD = 3931.8
 EXAMPLE_INIT_POSE: tuple[float, ...] = (
     1.7, 0.5, 0.9023, 0.2012, 0.0, -0.6952, -0.3231, 0.1709, 0.0, -0.0528, -0.8042, -0.1745,
 )
+
+#: mode -> the published parameter file shipped in ``osim/control/data`` (provenance in its README.md)
+PUBLISHED_PARAMS: dict[str, str] = {"2D": "params_2D.txt", "3D": "params_3D_init.txt"}
 
 _SAGITTAL = ("HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA")
 _MODES = {"3D": 3, "2D": 2}
@@ -71,6 +76,19 @@ def load_reflex_params(path: str | os.PathLike[str], mode: str | None = None) ->
         if values.size not in (n, 2 * n):
             raise ValueError(f"{path}: {mode} reflex control needs {n} or {2 * n} parameters, found {values.size}")
     return values
+
+
+def published_params_path(mode: str = "2D") -> Path:
+    """The packaged file of the published parameters for ``mode``: ``'2D'`` (tuned: walks) or
+    ``'3D'`` (an untuned initial guess)."""
+    if mode not in PUBLISHED_PARAMS:
+        raise ValueError(f"mode must be one of {sorted(PUBLISHED_PARAMS)}, got {mode!r}")
+    return Path(__file__).resolve().parent / "data" / PUBLISHED_PARAMS[mode]
+
+
+def load_published_params(mode: str = "2D") -> np.ndarray:
+    """The published parameter vector for ``mode`` (see :func:`published_params_path`)."""
+    return load_reflex_params(published_params_path(mode), mode)
 
 
 def _mode_dimension(mode: Any) -> int:

@@ -107,15 +107,14 @@ def run_tokens(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn
+    from osim._optional import require
 
-        from osim.http.app import create_app
-        from osim.http.grading import GraderConfig
-    except ImportError as error:
-        print(f"error: the grader needs FastAPI and uvicorn ({error}); "
-              "install them with: pip install 'osim-rl[grader]'", file=sys.stderr)
-        return 1
+    require("fastapi", "uvicorn", extra="grader", feature="osim serve")
+    import uvicorn
+
+    from osim.http.app import create_app
+    from osim.http.grading import GraderConfig
+
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = _open_store(args.db)
     seeds = args.seeds

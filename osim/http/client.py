@@ -21,9 +21,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import requests
-
 import osim
+from osim._optional import require
+
+require("requests", extra="client", feature="osim.http.client")
+
+import requests  # noqa: E402  (after the check, for a one-line message)
 
 
 class ServerError(Exception):

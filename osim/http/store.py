@@ -97,11 +97,12 @@ class Store:
         self.location = str(location)
         self._lock = threading.Lock()
         if is_database_url(location):
-            try:
-                import psycopg
-                from psycopg.rows import dict_row
-            except ImportError as error:
-                raise ValueError(f"a PostgreSQL URL needs the psycopg package ({error})") from None
+            from osim._optional import require
+
+            require("psycopg", extra="grader", feature="a PostgreSQL database URL")
+            import psycopg
+            from psycopg.rows import dict_row
+
             self.dialect = "postgresql"
             self._db: Any = psycopg.connect(self.location, autocommit=True, row_factory=dict_row)
             self._integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)

@@ -114,14 +114,18 @@ def write_model(name: str, out: Path, **options: Any) -> Path:
     return out
 
 
-def model_path(name: str, **options: Any) -> Path:
-    """Path of an OpenSim 4.x ``.osim`` file of preset ``name`` built with ``options`` (cached)."""
+def model_path(name: str, **options: Any) -> str:
+    """Path (a ``str``, as ``opensim.Model`` takes it) of an OpenSim 4.x ``.osim`` file of preset
+    ``name`` built with ``options``. Built on first use (saying so on stderr) and cached."""
     stem = preset_name(name)
     description = model_description(stem, **options)
     path = cache_dir() / f"{stem}-{_description_hash(description)}.osim"
     if not path.is_file():
+        from osim._notice import notice
+
+        notice(f"building the model {stem} (first use; cached in {path.parent})")
         write_model(stem, path, **options)
-    return path
+    return str(path)
 
 
 def list_models() -> list[dict[str, Any]]:

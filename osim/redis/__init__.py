@@ -3,3 +3,6 @@
 
 Needs the ``redis``, ``msgpack`` and ``msgpack-numpy`` packages (the ``grader`` extra).
 """
+from osim._optional import require
+
+require("redis", "msgpack", "msgpack_numpy", extra="grader", feature="osim.redis")

@@ -18,9 +18,19 @@ from typing import Any, Self
 
 import numpy as np
 
+from osim._optional import require
+
 #: GIF delays are whole centiseconds and browsers slow anything under 2 cs down to 10 cs, so GIFs
 #: play at most at 50 frames per second (an episode of 0.01 s steps plays at half speed).
 GIF_MAX_FPS = 50.0
+
+
+def require_recording(gif: bool, mp4: bool) -> None:
+    """Raise :class:`osim._optional.MissingExtra` unless the packages for these formats are installed."""
+    if gif:
+        require("PIL", extra="render", feature="writing GIFs")
+    if mp4:
+        require("imageio", "imageio_ffmpeg", extra="render", feature="writing MP4s")
 
 
 def _check_frame(frame: Any) -> np.ndarray:
@@ -54,6 +64,7 @@ class VideoRecorder:
         for path, suffix in ((self.gif_path, ".gif"), (self.mp4_path, ".mp4")):
             if path is not None and path.suffix.lower() != suffix:
                 raise ValueError(f"expected a {suffix} file name, got {str(path)!r}")
+        require_recording(gif is not None, mp4 is not None)
         self.fps = float(fps)
         self.frame_count = 0
         self._gif_frames: list[Any] = []
@@ -80,14 +91,7 @@ class VideoRecorder:
         self.frame_count += 1
 
     def _open_mp4(self) -> Any:
-        try:
-            import imageio.v2 as imageio
-            import imageio_ffmpeg  # noqa: F401  (the ffmpeg binary)
-        except ImportError as error:
-            raise ImportError(
-                "writing MP4 needs imageio and imageio-ffmpeg: pip install 'osim-rl[render]' "
-                "(or pip install imageio imageio-ffmpeg)"
-            ) from error
+        import imageio.v2 as imageio  # require_recording checked it and imageio_ffmpeg (the ffmpeg binary)
         assert self.mp4_path is not None
         self.mp4_path.parent.mkdir(parents=True, exist_ok=True)
         # yuv420p (what players expect) needs even sizes; odd ones are padded by one pixel.

@@ -13,13 +13,17 @@ import math
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
+from osim._optional import require
 from osim.engine.geometry import BodyGeometry, SceneGeometry
 from osim.motion import simulation_of
 
 from . import colors
 from .camera import CAMERAS, NEAR, Camera
+
+require("PIL", extra="render", feature="osim.render.Renderer (drawing frames)")
+
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402  (after the check, for a one-line message)
 
 #: Muscles are sorted as if this much nearer to the camera (m): less than half the hip width.
 MUSCLE_DEPTH_BIAS = 0.08

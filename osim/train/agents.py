@@ -61,12 +61,11 @@ Policy = Callable[[np.ndarray], np.ndarray]
 def _algorithm_class(algo: str) -> type[BaseAlgorithm]:
     if algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}")
-    try:
-        import stable_baselines3
-    except ImportError:
-        raise ImportError(
-            "training needs stable-baselines3 and torch: pip install torch stable-baselines3 tqdm rich"
-        ) from None
+    from osim._optional import require
+
+    require("stable_baselines3", "torch", extra="train", feature="training (osim.train.agents)")
+    import stable_baselines3
+
     return getattr(stable_baselines3, algo.upper())
 
 

@@ -62,10 +62,11 @@ def remote_rollout_worker() -> Any:
 
 
 def _require_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise ImportError('distributed rollouts need Ray: pip install "ray[default]"') from None
+    from osim._optional import require
+
+    require("ray", extra="ray", feature="distributed rollouts (osim.train.ray_rollouts)")
+    import ray
+
     if not ray.is_initialized():
         raise RuntimeError("Ray is not running in this process: call ray.init() (or ray.init(address='auto'))")
     return ray

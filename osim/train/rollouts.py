@@ -108,9 +108,12 @@ def collect_locally(
     env_kwargs: dict[str, Any] | None = None,
     policy: Policy | None = None,
 ) -> list[Episode]:
-    """Run ``requests`` one after the other in this process on one environment."""
+    """Run ``requests`` one after the other in this process on one environment (one line on stderr
+    says so as it starts)."""
+    from osim._notice import notice
     from osim.train.envs import make_env
 
+    notice(f"running {len(requests)} episode(s) of {env_id} in this process")
     env = make_env(env_id, **(env_kwargs or {}))
     try:
         return [run_episode(env, request, policy) for request in requests]
