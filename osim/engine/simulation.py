@@ -214,6 +214,10 @@ class Simulation:
             manager.setIntegratorFixedStepSize(settings.fixed_step_size)
         manager.setWriteToStorage(settings.write_storage)
         manager.initialize(self.state)
+        # The copy's lazily computed muscle caches are out of date with its state variables (and
+        # more so after set_activations): realize it so that reading it (get_activations) works, as
+        # the original's Storage recording did. The Manager integrates its own copy: no result moves.
+        self.model.realizeVelocity(self.state)
         self.manager = manager
         self._description = None
 
