@@ -91,3 +91,27 @@ def test_observe_new_target_switch():
     assert first[:2] == [env.target_x, env.target_y] == list(spec_target(random.Random(9), "3.0.11"))
     env.seed(9)
     assert env.reset(obs_as_dict=False) == first  # the same seed, the same observation
+
+
+@pytest.mark.parametrize("release", ["3.0.11", "2.1.5"])
+def test_after_reset_the_model_reports_the_new_target(release):
+    """Right after ``reset`` the state (description, OpenSim body) holds the target just drawn.
+
+    The observation ``reset`` returns stays the original's (computed before the draw: the previous
+    target); everything read afterwards must see the new one, for two resets in a row.
+    """
+    env = Arm2DEnv(visualize=False, seed=13, release=release)
+    previous = [0.0, 0.0]
+    for _ in range(2):
+        observation = env.reset(obs_as_dict=False)
+        target = [env.target_x, env.target_y]
+        assert target != previous and observation[:2] == previous  # the original's reset observation
+        description = env.get_state_desc()
+        assert description["joint_pos"]["target-joint"][1:] == target
+        assert description["body_pos"]["target"][:2] == pytest.approx(target, abs=1e-12)
+        model = env.osim_model
+        ball = model.get_body("target").getPositionInGround(model.state).to_numpy()
+        np.testing.assert_allclose(ball[:2], target, rtol=0, atol=1e-12)
+        assert env.get_observation()[:2] == target
+        env.step(np.zeros(6))
+        previous = target

@@ -174,18 +174,53 @@ def test_nan_in_the_state_ends_in_a_simulation_error_and_reset_recovers(gait14):
     assert np.isfinite(state_vector(gait14)).all()
 
 
+def _trajectory(sim: Simulation, actions: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Step through ``actions``; after each step the state's Q, U, Z (muscle states) and time."""
+    states = []
+    for action in actions:
+        sim.actuate(action)
+        sim.integrate()
+        state = sim.state
+        states.append((state.getQ().to_numpy().copy(), state.getU().to_numpy().copy(),
+                       state.getZ().to_numpy().copy(), np.array([state.getTime()])))
+    return states
+
+
 def test_set_state_continues_from_a_copy(gait14):
-    actions = np.random.default_rng(3).uniform(0, 0.5, (6, gait14.n_muscles))
+    """Continuing from a saved copy repeats, bit for bit, the continuation from the state itself."""
+    actions = np.random.default_rng(3).uniform(0, 0.5, (9, gait14.n_muscles))
     gait14.reset()
-    for action in actions[:3]:
-        gait14.actuate(action)
-        gait14.integrate()
+    _trajectory(gait14, actions[:3])
     saved = gait14.get_state()
     assert gait14.istep == 3
-    gait14.actuate(actions[3])
-    gait14.integrate()
+    gait14.reset_manager()  # what set_state does, from the state in place instead of the copy
+    from_original = _trajectory(gait14, actions[3:])
+    description_original = gait14.state_description()
+    # A restarted integrator first sees the excitations held at the restart (docs/architecture.md,
+    # Simulation.reset): hold the same ones as at the first restart.
+    gait14.actuate(actions[2])
     gait14.set_state(saved)
     assert gait14.istep == 3 and gait14.time == pytest.approx(0.03)
+    from_copy = _trajectory(gait14, actions[3:])
+    assert gait14.istep == 9
+    for step, (expected, actual) in enumerate(zip(from_original, from_copy)):
+        for name, a, b in zip(("Q", "U", "Z", "time"), expected, actual):
+            assert np.array_equal(a, b), f"{name} differs {step + 1} steps after the copy"
+    assert gait14.state_description() == description_original
+    # The copy is independent: stepping did not move the saved state.
+    assert saved.getTime() == pytest.approx(0.03)
+
+
+def test_set_activations_are_read_back(gait14):
+    """``get_activations`` right after ``set_activations`` returns the values set (spec §2.3)."""
+    gait14.reset()
+    values = np.linspace(0.1, 0.9, gait14.n_muscles)
+    gait14.set_activations(values)
+    assert np.array_equal(gait14.get_activations(), values)
+    gait14.actuate(np.zeros(gait14.n_muscles))
+    gait14.integrate()
+    after = np.asarray(gait14.get_activations())
+    assert np.all(after < values)  # zero excitation: every activation decays from its set value
 
 
 def test_strength_scales_max_isometric_force(gait14):

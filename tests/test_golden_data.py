@@ -131,7 +131,9 @@ def test_case_is_well_formed(name: str) -> None:
         assert ("target_vel/0" in data["state_keys"]) == (difficulty > 0)
         if difficulty > 0:
             targets = data["extras"]["targets"]
-            assert targets.shape == (1001, 3)  # time_limit + 1 rows (difficulty 1: 1000 steps)
+            # time_limit + 1 rows: 1000 steps at difficulty 1; a difficulty 2 set by change_model
+            # keeps the limit in place (300 after difficulty 0).
+            assert targets.shape == (data["meta"]["time_limit"] + 1, 3)
 
 
 def _check_vtgt(data: dict, n_steps: int, version: int) -> None:

@@ -157,8 +157,29 @@ def test_round1_reward_time_limits_and_done():
     assert outcomes == {True, False}
     env.set_difficulty(1)
     assert env.spec.timestep_limit == 1000
-    with pytest.raises(ValueError, match="difficulty must be 0 or 1"):
-        env.set_difficulty(2)
+    # Above 1, as in the original: Round 2's task under the limit already in place.
+    env.set_difficulty(2)
+    assert env.difficulty == 2 and env.spec.timestep_limit == env.time_limit == 1000
+    for bad in (-1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="difficulty must be an integer >= 0"):
+            env.set_difficulty(bad)
+    assert env.difficulty == 2
+
+
+def test_difficulty_2_after_construction_is_round_2_within_the_limit_in_place():
+    """``change_model(difficulty=2)`` on an env built at 0 (the original's randomrun script)."""
+    env = ProstheticsEnv(visualize=False)
+    env.change_model("3D", True, difficulty=2, seed=3)
+    assert env.difficulty == 2 and env.spec.timestep_limit == env.time_limit == 300
+    env.reset()
+    assert env.targets.shape == (301, 3)
+    _, reward, _, info = env.step(np.full(19, 0.3), project=False)
+    description = env.get_state_desc()
+    assert description["target_vel"] == env.targets[1].tolist()
+    assert set(info["reward_terms"]) == {"alive", "effort", "velocity_x", "velocity_z"}
+    assert reward == pytest.approx(sum(info["reward_terms"].values()), abs=1e-12)
+    with pytest.raises(ValueError, match="difficulty must be 0 or 1 at construction"):
+        ProstheticsEnv(visualize=False, difficulty=2)
 
 
 def test_change_model_variants():

@@ -380,10 +380,7 @@ def test_the_environments_own_targets_and_obstacles():
 
     arm = Arm2DEnv(visualize=False, render_mode="rgb_array")
     arm.reset()
-    # One step: right after reset OpenSim still reports the target's previous place (engine issue
-    # reported to the lead: a state modified and locked in Arm2DEnv.reset realizes stale positions).
-    arm.step(np.zeros(6))
-    image = arm.render()
+    image = arm.render()  # right after reset: the ball at the target just drawn (tests/test_arm.py)
     target = arm.osim_model.get_body("target").getPositionInGround(arm.osim_model.state).to_numpy()
     np.testing.assert_allclose(target[:2], [arm.target_x, arm.target_y])
     u, v = _pixel(arm._renderer, target)

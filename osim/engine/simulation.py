@@ -214,6 +214,14 @@ class Simulation:
             manager.setIntegratorFixedStepSize(settings.fixed_step_size)
         manager.setWriteToStorage(settings.write_storage)
         manager.initialize(self.state)
+        # A copied state's lazily computed OpenSim caches (muscle length/activation info, frame
+        # transforms) are not current: realize the copy so that reading it works right away
+        # (get_activations after set_activations, a moved Arm2DEnv target after reset), as the
+        # original's Storage recording did. The Manager integrates its own copy: no result moves.
+        # (OpenSim 4.6: a copy of a copy of a state modified without realizing, as set_state of
+        # such a state makes, can still serve stale frame transforms here; copying the realized
+        # state once more, as Arm2DEnv.reset's second reset_manager does, reads them right.)
+        self.model.realizeVelocity(self.state)
         self.manager = manager
         self._description = None
 

@@ -4,10 +4,10 @@ from osim.env.base import OsimEnv, OsimModel, Spec
 from osim.env.human import CrouchEnv, GaitEnv, HopEnv, StandEnv
 from osim.env.l2m2019 import L2M2019Env
 from osim.env.l2run import L2RunEnv
-from osim.env.prosthetics import ProstheticsEnv
+from osim.env.prosthetics import ProstheticsEnv, rect
 from osim.env.run import RunEnv
 
 __all__ = [
     "Arm2DEnv", "Arm2DVecEnv", "ArmEnv", "CrouchEnv", "GaitEnv", "HopEnv", "L2M2019Env", "L2RunEnv", "OsimEnv",
-    "OsimModel", "ProstheticsEnv", "RunEnv", "Spec", "StandEnv",
+    "OsimModel", "ProstheticsEnv", "RunEnv", "Spec", "StandEnv", "rect",
 ]

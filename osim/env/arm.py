@@ -62,6 +62,12 @@ Quirks
   so its first two entries are the previous target ((0, 0) on the first reset).
   ``observe_new_target=True`` returns the observation with the new target instead (a reset's
   observation then depends only on the seed, as Gymnasium requires).
+* After reset (fixed): everything read after ``reset`` returns (``get_state_desc()``, the
+  model's state, ``render()``) shows the new target. The original's ``get_state_desc()`` kept
+  serving the pre-target description until the first step, and this rebuild's engine read the
+  moved ball at its old place from a copied OpenSim state until the first step. Only the returned
+  observation keeps the original's pre-target values, so parity with the original's trajectories
+  (the goldens) stays bit for bit.
 * The 3.0.11 default ``obs_as_dict=True`` returns the whole state-description dict (the original
   had no dict observation of its own for the arm); kept.
 * Seeds (fixed): the targets come from the environment's own ``random.Random`` (the original used
@@ -151,6 +157,12 @@ class Arm2DEnv(OsimEnv):
     def reset(
         self, random_target: bool = True, obs_as_dict: bool | None = None, project: bool = True, **_: Any
     ) -> Any:
+        """Restart and draw a target; return the observation taken before the draw (the original's).
+
+        Deliberately kept: the returned observation is the original's, bitwise (its first two
+        entries are the previous target; see Quirks). The model and the state description are at
+        the new target as soon as this returns.
+        """
         observation = super().reset(project=project, obs_as_dict=obs_as_dict)
         if random_target:
             self.generate_new_target()

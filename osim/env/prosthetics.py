@@ -62,7 +62,8 @@ visualize                 True        OpenSim's visualizer (headless with one wa
                                       display)
 integrator_accuracy       5e-5        accuracy of the Runge-Kutta-Merson integrator
 difficulty                0           0: Round 1 (3 m/s, 300 steps); 1: Round 2 (target
-                                      velocities, 1000 steps)
+                                      velocities, 1000 steps); 2 and above only after
+                                      construction (see Quirks)
 seed                      0           seed of the environment's generators (target velocities)
 report                    None        file prefix: ``<report>-obs.csv``/``<report>-act.csv``
 absolute_body_positions   False       True: body x, y, rz in the vector are ground-frame values
@@ -92,11 +93,15 @@ Quirks
 * ``report`` (fixed): the original opened its CSV files and then called a method that did not
   exist. Here ``<report>-obs.csv`` gets (episode, step, observation vector) and
   ``<report>-act.csv`` (episode, step, excitations), one row per reset/step.
-* Difficulty other than 0 or 1 (fixed): the original kept an unlimited time limit for them and
-  crashed allocating 1e10 target velocities at reset (its interface doc still said "difficulty
-  2"); here ``ValueError`` says what is accepted.
-* Target velocities exist at every difficulty (``env.targets``) but only difficulty 1 puts them in
-  the state description and the reward, as in the original.
+* Difficulty above 1 (kept where the original ran, refused where it crashed): after construction
+  (``change_model(..., difficulty=2)`` or ``set_difficulty(2)``, as the original's
+  ``sim_Prosthetics_randomrun.py`` did) it is Round 2's task under the time limit already set (300
+  steps after difficulty 0, 1000 after 1): target velocities in the state description and the
+  Round 2 reward. At construction the original kept an unlimited time limit and crashed allocating
+  1e10 target velocities at reset; here ``ValueError`` says what is accepted, as it does for a
+  negative or non-integer difficulty (the original crashed at the first step's reward).
+* Target velocities exist at every difficulty (``env.targets``) but only difficulty 1 and above put
+  them in the state description and the reward, as in the original.
 """
 from __future__ import annotations
 
@@ -121,6 +126,17 @@ OBSERVED_BODIES: tuple[str, ...] = ("pelvis", "head", "torso", "toes_l", "toes_r
 MISSING_WITH_PROSTHESIS: frozenset[str] = frozenset({"toes_r", "talus_r"})
 OBSERVED_JOINTS: tuple[str, ...] = ("ankle_l", "ankle_r", "back", "hip_l", "hip_r", "knee_l", "knee_r")
 TIME_LIMITS: dict[int, int] = {0: 300, 1: 1000}
+
+
+def rect(row: Any) -> np.ndarray:
+    """A polar target velocity ``(speed, heading)`` as the vector ``[vx, 0, vz]`` (x forward, z right).
+
+    The original 2.1.5 exported this helper (``from osim.env import rect``) and built its target
+    velocities with it; so does :meth:`ProstheticsEnv.generate_new_targets`.
+    """
+    speed, heading = float(row[0]), float(row[1])
+    # math.cos/sin, as the original: NumPy's vectorised versions may differ in the last bit.
+    return np.array([speed * math.cos(heading), 0.0, speed * math.sin(heading)])
 
 
 class ProstheticsEnv(OsimEnv):
@@ -148,6 +164,12 @@ class ProstheticsEnv(OsimEnv):
         self.absolute_body_positions = bool(absolute_body_positions)
         self.difficulty = 0
         self.targets = np.zeros((self.time_limit + 1, 3))
+        if difficulty not in TIME_LIMITS:
+            # The original kept its unlimited time limit and crashed at reset (see Quirks).
+            raise ValueError(
+                f"difficulty must be 0 or 1 at construction, got {difficulty!r} (a higher difficulty"
+                " can be set afterwards with change_model or set_difficulty, as in the original)"
+            )
         super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
         self.set_difficulty(difficulty)
         self.seed(seed)
@@ -161,11 +183,16 @@ class ProstheticsEnv(OsimEnv):
         return self.model + ("_pros" if self.prosthetic else "")
 
     def set_difficulty(self, difficulty: int) -> None:
-        """0: Round 1 (300 steps); 1: Round 2 (1000 steps, target velocities)."""
-        if difficulty not in TIME_LIMITS:
-            raise ValueError(f"difficulty must be 0 or 1, got {difficulty!r}")
-        self.difficulty = difficulty
-        self.time_limit = TIME_LIMITS[difficulty]
+        """0: Round 1 (300 steps); 1: Round 2 (1000 steps, target velocities).
+
+        A higher integer (the original's ``sim_Prosthetics_randomrun.py`` used 2) is Round 2's task
+        under the time limit already set, as in the original: target velocities and the Round 2
+        reward, 300 steps after difficulty 0, 1000 after difficulty 1.
+        """
+        if isinstance(difficulty, bool) or not isinstance(difficulty, (int, np.integer)) or difficulty < 0:
+            raise ValueError(f"difficulty must be an integer >= 0 (0 or 1: the two rounds), got {difficulty!r}")
+        self.difficulty = int(difficulty)
+        self.time_limit = TIME_LIMITS.get(self.difficulty, self.time_limit)
         self.spec.timestep_limit = self.time_limit
 
     def change_model(
@@ -200,8 +227,7 @@ class ProstheticsEnv(OsimEnv):
             if i in change_steps:
                 velocity[i] += rng.choice([-1, 1]) * rng.uniform(-0.5, 0.5)
                 heading[i] += rng.choice([-1, 1]) * rng.uniform(-math.pi / 8, math.pi / 8)
-        # math.cos/sin per step, as the original: NumPy's vectorised versions may differ in the last bit.
-        self.targets = np.array([[v * math.cos(h), 0.0, v * math.sin(h)] for v, h in zip(velocity, heading)])
+        self.targets = np.array([rect(polar) for polar in zip(velocity, heading)])
 
     # -- state and observation ------------------------------------------------------------------
 

@@ -96,6 +96,14 @@ CASES: tuple[Case, ...] = (
         max_steps=150, action_seed=115, action_high=0.4,
     ),
     Case(
+        "prosthetics_change_d2", "2.1.5", "env",
+        "ProstheticsEnv built at difficulty 0, then change_model('3D', True, difficulty=2, seed=16) as"
+        " the original's sim_Prosthetics_randomrun.py: 300-step limit kept, target velocities, Round 2 reward",
+        env_class="ProstheticsEnv", constructor_kwargs={**_NO_VIS, "difficulty": 0, "seed": 6},
+        change_model_kwargs={"model": "3D", "prosthetic": True, "difficulty": 2, "seed": 16},
+        max_steps=120, action_seed=116, action_high=0.4,
+    ),
+    Case(
         "arm2d_215", "2.1.5", "env",
         "Arm2DEnv (2018 target distribution), random.seed(21) before construction; full 200-step episode",
         env_class="Arm2DEnv", constructor_kwargs=_NO_VIS, python_random_seed=21, max_steps=210,
