@@ -109,3 +109,77 @@ def test_gap_between_feet_and_shadow_grows_with_height(l2m_pictures, camera):
     assert all(top > feet + 1 for top, feet in zip(shadow_top[1:], lowest_body[1:])), (shadow_top, lowest_body)
     gaps = [bottom - feet for bottom, feet in zip(shadow_bottom, lowest_body)]
     assert all(later > earlier + 3 for earlier, later in zip(gaps, gaps[1:])), gaps
+
+
+# -- the episode plot -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prosthetics_plot(tmp_path_factory):
+    """A real 20-step ProstheticsEnv episode (three coordinates locked in its model), plotted."""
+    from osim.env import ProstheticsEnv
+    from osim.motion import EpisodeLog
+    from osim.plot import plot_episode
+
+    env = ProstheticsEnv(visualize=False)
+    env.reset()
+    log = EpisodeLog(env)
+    log.record()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        _, reward, _, info = env.step(rng.random(env.get_action_space_size()))
+        log.record(reward, info.get("reward_terms"))
+    path = tmp_path_factory.mktemp("plot") / "episode.png"
+    figure = plot_episode(log, path, title="ProstheticsEnv")
+    return env, log, figure, path
+
+
+def _line_axes(figure):
+    """The panels with lines (rewards, joint angles), not the heat map or its colour bar."""
+    return [axis for axis in figure.axes if axis.get_lines()]
+
+
+def test_plot_lines_have_unique_colour_and_style(prosthetics_plot):
+    from matplotlib.colors import to_rgba
+
+    _, _, figure, path = prosthetics_plot
+    assert path.stat().st_size > 10_000
+    panels = _line_axes(figure)
+    assert len(panels) == 2
+    angles = panels[1]
+    assert len(angles.get_lines()) > 10, "the 3-D model has more angles than one colour cycle"
+    for axis in panels:
+        pairs = [(to_rgba(line.get_color()), line.get_linestyle()) for line in axis.get_lines()]
+        assert len(set(pairs)) == len(pairs), f"{axis.get_ylabel()}: two lines look the same"
+
+
+def test_plot_leaves_out_locked_and_constant_coordinates(prosthetics_plot):
+    env, log, figure, _ = prosthetics_plot
+    coordinates = env.osim_model.model.getCoordinateSet()
+    locked = {coordinates.get(i).getName() for i in range(coordinates.getSize())
+              if coordinates.get(i).get_locked()}
+    assert locked, "the test needs a model with locked coordinates"
+    values = log.coordinates
+    moving_angles = {name for j, name in enumerate(log.coordinate_names)
+                     if log.coordinate_rotational[j] and name not in locked and np.ptp(values[:, j]) > 0}
+    labels = {line.get_label() for line in _line_axes(figure)[1].get_lines()}
+    assert not labels & locked
+    assert labels == moving_angles
+
+
+def test_plot_legends_stand_outside_their_panels(prosthetics_plot):
+    _, _, figure, _ = prosthetics_plot
+    for axis in _line_axes(figure):  # positions as laid out by the savefig in the fixture
+        legend = axis.get_legend()
+        assert legend is not None
+        box, panel = legend.get_window_extent(), axis.get_window_extent()
+        assert box.x0 >= panel.x1, (box, panel)
+        assert box.x1 <= figure.bbox.x1 + 1, "the legend is cut off at the right edge"
+
+
+@pytest.mark.parametrize("count", [1, 7, 10, 11, 40, 41, 120])
+def test_line_styles_are_all_different(count):
+    from osim.plot import line_styles
+
+    styles = line_styles(count)
+    assert len(styles) == count and len(set(styles)) == count
