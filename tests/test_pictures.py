@@ -6,6 +6,7 @@ come from rendering real OpenSim states; nothing is compared with stored numbers
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,9 +107,10 @@ def test_gap_between_feet_and_shadow_grows_with_height(l2m_pictures, camera):
     shadow_bottom = [int(_rows(p.shadow).max()) for p in pictures]
     # Standing, the shadow touches the feet; lifted, ground shows between the feet and the shadow.
     assert shadow_top[0] <= lowest_body[0] + 1, (shadow_top, lowest_body)
-    assert all(top > feet + 1 for top, feet in zip(shadow_top[1:], lowest_body[1:])), (shadow_top, lowest_body)
+    lifted = zip(shadow_top[1:], lowest_body[1:])
+    assert all(top > feet + 1 for top, feet in lifted), (shadow_top, lowest_body)
     gaps = [bottom - feet for bottom, feet in zip(shadow_bottom, lowest_body)]
-    assert all(later > earlier + 3 for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert all(later > earlier + 3 for earlier, later in itertools.pairwise(gaps)), gaps
 
 
 # -- the episode plot -----------------------------------------------------------------------------

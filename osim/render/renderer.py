@@ -339,13 +339,15 @@ class Renderer:
         """
         spheres = scene.contact_radius >= 1e-3  # parked RunEnv obstacles have radius 1e-4
         targets = self._targets(scene)
-        centers = np.concatenate([scene.contact_center[spheres], targets])
+        ball_centers = np.concatenate([scene.contact_center[spheres], targets])
         radii = np.concatenate([scene.contact_radius[spheres], np.full(len(targets), TARGET_RADIUS)])
-        outlines = [capsule_shadows(np.concatenate([scene.capsule_start, centers]),
-                                    np.concatenate([scene.capsule_end, centers]),
+        outlines = [capsule_shadows(np.concatenate([scene.capsule_start, ball_centers]),
+                                    np.concatenate([scene.capsule_end, ball_centers]),
                                     np.concatenate([scene.capsule_radius, radii]))]
-        if len(scene.ellipsoid_center):
-            outlines.append(ellipsoid_shadows(scene.ellipsoid_center, scene.ellipsoid_axes))
+        middles, semi_axes = scene.ellipsoid_center, scene.ellipsoid_axes
+        finite = np.isfinite(middles).all(axis=1) & np.isfinite(semi_axes).all(axis=(1, 2))
+        if finite.any():
+            outlines.append(ellipsoid_shadows(middles[finite], semi_axes[finite]))
         mask = self._shadow_mask
         mask.paste(0, (0, 0, self.width, self.height))
         draw = ImageDraw.Draw(mask)
