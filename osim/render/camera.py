@@ -9,7 +9,7 @@ import numpy as np
 #: Named viewpoints: (azimuth from the model's right side towards its front, elevation), degrees.
 #: OpenSim models face +x with +y up and +z to their right, so "side" looks along -z.
 CAMERAS: dict[str, tuple[float, float]] = {
-    "side": (0.0, 5.0),
+    "side": (0.0, 10.0),
     "three_quarter": (40.0, 15.0),
 }
 

@@ -10,6 +10,9 @@ SKY_HORIZON: Color = (206, 218, 232)
 GROUND: Color = (214, 210, 198)
 GRID: Color = (176, 171, 158)
 TEXT: Color = (40, 40, 40)
+#: The body's shadow on the ground, blended over it at SHADOW_OPACITY (0 = none, 1 = solid).
+SHADOW: Color = (62, 56, 48)
+SHADOW_OPACITY = 0.45
 
 #: Segments of the right side, the left side (a shade darker, so legs are told apart) and the trunk.
 BONE_RIGHT: Color = (238, 226, 200)

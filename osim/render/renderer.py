@@ -2,8 +2,9 @@
 
 No display, GPU or mesh file is needed. Each frame draws, back to front: the sky and the ground with
 a 1 m grid, the task's ground markings (L2M2019's target-velocity field, ProstheticsEnv's target
-velocity), then the body's capsules and ellipsoids, the muscles (polylines coloured by activation,
-blue = 0 to red = 1), contact spheres, obstacles, targets and markers, sorted by depth. Muscles are
+velocity), the shadow on the ground of everything above it (so height above the ground reads), then
+the body's capsules and ellipsoids, the muscles (polylines coloured by activation, blue = 0 to
+red = 1), contact spheres, obstacles, targets and markers, sorted by depth. Muscles are
 drawn as if slightly nearer than they are, so that a limb's muscles show on top of that limb while
 the far leg's muscles stay behind the near leg.
 """
@@ -34,10 +35,58 @@ TARGET_RADIUS = 0.035
 #: Half-size (m) of the ground grid around the camera target, and its spacing.
 GRID_HALF_SIZE = 8
 GRID_SPACING = 1.0
+#: A walking model is framed from this far above its highest point (m) down to this far below the
+#: ground (m, at the body's distance): the ground in front of the feet shows the shadow. A fixed-base
+#: model whose reach comes that close to the ground is framed down to the same depth.
+FRAME_MARGIN_ABOVE = 0.2
+FRAME_GROUND_BELOW = 0.35
 #: Points on each rounded end of a drawn capsule.
 _CAP_POINTS = 9
 #: Length (m) of a 1 m/s arrow in the L2M2019 target-velocity field (grid spacing is 1 m).
 FIELD_ARROW_SCALE = 0.35
+#: Direction the light travels (ground frame, not normalised): mostly down, a little forward (+x)
+#: and towards the model's right (+z), so both cameras see the shadow in front of the feet.
+LIGHT_DIRECTION = np.array([0.25, -1.0, 0.25])
+#: Points on each rounded end of a capsule's shadow, and around an ellipsoid's shadow.
+_SHADOW_CAP_POINTS = 7
+_SHADOW_ELLIPSE_POINTS = 20
+
+
+def _onto_ground(points: np.ndarray) -> np.ndarray:
+    """Where the light ray through each ground-frame point (..., 3) meets the ground plane y = 0."""
+    return points - LIGHT_DIRECTION * (points[..., 1:2] / LIGHT_DIRECTION[1])
+
+
+def capsule_shadows(starts: np.ndarray, ends: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Outlines on the ground (n x 2k x 3, y = 0) of the shadows of n capsules (a sphere: start = end).
+
+    Each shadow is drawn as the ground-plane capsule between the shadows of the two end points, with
+    the capsule's radius (exact for a vertical light, close for the nearly vertical one used).
+    """
+    a, b = _onto_ground(starts), _onto_ground(ends)
+    axis = (b - a)[:, [0, 2]]
+    length = np.linalg.norm(axis, axis=1)
+    angle = np.where(length > 1e-9, np.arctan2(axis[:, 1], axis[:, 0]), 0.0)
+    turns = angle[:, None] + np.linspace(-math.pi / 2, math.pi / 2, _SHADOW_CAP_POINTS)[None, :]
+    cap = radii[:, None, None] * np.stack([np.cos(turns), np.zeros_like(turns), np.sin(turns)], axis=2)
+    return np.concatenate([b[:, None, :] + cap, a[:, None, :] - cap], axis=1)
+
+
+def ellipsoid_shadows(centers: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Outlines on the ground (n x k x 3, y = 0) of the shadows of n ellipsoids (columns of axes[i]).
+
+    Projection along the light is linear, so an ellipsoid's shadow is exactly an ellipse: the image
+    of the unit sphere under the ground-plane part of (projection @ axes).
+    """
+    projection = np.eye(3) - np.outer(LIGHT_DIRECTION, [0.0, 1.0, 0.0]) / LIGHT_DIRECTION[1]
+    shapes = (projection @ axes)[:, [0, 2], :]  # n x 2 x 3
+    eigenvalues, eigenvectors = np.linalg.eigh(shapes @ shapes.transpose(0, 2, 1))
+    half_axes = eigenvectors * np.sqrt(np.maximum(eigenvalues, 0.0))[:, None, :]
+    angles = np.linspace(0, 2 * math.pi, _SHADOW_ELLIPSE_POINTS, endpoint=False)
+    ring = half_axes @ np.stack([np.cos(angles), np.sin(angles)])  # n x 2 x k
+    ground = _onto_ground(centers)
+    return np.stack([ground[:, None, 0] + ring[:, 0], np.zeros(ring[:, 0].shape),
+                     ground[:, None, 2] + ring[:, 1]], axis=2)
 
 
 def _clip_to_box(p0: list[float], p1: list[float], low: np.ndarray,
@@ -89,6 +138,7 @@ class Renderer:
         self._background: Image.Image | None = None
         self._font = ImageFont.load_default()
         self._last_scene: SceneGeometry | None = None
+        self._shadow_mask = Image.new("L", (self.width, self.height), 0)
 
     # -- framing --------------------------------------------------------------------------------
 
@@ -119,9 +169,10 @@ class Renderer:
         fov = 40.0
         tan_half = math.tan(math.radians(fov) / 2)
         if self._follow_body is not None:
-            top = float(points[:, 1].max()) + 0.1
-            self._target_height = top / 2
-            half_view = 0.5 * top + 0.15
+            # From a little above the head down to some ground in front of the feet, for the shadow.
+            top = float(points[:, 1].max()) + FRAME_MARGIN_ABOVE
+            self._target_height = (top - FRAME_GROUND_BELOW) / 2
+            half_view = (top + FRAME_GROUND_BELOW) / 2
         else:
             # Frame every pose the limb can take: its reach from the pivot is at most the summed
             # lengths of the moving segments (pose-independent, unlike the first frame's extent).
@@ -135,8 +186,13 @@ class Renderer:
             ellipsoid_reach = sum(2 * float(r) for body, r in zip(scene.ellipsoid_body, reach[:, 0])
                                   if body not in welded)
             center = pivot if pivot is not None else points.mean(axis=0)
-            self._fixed_target = center
             half_view = float(lengths[moving].sum()) + ellipsoid_reach + 0.1
+            bottom = center[1] - half_view
+            if bottom < FRAME_GROUND_BELOW:  # the ground is just below: show it, with the shadow
+                bottom = min(bottom, -FRAME_GROUND_BELOW)
+                half_view = (center[1] + half_view - bottom) / 2
+                center = np.array([center[0], bottom + half_view, center[2]])
+            self._fixed_target = center
         self._camera = Camera(self.camera_name, self.width, self.height,
                               distance=half_view / tan_half + 0.3, fov=fov)
         self._background = self._make_background(self._camera)
@@ -181,6 +237,7 @@ class Renderer:
         self._draw_grid(draw, camera)
         description = self.env.get_state_desc() if hasattr(self.env, "get_state_desc") else {}
         self._draw_task_ground(draw, camera, scene, description)
+        self._draw_shadow(image, camera, scene)
         self._draw_objects(draw, camera, scene)
         if self.show_time:
             draw.text((6, 4), f"t = {scene.time:.2f} s", fill=colors.TEXT, font=self._font)
@@ -270,6 +327,46 @@ class Renderer:
             start = np.array([[pelvis[0], 0.01, pelvis[2]]])
             self._arrows(draw, camera, start, velocity[None, :], colors.TARGET_VELOCITY, 3)
 
+    def _targets(self, scene: SceneGeometry) -> np.ndarray:
+        """Reaching targets (n x 3): bodies named ``*target*``, else the env's ``target_x``/``target_y``."""
+        targets = [p for name, p in zip(scene.prop_names, scene.prop_positions) if "target" in name.lower()]
+        if not targets and hasattr(self.env, "target_x") and hasattr(self.env, "target_y"):
+            targets = [np.array([float(self.env.target_x), float(self.env.target_y), 0.0])]
+        return np.array(targets, dtype=float).reshape(-1, 3)
+
+    def _draw_shadow(self, image: Image.Image, camera: Camera, scene: SceneGeometry) -> None:
+        """The body's shadow: its capsules, ellipsoids, contact spheres and targets projected onto the
+        ground along :data:`LIGHT_DIRECTION`, blended over the ground at :data:`colors.SHADOW_OPACITY`.
+
+        All shadow polygons go into one mask first, so where they overlap the ground is darkened
+        once, as by a single shadow.
+        """
+        spheres = scene.contact_radius >= 1e-3  # parked RunEnv obstacles have radius 1e-4
+        targets = self._targets(scene)
+        ball_centers = np.concatenate([scene.contact_center[spheres], targets])
+        radii = np.concatenate([scene.contact_radius[spheres], np.full(len(targets), TARGET_RADIUS)])
+        outlines = [capsule_shadows(np.concatenate([scene.capsule_start, ball_centers]),
+                                    np.concatenate([scene.capsule_end, ball_centers]),
+                                    np.concatenate([scene.capsule_radius, radii]))]
+        middles, semi_axes = scene.ellipsoid_center, scene.ellipsoid_axes
+        finite = np.isfinite(middles).all(axis=1) & np.isfinite(semi_axes).all(axis=(1, 2))
+        if finite.any():
+            outlines.append(ellipsoid_shadows(middles[finite], semi_axes[finite]))
+        mask = self._shadow_mask
+        mask.paste(0, (0, 0, self.width, self.height))
+        draw = ImageDraw.Draw(mask)
+        opacity = round(255 * colors.SHADOW_OPACITY)
+        for ground in outlines:
+            if not len(ground):
+                continue
+            points = camera.to_camera(ground)
+            keep = (points[..., 2] > NEAR).all(axis=1) & np.isfinite(points).all(axis=(1, 2))
+            for polygon in camera.project(points[keep]).tolist():
+                draw.polygon([tuple(p) for p in polygon], fill=opacity)
+        box = mask.getbbox()
+        if box is not None:
+            image.paste(colors.SHADOW, box, mask.crop(box))
+
     def _draw_objects(self, draw: ImageDraw.ImageDraw, camera: Camera, scene: SceneGeometry) -> None:
         """Body shapes, muscles, contacts, props and markers, far to near."""
         items: list[tuple[float, int, Any]] = []  # (depth, kind, payload)
@@ -295,10 +392,7 @@ class Renderer:
                     color = colors.OBSTACLE if scene.contact_is_prop[i] else colors.CONTACT
                     items.append((centers[i, 2], 3, (centers[i], scene.contact_radius[i], color,
                                                      bool(scene.contact_is_prop[i]))))
-        targets = [p for name, p in zip(scene.prop_names, scene.prop_positions) if "target" in name.lower()]
-        if not targets and hasattr(self.env, "target_x") and hasattr(self.env, "target_y"):
-            targets = [np.array([float(self.env.target_x), float(self.env.target_y), 0.0])]
-        for target in targets:
+        for target in self._targets(scene):
             center = cam(target)
             items.append((center[2], 3, (center, TARGET_RADIUS, colors.TARGET, True)))
         if len(scene.marker_positions):
