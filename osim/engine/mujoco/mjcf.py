@@ -177,8 +177,9 @@ def joint_axes(spec: dict[str, Any]) -> list[dict[str, Any]]:
 class MjcfWriter:
     """Accumulates the MJCF tree of one description."""
 
-    def __init__(self, description: Description, timestep: float) -> None:
+    def __init__(self, description: Description, timestep: float, fitted: bool) -> None:
         self.description = description
+        self.fitted = fitted
         self.coordinates = coordinate_specs(description)
         self.limits = coordinate_limits(description)
         self.root = ET.Element("mujoco", model=str(description["model"]["name"]))
@@ -193,6 +194,8 @@ class MjcfWriter:
         self.bodies: dict[str, ET.Element] = {"world": self.world}
         #: Largest deviation of each coupling polynomial from its spline (m), by joint name.
         self.coupling_errors: dict[str, float] = {}
+        #: Default posture (the coordinates' default values) by MuJoCo joint name.
+        self.default_qpos: dict[str, float] = {}
 
     def joint_element(self, body: ET.Element, joint: dict[str, Any], axis: dict[str, Any],
                       child_rotation: np.ndarray, anchor: np.ndarray) -> None:
@@ -208,6 +211,7 @@ class MjcfWriter:
             stiffness = self.spring(coordinate)
             if stiffness:
                 attributes.update(stiffness)
+            self.default_qpos[name] = float(spec.get("default_value", 0.0))
             if spec.get("locked"):
                 ET.SubElement(self.equalities, "joint", name=f"lock_{coordinate}", joint1=coordinate,
                               polycoef=numbers([spec.get("default_value", 0.0), 0, 0, 0, 0]))
@@ -216,6 +220,8 @@ class MjcfWriter:
             coefficients, error = quartic_fit(axis["function"], lower, upper)
             self.coupling_errors[name] = error
             coupling = [0.0, *coefficients[1:]]  # the constant part is in the body position
+            default = float(self.coordinates[coordinate].get("default_value", 0.0))
+            self.default_qpos[name] = float(np.polynomial.polynomial.polyval(default, coupling))
             ET.SubElement(self.equalities, "joint", name=f"couple_{name}", joint1=name,
                           joint2=coordinate, polycoef=numbers(coupling))
         ET.SubElement(body, "joint", attributes)
@@ -315,7 +321,7 @@ class MjcfWriter:
 
     def add_muscle(self, muscle: dict[str, Any]) -> None:
         """The spatial tendon and the muscle actuator of one OpenSim muscle."""
-        fit = fitted_parameters(self.description, muscle) or {}
+        fit = (fitted_parameters(self.description, muscle) if self.fitted else None) or {}
         locations = fit.get("sites", {})
         tendon = ET.SubElement(self.tendons, "spatial", name=muscle["name"])
         points = muscle["path"]["points"]
@@ -343,6 +349,10 @@ class MjcfWriter:
         for element in (self.tendons, self.equalities, self.actuators):
             if len(element):
                 self.root.append(element)
+        keyframes = ET.SubElement(self.root, "keyframe")
+        order = [joint.get("name") for joint in self.world.iter("joint")]  # MuJoCo's qpos order
+        ET.SubElement(keyframes, "key", name="default",
+                      qpos=numbers([self.default_qpos[name] for name in order]))
         ET.indent(self.root)
         return ET.tostring(self.root, encoding="unicode")
 
@@ -428,8 +438,10 @@ def muscle_element(muscle: dict[str, Any], fitted: dict[str, float] | None) -> E
     })
 
 
-def build_mjcf(description: Description | str, timestep: float = DEFAULT_TIMESTEP, **options: Any) -> str:
-    """MJCF text of a model description (or of preset ``description`` built with ``options``)."""
+def build_mjcf(description: Description | str, timestep: float = DEFAULT_TIMESTEP, fitted: bool = True,
+               **options: Any) -> str:
+    """MJCF text of a model description (or of preset ``description`` built with ``options``);
+    ``fitted=False`` ignores the stored fits (the direct mapping of every muscle)."""
     if isinstance(description, str):
         description = model_description(description, **options)
     elif options:
@@ -437,7 +449,7 @@ def build_mjcf(description: Description | str, timestep: float = DEFAULT_TIMESTE
     if not isinstance(description, dict) or "bodies" not in description or "joints" not in description:
         raise MjcfError("expected a model description (a dict with 'bodies', 'joints', 'forces', ...) "
                         f"or a preset name, got {type(description).__name__}")
-    writer = MjcfWriter(description, timestep)
+    writer = MjcfWriter(description, timestep, fitted)
     writer.add_bodies()
     writer.add_wrap_objects()
     writer.add_contacts()
