@@ -133,6 +133,7 @@ class MujocoProbe:
         from .mjcf import build_mjcf
 
         mujoco = require_mujoco()
+        self.description = description
         self.model = mujoco.MjModel.from_xml_string(build_mjcf(description, fitted=fitted))
         self.data = mujoco.MjData(self.model)
         mujoco.mj_resetDataKeyframe(self.model, self.data, 0)
