@@ -28,7 +28,7 @@ def require_mujoco() -> ModuleType:
     return mujoco
 
 
-def load_model(description: dict | str, **options) -> "mujoco.MjModel":  # noqa: F821
+def load_model(description: dict | str, **options) -> mujoco.MjModel:  # noqa: F821
     """A compiled ``mujoco.MjModel`` of a description (or of a preset name with model options)."""
     mujoco = require_mujoco()
     return mujoco.MjModel.from_xml_string(build_mjcf(description, **options))

@@ -15,8 +15,6 @@ in z), so the fit stays symmetric. The grids use another seed than the parity re
 """
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +23,26 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from . import require_mujoco
-from .mjcf import Description, default_location, direct_muscle_parameters, model_description, muscle_fingerprint
-from .parity import (ACTIVATIONS, SWEEP_POINTS, MujocoProbe, OpenSimProbe, coordinate_range, muscles,
-                     opensim_force_grid, posture_grid, spanned_coordinates)
+from .mjcf import (
+    Description,
+    default_location,
+    direct_muscle_parameters,
+    model_description,
+    muscle_fingerprint,
+)
+from .parity import (
+    ACTIVATIONS,
+    SWEEP_POINTS,
+    MujocoProbe,
+    OpenSimProbe,
+    coordinate_range,
+    model_command,
+    muscles,
+    opensim_force_grid,
+    posture_grid,
+    spanned_coordinates,
+    write_json,
+)
 
 MIRROR = np.array([1.0, 1.0, -1.0])
 #: Fitted muscle parameters, their bounds relative to the direct mapping or absolute.
@@ -183,14 +198,10 @@ def data_path(name: str) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m osim.engine.mujoco.fit", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="a preset name, e.g. gait9dof18musc")
-    parser.add_argument("--out", type=Path, help="default: osim/engine/mujoco/data/<model>.json")
-    arguments = parser.parse_args(argv)
+    arguments = model_command("osim.engine.mujoco.fit", __doc__, "default: osim/engine/mujoco/data/<model>.json", argv)
     result = fit_model(arguments.model)
     out = arguments.out or data_path(arguments.model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    write_json(out, result)
     print(f"wrote {out} ({len(result['muscles'])} muscles)")
     return 0
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -245,16 +244,25 @@ def measure(name: str) -> dict[str, Any]:
     return report
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m osim.engine.mujoco.parity", description=__doc__.split("\n\n")[0])
+def model_command(module: str, doc: str, out_help: str, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Arguments of the ``--model NAME [--out FILE]`` commands of this package."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a preset name, e.g. gait9dof18musc")
-    parser.add_argument("--out", type=Path, help="write the report (JSON) here")
-    arguments = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, help=out_help)
+    return parser.parse_args(argv)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as indented JSON at ``path`` (folders created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = model_command("osim.engine.mujoco.parity", __doc__, "write the report (JSON) here", argv)
     report = measure(arguments.model)
-    text = json.dumps(report, indent=1)
     if arguments.out:
-        arguments.out.parent.mkdir(parents=True, exist_ok=True)
-        arguments.out.write_text(text + "\n")
+        write_json(arguments.out, report)
     print(json.dumps({"model": arguments.model, "before": report["before"]["summary"],
                       "after": report["after"]["summary"]}, indent=1))
     return 0

@@ -19,10 +19,10 @@ START, END = "<!-- parity:start -->", "<!-- parity:end -->"
 
 def parity_table(report: dict[str, Any]) -> str:
     """Markdown: one row per muscle and spanned coordinate, before and after the fit."""
-    lines = [f"**{report['model']}** (MuJoCo {report['mujoco']}; moment arms over "
+    title = (f"**{report['model']}** (MuJoCo {report['mujoco']}; moment arms over "
              f"{report['sweep_points']}-point sweeps; forces at activations "
-             f"{', '.join(f'{a:g}' for a in report['activations'])} over {report['force_postures']} postures)",
-             "", "| muscle | coordinate | moment arm RMS / max (mm), direct | fitted | force error mean / max (Fmax), direct | fitted |",
+             f"{', '.join(f'{a:g}' for a in report['activations'])} over {report['force_postures']} postures)")
+    lines = [title, "", "| muscle | coordinate | moment arm RMS / max (mm), direct | fitted | force error mean / max (Fmax), direct | fitted |",
              "|---|---|---|---|---|---|"]
     before, after = report["before"], report["after"]
     for muscle, coordinates in after["moment_arms"].items():
