@@ -7,11 +7,23 @@ import mujoco
 import numpy as np
 import pytest
 
-from osim.engine.mujoco import MujocoMissingError, build_mjcf, load_model, model_description, require_mujoco
+from osim.engine.mujoco import (
+    MujocoMissingError,
+    build_mjcf,
+    load_model,
+    model_description,
+    require_mujoco,
+)
 from osim.engine.mujoco.mjcf import fitted_parameters
 from osim.engine.mujoco.parity import (
-    MujocoProbe, OpenSimProbe, force_table, moment_arm_table, mujoco_force_grid, muscles,
-    opensim_force_grid, posture_grid,
+    MujocoProbe,
+    OpenSimProbe,
+    force_table,
+    moment_arm_table,
+    mujoco_force_grid,
+    muscles,
+    opensim_force_grid,
+    posture_grid,
 )
 from osim.engine.mujoco.simulate import rollout, set_controls, set_posture
 from osim.models import UnknownModelError
