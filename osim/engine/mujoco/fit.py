@@ -1,0 +1,210 @@
+"""Fit each muscle's MuJoCo geometry and parameters to the OpenSim muscle; store them as data.
+
+``python -m osim.engine.mujoco.fit --model gait9dof18musc`` writes
+``osim/engine/mujoco/data/gait9dof18musc.json``, which :func:`osim.engine.mujoco.build_mjcf` uses.
+
+1. Geometry: the locations of the ConditionalPathPoints and MovingPathPoints (sites fixed in
+   their body) are fitted to the OpenSim moment arms over the coordinate sweeps and a random
+   posture grid (scipy ``least_squares``).
+2. Force: tendon slack length, optimal length, force scale, ``lmin``, ``lmax`` and ``fpmax`` are
+   fitted to the equilibrated OpenSim tendon force over a posture x activation grid
+   (activations 0, 0.5, 1), the error in units of Fmax; bounds keep every length positive.
+
+Left and right muscles share one set of parameters (the left sites are the right ones mirrored
+in z), so the fit stays symmetric. The grids use another seed than the parity report.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from . import require_mujoco
+from .mjcf import (
+    Description,
+    default_location,
+    direct_muscle_parameters,
+    model_description,
+    muscle_fingerprint,
+)
+from .parity import (
+    ACTIVATIONS,
+    SWEEP_POINTS,
+    MujocoProbe,
+    OpenSimProbe,
+    coordinate_range,
+    model_command,
+    muscles,
+    opensim_force_grid,
+    posture_grid,
+    spanned_coordinates,
+    write_json,
+)
+
+MIRROR = np.array([1.0, 1.0, -1.0])
+#: Fitted muscle parameters, their bounds relative to the direct mapping or absolute.
+MUSCLE_PARAMETERS = ("slack", "optimal", "force", "lmin", "lmax", "fpmax")
+RELATIVE_BOUNDS = {"slack": (0.5, 1.5), "optimal": (0.4, 2.5), "force": (0.5, 1.5)}
+ABSOLUTE_BOUNDS = {"lmin": (0.05, 0.95), "lmax": (1.05, 3.0), "fpmax": (0.0, 20.0)}
+FIT_POSTURES = 80
+FIT_SEED = 2
+
+
+def symmetric_groups(description: Description) -> list[list[tuple[dict[str, Any], bool]]]:
+    """Muscles fitted together: a right muscle with its left partner (mirrored), else alone."""
+    by_name = {m["name"]: m for m in muscles(description)}
+    groups, seen = [], set()
+    for name, muscle in by_name.items():
+        if name in seen:
+            continue
+        partner = name[:-2] + "_l" if name.endswith("_r") else None
+        if partner in by_name:
+            groups.append([(muscle, False), (by_name[partner], True)])
+            seen.update({name, partner})
+        else:
+            groups.append([(muscle, False)])
+            seen.add(name)
+    return groups
+
+
+def fitted_points(muscle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The path points a fixed site can only approximate."""
+    return [p for p in muscle["path"]["points"] if p["type"] in ("ConditionalPathPoint", "MovingPathPoint")]
+
+
+def mirrored_name(point: str) -> str:
+    """The left path point's name of a right one (``semimem_r-P2`` -> ``semimem_l-P2``)."""
+    return point.replace("_r-", "_l-")
+
+
+class GeometryTargets:
+    """OpenSim moment arms of one muscle at the postures the geometry fit uses."""
+
+    def __init__(self, description: Description, opensim_probe: OpenSimProbe, muscle: dict[str, Any],
+                 postures: Sequence[dict[str, float]]) -> None:
+        self.coordinates = spanned_coordinates(description, muscle)
+        sweeps = [{c: v} for c in self.coordinates
+                  for v in np.linspace(*coordinate_range(description, c), SWEEP_POINTS)]
+        self.postures = sweeps + list(postures)
+        self.arms = np.empty((len(self.postures), len(self.coordinates)))
+        for p, posture in enumerate(self.postures):
+            opensim_probe.pose(posture)
+            self.arms[p] = [opensim_probe.moment_arm(muscle["name"], c) for c in self.coordinates]
+
+
+def site_ids(probe: MujocoProbe, muscle: dict[str, Any]) -> list[int]:
+    mujoco = require_mujoco()
+    return [mujoco.mj_name2id(probe.model, mujoco.mjtObj.mjOBJ_SITE, f"{muscle['name']}-{p['name']}")
+            for p in fitted_points(muscle)]
+
+
+def moment_arm_residuals(probe: MujocoProbe, group, targets: list[GeometryTargets], locations: np.ndarray) -> np.ndarray:
+    """MuJoCo minus OpenSim moment arms (m) of a group for fitted site ``locations`` (n x 3)."""
+    residuals = []
+    for (muscle, mirrored), target in zip(group, targets):
+        probe.model.site_pos[site_ids(probe, muscle)] = locations * (MIRROR if mirrored else 1.0)
+        tendon = muscles(probe.description).index(muscle)
+        for posture, arms in zip(target.postures, target.arms):
+            probe.pose(posture)
+            residuals.append([probe.moment_arms(c)[tendon] for c in target.coordinates] - arms)
+    return np.concatenate(residuals)
+
+
+def fit_geometry(probe: MujocoProbe, group, targets: list[GeometryTargets]) -> dict[str, list[float]]:
+    """Fitted locations of the group leader's conditional/moving points (leader frame)."""
+    leader = group[0][0]
+    points = fitted_points(leader)
+    if not points:
+        return {}
+    start = np.array([default_location(p) for p in points], float)
+    result = least_squares(lambda x: moment_arm_residuals(probe, group, targets, x.reshape(-1, 3)),
+                           start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200)
+    moment_arm_residuals(probe, group, targets, result.x.reshape(-1, 3))  # leave the fit in place
+    return {p["name"]: [round(float(v), 6) for v in xyz] for p, xyz in zip(points, result.x.reshape(-1, 3))}
+
+
+def muscle_forces(lengths: np.ndarray, values: dict[str, float]) -> np.ndarray:
+    """MuJoCo muscle tension (N) at tendon ``lengths`` (postures) for each activation, zero speed."""
+    mujoco = require_mujoco()
+    from .mjcf import NORMALISED_RANGE
+
+    low, high = NORMALISED_RANGE
+    length_range = np.array([values["slack"] + low * values["optimal"], values["slack"] + high * values["optimal"]])
+    prm = np.array([low, high, values["force"], 1.0, values["lmin"], values["lmax"], values["vmax"],
+                    values["fpmax"], values["fvmax"]])
+    gain = np.array([mujoco.mju_muscleGain(L, 0.0, length_range, 0.0, prm) for L in lengths])
+    bias = np.array([mujoco.mju_muscleBias(L, length_range, 0.0, prm) for L in lengths])
+    return -(np.asarray(ACTIVATIONS)[:, None] * gain[None, :] + bias[None, :])
+
+
+def fit_muscle(leader: dict[str, Any], lengths: list[np.ndarray], references: list[np.ndarray]) -> dict[str, float]:
+    """Fitted muscle parameters shared by a group: ``lengths[i]`` (postures) and
+    ``references[i]`` (activations x postures) per member."""
+    direct = direct_muscle_parameters(leader)
+    fmax = float(leader["properties"]["max_isometric_force"])
+    lower = [direct[k] * RELATIVE_BOUNDS[k][0] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][0] for k in MUSCLE_PARAMETERS]
+    upper = [direct[k] * RELATIVE_BOUNDS[k][1] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][1] for k in MUSCLE_PARAMETERS]
+    start = np.clip([direct[k] for k in MUSCLE_PARAMETERS], lower, upper)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        values = {**direct, **dict(zip(MUSCLE_PARAMETERS, x))}
+        errors = [(muscle_forces(L, values) - F) / fmax for L, F in zip(lengths, references)]
+        stacked = np.concatenate([e.ravel() for e in errors])
+        return np.nan_to_num(stacked[np.isfinite(stacked)])
+
+    result = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=400)
+    return {k: round(float(v), 6) for k, v in zip(MUSCLE_PARAMETERS, result.x)}
+
+
+def fit_model(name: str) -> dict[str, Any]:
+    """Fitted sites and muscle parameters of every muscle of preset ``name``."""
+    description = model_description(name)
+    opensim_probe = OpenSimProbe(description)
+    probe = MujocoProbe(description, fitted=False)
+    postures = posture_grid(description, FIT_POSTURES, seed=FIT_SEED)
+    reference = opensim_force_grid(description, opensim_probe, postures)
+    order = [m["name"] for m in muscles(description)]
+    fitted: dict[str, Any] = {}
+    for group in symmetric_groups(description):
+        targets = [GeometryTargets(description, opensim_probe, muscle, postures[:40]) for muscle, _ in group]
+        sites = fit_geometry(probe, group, targets)
+        lengths = []
+        for muscle, _ in group:
+            tendon = order.index(muscle["name"])
+            row = []
+            for posture in postures:
+                probe.pose(posture)
+                row.append(probe.tendon_lengths()[tendon])
+            lengths.append(np.array(row))
+        references = [reference[:, :, order.index(muscle["name"])] for muscle, _ in group]
+        parameters = fit_muscle(group[0][0], lengths, references)
+        for muscle, mirrored in group:
+            fitted[muscle["name"]] = {
+                "fingerprint": muscle_fingerprint(description, muscle),
+                "sites": {(mirrored_name(point) if mirrored else point): [round(float(v), 6) for v in np.asarray(xyz) * (MIRROR if mirrored else 1.0)]
+                          for point, xyz in sites.items()},
+                "muscle": parameters,
+            }
+    return {"model": name, "regenerate": f"python -m osim.engine.mujoco.fit --model {name}",
+            "mujoco": require_mujoco().__version__, "muscles": fitted}
+
+
+def data_path(name: str) -> Path:
+    """Where the fit of preset ``name`` is stored (next to the builder)."""
+    return Path(__file__).parent / "data" / f"{name}.json"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = model_command("osim.engine.mujoco.fit", __doc__, "default: osim/engine/mujoco/data/<model>.json", argv)
+    result = fit_model(arguments.model)
+    out = arguments.out or data_path(arguments.model)
+    write_json(out, result)
+    print(f"wrote {out} ({len(result['muscles'])} muscles)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The MuJoCo models built from the model descriptions, against the real OpenSim models."""
+from __future__ import annotations
+
+import sys
+
+import mujoco
+import numpy as np
+import pytest
+
+from osim.engine.mujoco import (
+    MujocoMissingError,
+    build_mjcf,
+    load_model,
+    model_description,
+    require_mujoco,
+)
+from osim.engine.mujoco.mjcf import fitted_parameters
+from osim.engine.mujoco.parity import (
+    MujocoProbe,
+    OpenSimProbe,
+    force_table,
+    moment_arm_table,
+    mujoco_force_grid,
+    muscles,
+    opensim_force_grid,
+    posture_grid,
+)
+from osim.engine.mujoco.simulate import rollout, set_controls, set_posture
+from osim.models import UnknownModelError
+from osim.models.builder import build
+
+FAMILIES = ["gait9dof18musc", "gait14dof22musc_20170320", "gait14dof22musc_pros_20180507",
+            "arm2dof6musc", "hop8dof9musc"]
+
+
+def coupled_joints(model: mujoco.MjModel) -> int:
+    """Joints driven by another joint through an equality (the knee translations)."""
+    return sum(1 for i in range(model.neq)
+               if model.eq_type[i] == mujoco.mjtEq.mjEQ_JOINT and model.eq_obj2id[i] >= 0)
+
+
+@pytest.fixture(scope="module")
+def gait2d():
+    description = model_description("gait9dof18musc")
+    return description, OpenSimProbe(description), MujocoProbe(description)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_model_loads_and_matches_opensim_sizes(name):
+    description = model_description(name)
+    model = load_model(description)
+    opensim_model = build(description)
+    state = opensim_model.initSystem()
+    assert model.nbody - 1 == opensim_model.getBodySet().getSize()
+    assert sum(model.body_mass) == pytest.approx(opensim_model.getTotalMass(state), rel=1e-12)
+    assert model.nq == model.nv == opensim_model.getNumCoordinates() + coupled_joints(model)
+    muscle_names = [opensim_model.getMuscles().get(i).getName() for i in range(opensim_model.getMuscles().getSize())]
+    assert [model.actuator(i).name for i in range(model.nu)] == muscle_names
+
+
+@pytest.mark.parametrize("name", ["gait9dof18musc", "gait14dof22musc_20170320"])
+def test_body_poses_match_opensim(name):
+    description = model_description(name)
+    opensim_probe, probe = OpenSimProbe(description), MujocoProbe(description)
+    rng = np.random.default_rng(3)
+    free = [c["name"] for j in description["joints"] for c in j.get("coordinates", []) if not c.get("locked")]
+    for _ in range(3):
+        posture = {name: float(rng.uniform(-0.8, 0.8)) for name in free}
+        opensim_probe.pose(posture)
+        probe.pose(posture)
+        bodies = opensim_probe.model.getBodySet()
+        for index in range(bodies.getSize()):
+            body = bodies.get(index)
+            expected = body.getPositionInGround(opensim_probe.state).to_numpy()
+            actual = probe.data.xpos[probe.model.body(body.getName()).id]
+            # the quartic knee couplings deviate from the splines by <= 0.3 mm per axis; the
+            # rotated femur carries that to up to 0.5 mm
+            np.testing.assert_allclose(actual, expected, atol=1e-3, err_msg=body.getName())
+
+
+def test_every_2d_muscle_has_a_stored_fit():
+    description = model_description("gait9dof18musc")
+    assert all(fitted_parameters(description, m) is not None for m in muscles(description))
+    assert build_mjcf(description) != build_mjcf(description, fitted=False)
+
+
+@pytest.mark.parametrize("muscle", ["bifemsh_r", "iliopsoas_r", "soleus_r", "gastroc_l"])
+def test_moment_arms_within_5mm(gait2d, muscle):
+    description, opensim_probe, probe = gait2d
+    table = moment_arm_table(description, opensim_probe, probe)
+    for coordinate, error in table[muscle].items():
+        assert error["rms_mm"] <= 5.0, (muscle, coordinate, error)
+
+
+def test_forces_within_measured_bound(gait2d):
+    """Measured (benchmarks/results/mujoco_parity_gait9dof18musc.json, 120 postures): mean errors
+    0.005-0.035 Fmax per muscle. Checked here on another posture grid."""
+    description, opensim_probe, probe = gait2d
+    postures = posture_grid(description, 15, seed=7)
+    table = force_table(description, opensim_force_grid(description, opensim_probe, postures),
+                        mujoco_force_grid(probe, postures))
+    for name in ("bifemsh_r", "iliopsoas_r", "soleus_r", "vasti_l"):
+        assert table[name]["mean"] <= 0.05, (name, table[name])
+
+
+def test_direct_mapping_is_worse_than_the_fit(gait2d):
+    description, opensim_probe, _ = gait2d
+    direct = moment_arm_table(description, opensim_probe, MujocoProbe(description, fitted=False))
+    assert direct["iliopsoas_r"]["hip_flexion_r"]["rms_mm"] > 10.0  # frozen conditional point
+
+
+def test_rollouts_are_deterministic():
+    model = load_model("gait9dof18musc")
+    controls = np.random.default_rng(0).uniform(0, 1, (20, model.nu))
+    first, second = rollout(model, controls, substeps=5), rollout(model, controls, substeps=5)
+    assert np.array_equal(first, second)
+    assert not np.allclose(first[0], first[-1])  # it moved
+
+
+def test_default_keyframe_is_the_opensim_default_posture():
+    model = load_model("gait9dof18musc")
+    data = mujoco.MjData(model)
+    mujoco.mj_resetDataKeyframe(model, data, 0)
+    assert data.qpos[model.joint("pelvis_ty").qposadr[0]] == pytest.approx(0.91)
+    assert data.qpos[model.joint("pelvis_tilt").qposadr[0]] == pytest.approx(-0.05)
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(UnknownModelError, match="unknown model 'walker'; expected one of"):
+        build_mjcf("walker")
+    with pytest.raises(ValueError, match="expected a model description"):
+        build_mjcf({"bodies": []})
+
+
+def test_wrong_controls_are_a_clear_error():
+    model = load_model("gait9dof18musc")
+    data = mujoco.MjData(model)
+    with pytest.raises(ValueError, match="expected 18 controls"):
+        set_controls(model, data, np.zeros(17))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        set_controls(model, data, np.full(18, 2.0))
+    with pytest.raises(KeyError, match="no coordinate 'elbow'"):
+        set_posture(model, data, {"elbow": 0.1})
+
+
+def test_missing_mujoco_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mujoco", None)  # what Python does for an absent package
+    with pytest.raises(MujocoMissingError, match=r"pip install 'osim-rl\[mujoco\]'"):
+        require_mujoco()
