@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from osim.http.client import Client, GraderUnavailable, run_submission
+from osim.http.loadtest import grader_load
 from osim.http.store import Store
 from osim.http.testing import GraderProcess, replay_locally
 
@@ -62,6 +63,22 @@ def test_eight_concurrent_clients_get_correct_scores(tmp_path: Path) -> None:
         for entry in board["entries"]:
             team = int(entry["participant"].split("-")[1])
             assert entry["total_reward"] == pytest.approx(max(totals[2 * team], totals[2 * team + 1]), rel=1e-12)
+
+
+def test_load_benchmark_times_every_request() -> None:
+    """The grader benchmark's machinery (benchmarks/run_suite.py grader), on a tiny load: every
+    request of the protocol is timed once per time it is made, and the episodes are counted."""
+    clients, seeds, max_steps = 2, (1,), 3
+    result = grader_load(clients, 1, seeds=seeds, max_steps=max_steps, probe_interval=0.1)
+    counts = {kind: row["count"] for kind, row in result["latency"].items()}
+    assert counts == {"all": clients * (5 + len(seeds) + len(seeds) * max_steps), "create": clients,
+                      "monitor/start": clients, "reset": clients * (len(seeds) + 1),
+                      "step": clients * len(seeds) * max_steps, "monitor/close": clients, "close": clients}
+    assert result["submissions_scored"] == clients and result["episodes"] == clients * len(seeds)
+    assert result["episodes_per_s"] == pytest.approx(result["episodes"] / result["elapsed_s"])
+    for row in [*result["latency"].values(), result["health_latency"]]:
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] <= row["max_ms"]
+    assert result["health_latency"]["count"] > 0
 
 
 class CutOffClient:
