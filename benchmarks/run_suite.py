@@ -8,7 +8,8 @@ Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from wha
 * ``multi``   several environments in one process;
 * ``vector``  N envs stepped in parallel (independent processes, vector envs, the env pool);
 * ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced);
-* ``render``  CPU cost of a headless frame (both cameras) against the step it records.
+* ``render``  CPU cost of a headless frame (both cameras) against the step it records;
+* ``grader``  request latency (p50/p95/p99) and episodes/s of ``osim serve`` with N clients on loopback.
 
 Usage (from the repository root, in the project venv)::
 
@@ -133,6 +134,16 @@ def stage_memory(args: argparse.Namespace) -> None:
     result["rss_growth_mb"] = samples[-1][1] - warm
     result["command"] = f"nice -n 19 python benchmarks/run_suite.py memory --memory-steps {args.memory_steps}"
     _save("memory", result)
+
+
+def stage_grader(args: argparse.Namespace) -> None:
+    from osim.http.loadtest import grader_load
+
+    result = {"machine": bench.machine_details(),
+              **grader_load(args.grader_clients, args.grader_submissions, max_steps=args.grader_steps)}
+    result["command"] = (f"python benchmarks/run_suite.py grader --grader-clients {args.grader_clients} "
+                         f"--grader-submissions {args.grader_submissions} --grader-steps {args.grader_steps}")
+    _save("grader", result)
 
 
 # -- summary ---------------------------------------------------------------------------------------
@@ -266,6 +277,11 @@ def summary_markdown() -> str:
             lines.append(f"| {env} | {row['cpu_ms_per_step']:.2f} | {frame['side']:.2f} | {ratio['side']:.2f} | "
                          f"{frame['three_quarter']:.2f} | {ratio['three_quarter']:.2f} |")
         lines.append("")
+    grader = _load("grader")
+    if grader:
+        from osim.http.loadtest import summary_lines
+
+        lines += summary_lines(grader, _machine_line(grader["machine"]))
     memory = _load("memory")
     if memory:
         samples = memory["rss_mb"]
@@ -367,7 +383,7 @@ def plot_presets() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("stages", nargs="+", choices=["envs", "presets", "reference", "multi", "vector", "memory", "render",
-                                                  "summary"])
+                                                  "grader", "summary"])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -381,9 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-steps", type=int, default=20000)
     parser.add_argument("--render-steps", type=int, default=100, help="steps per env (render stage)")
     parser.add_argument("--repeats", type=int, default=1, help="timing repeats per preset and scenario")
+    parser.add_argument("--grader-clients", type=int, default=8, help="concurrent clients (grader stage)")
+    parser.add_argument("--grader-submissions", type=int, default=2, help="submissions per client (grader stage)")
+    parser.add_argument("--grader-steps", type=int, default=50, help="steps per simulation (grader stage)")
     args = parser.parse_args(argv)
     stages = {"envs": stage_envs, "presets": stage_presets, "reference": stage_reference, "multi": stage_multi,
-              "vector": stage_vector, "memory": stage_memory, "render": stage_render}
+              "vector": stage_vector, "memory": stage_memory, "render": stage_render, "grader": stage_grader}
     for stage in args.stages:
         if stage in stages:
             stages[stage](args)

@@ -128,3 +128,9 @@ def test_bad_requests_get_error_answers_and_the_service_goes_on(redis_port: int)
 def test_client_without_a_service_times_out(redis_port: int) -> None:
     with pytest.raises(RedisProtocolError, match="no answer"):
         Client(remote_port=redis_port, service_id="nobody-listens", response_timeout=1)
+
+
+def test_client_without_a_redis_server_gets_a_clear_error() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(RedisProtocolError, match=f"Redis server at 127.0.0.1:{port} cannot be reached"):
+        Client(remote_port=port, response_timeout=1)

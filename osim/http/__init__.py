@@ -9,6 +9,7 @@
 * :mod:`osim.http.pages` -- the leaderboard page;
 * :mod:`osim.http.cli` -- the ``osim serve`` and ``osim tokens`` commands;
 * :mod:`osim.http.testing` -- a grader in a child process and a local replay of what it should score.
+* :mod:`osim.http.loadtest` -- latency and throughput of a grader with N clients (the benchmark).
 
 The server needs FastAPI and uvicorn (``psycopg`` for PostgreSQL); the client needs only ``requests``.
 See docs/grader.md.

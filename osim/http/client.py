@@ -14,7 +14,9 @@ Typical use, unchanged since 2017::
 
 Every call is a ``POST`` with a JSON body. An error response with a ``message`` raises
 :class:`ServerError`; ``env_create`` exits the program with the message, as the original did
-(pass ``exit_on_error=False`` to get the exception instead).
+(pass ``exit_on_error=False`` to get the exception instead). A grader that cannot be reached or
+goes away during a request (crash, restart, network) raises :class:`GraderUnavailable`, a
+``ServerError`` that names the request and says the submission was not completed.
 """
 from __future__ import annotations
 
@@ -36,6 +38,27 @@ class ServerError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+
+
+class GraderUnavailable(ServerError):
+    """The grader did not answer a request: it cannot be reached, went away during the request,
+    or did not answer within the client's timeout. The submission in progress is not completed
+    (a restarted grader lists it as unfinished); start a new one with ``env_create``."""
+
+
+def _unavailable_message(remote_base: str, method: str, route: str, error: requests.RequestException) -> str:
+    """What :class:`GraderUnavailable` says: which request, what happened, what it means."""
+    if isinstance(error, requests.Timeout):
+        what = "did not answer in time"
+    elif isinstance(error, requests.ConnectionError) and "refused" in str(error).lower():
+        what = "cannot be reached (connection refused)"
+    else:
+        what = "went away during the request (connection lost)"
+    message = (f"the grader at {remote_base} {what}: {method} {route} got no answer; "
+               "the submission in progress was not completed, start a new one with env_create")
+    if route.endswith("/monitor/close/"):
+        message += " (if the grader scored it before going away, GET /v1/submissions lists it as finished)"
+    return message
 
 
 def _client_version() -> str:
@@ -65,12 +88,18 @@ class Client:
 
     # -- transport --------------------------------------------------------------------------------
 
+    def _send(self, method: str, route: str, data: Any = None) -> requests.Response:
+        """One HTTP request; a grader that does not answer raises :class:`GraderUnavailable`."""
+        try:
+            return self.session.request(method, self.remote_base + route, json=data, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise GraderUnavailable(_unavailable_message(self.remote_base, method, route, error)) from error
+
     def _post_request(self, route: str, data: Any) -> Any:
-        response = self.session.post(self.remote_base + route, json=data, timeout=self.timeout)
-        return self._parse(response)
+        return self._parse(self._send("POST", route, data))
 
     def _get_request(self, route: str) -> Any:
-        return self._parse(self.session.get(self.remote_base + route, timeout=self.timeout))
+        return self._parse(self._send("GET", route))
 
     @staticmethod
     def _parse(response: requests.Response) -> Any:
@@ -131,9 +160,15 @@ class Client:
         return self._post_request(self._route("monitor/close/"), None)
 
     def submit(self) -> float | None:
-        """Score the submission, print the total reward, close the instance; returns the total."""
+        """Score the submission, print the total reward, close the instance; returns the total.
+
+        A refusal is printed and gives ``None``; a grader that does not answer raises
+        :class:`GraderUnavailable`.
+        """
         try:
             self.last_submission = self.env_monitor_close()
+        except GraderUnavailable:
+            raise  # not a refusal: whether the grader scored it is unknown
         except ServerError as error:
             print(f"The grader did not accept the submission: {error.message}")
             return None

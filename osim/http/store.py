@@ -1,9 +1,14 @@
 """Persistence of the grader: tokens, submissions, per-simulation results and the leaderboard.
 
-SQLite in WAL mode by default, PostgreSQL through the same SQL when given a URL. SQLite's WAL: a committed write survives the server being killed, and readers (the
-leaderboard) never wait for the writer. Writes happen only at the ends of simulations and
-submissions, never per step. Tokens are stored as SHA-256 hashes: they are long random strings,
-so a fast hash is enough, and the database alone does not let anyone submit.
+SQLite in WAL mode by default, PostgreSQL through the same SQL when given a URL. SQLite's WAL: a
+committed write survives the server being killed, and readers (the leaderboard) never wait for the
+writer; ``synchronous=FULL`` syncs the log at every commit, so a score a client was told survives
+a power cut too. Writes happen only at the ends of simulations and submissions, never per step, so
+that sync (about 5 ms per commit on an ext4 virtual disk, against 0.8 ms with ``NORMAL``) is paid
+once per simulation. Every write is one statement in its own transaction: a submission turns
+``finished`` (status and total together) only after all its simulations are in. Tokens are stored
+as SHA-256 hashes: they are long random strings, so a fast hash is enough, and the database alone
+does not let anyone submit.
 """
 from __future__ import annotations
 
@@ -113,7 +118,7 @@ class Store:
             self._db = sqlite3.connect(self.location, check_same_thread=False, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: durable across process kills
+            self._db.execute("PRAGMA synchronous=FULL")  # see the module docstring
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._integrity_errors = (sqlite3.IntegrityError,)

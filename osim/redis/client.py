@@ -24,7 +24,8 @@ from osim.redis.messages import OSIM_RL
 
 
 class RedisProtocolError(Exception):
-    """The service answered with an ERROR message (or did not answer in time)."""
+    """The service answered with an ERROR message, did not answer in time, or the Redis server
+    between the two cannot be reached."""
 
 
 class Client:
@@ -60,10 +61,16 @@ class Client:
         request = {"type": message_type, "payload": payload, "response_channel": channel}
         if self.verbose:
             print("Request:", request)
-        connection.lpush(self.command_channel, wire.pack(request))
         # BLPOP takes whole seconds; 0 blocks forever.
         timeout = 0 if self.response_timeout is None else max(1, int(np.ceil(self.response_timeout)))
-        answer = connection.blpop(channel, timeout=timeout)
+        try:
+            connection.lpush(self.command_channel, wire.pack(request))
+            answer = connection.blpop(channel, timeout=timeout)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise RedisProtocolError(
+                f"the Redis server at {self.remote_host}:{self.remote_port} cannot be reached or went away "
+                f"during {message_type} ({error}); the submission in progress was not completed"
+            ) from error
         if answer is None:
             raise RedisProtocolError(f"no answer to {message_type} within {timeout} s from service "
                                      f"{self.service_id!r} at {self.remote_host}:{self.remote_port}")
