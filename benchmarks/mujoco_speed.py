@@ -3,13 +3,17 @@
     python benchmarks/mujoco_speed.py --out benchmarks/results/mujoco_speed.json
 
 Steps the 2D (gait9dof18musc) and 3D (gait14dof22musc) models at timestep x substeps = 0.01 s,
-single thread, and prints env steps/s (median of rounds). Only mj_step is timed: no observation
-or reward code (the environments' Python work is measured in docs/performance.md).
+single thread, and reports env steps/s per CPU second of this process (``time.process_time``,
+what the engine costs) and per wall second (what a user sees on this machine at its load), medians
+of rounds, with the load average. Only mj_step is timed: no observation or reward code (the
+environments' Python work is measured in docs/performance.md). A round that diverges (MuJoCo's
+bad-qacc warning) is timed up to its divergence and the model is reported unstable.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -24,19 +28,31 @@ MODELS = {"2D gait9dof18musc": "gait9dof18musc", "3D gait14dof22musc": "gait14do
 SETTINGS = [(0.002, 5), (0.005, 2)]
 
 
-def env_steps_per_second(model: mujoco.MjModel, substeps: int, steps: int, seed: int) -> tuple[float, bool]:
-    """Env steps/s over ``steps`` steps of random excitations held for 0.1 s; and whether the
-    state stayed finite (MuJoCo resets a diverged state and warns)."""
+def run_round(model: mujoco.MjModel, substeps: int, steps: int, seed: int) -> dict[str, float]:
+    """CPU and wall seconds of ``steps`` env steps of random excitations held for 0.1 s, and the
+    env steps done before the state diverged (``steps`` if it stayed finite)."""
     data = mujoco.MjData(model)
     mujoco.mj_resetDataKeyframe(model, data, 0)
     controls = np.random.default_rng(seed).uniform(0, 1, (steps // 10 + 1, model.nu))
-    start = time.perf_counter()
+    done = steps
+    cpu, wall = time.process_time(), time.perf_counter()
     for step in range(steps):
         data.ctrl[:] = controls[step // 10]
         mujoco.mj_step(model, data, nstep=substeps)
-    elapsed = time.perf_counter() - start
-    diverged = data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > 0
-    return steps / elapsed, not diverged
+        if data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number:
+            done = step + 1
+            break
+    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall, "done": done}
+
+
+def measure(model: mujoco.MjModel, substeps: int, steps: int, rounds: int) -> dict[str, float | int | bool]:
+    """Median env steps/s (CPU and wall) over ``rounds`` seeds, and the shortest stable run."""
+    runs = [run_round(model, substeps, steps, seed) for seed in range(rounds)]
+    return {"env_steps_per_cpu_s": round(statistics.median(r["done"] / r["cpu"] for r in runs)),
+            "env_steps_per_wall_s": round(statistics.median(r["done"] / r["wall"] for r in runs)),
+            "mj_step_per_cpu_s": round(statistics.median(r["done"] * substeps / r["cpu"] for r in runs)),
+            "stable": all(r["done"] == steps for r in runs),
+            "env_steps_before_divergence": [r["done"] for r in runs]}
 
 
 def main() -> int:
@@ -45,19 +61,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path)
     arguments = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rows = []
     for label, name in MODELS.items():
         for timestep, substeps in SETTINGS:
             model = mujoco.MjModel.from_xml_string(build_mjcf(name, timestep=timestep))
-            runs = [env_steps_per_second(model, substeps, arguments.steps, seed) for seed in range(arguments.rounds)]
-            rate = statistics.median(rate for rate, _ in runs)
-            rows.append({"model": label, "nv": model.nv, "neq": model.neq, "nu": model.nu,
-                         "timestep": timestep, "substeps": substeps, "env_steps_per_s": round(rate),
-                         "stable": all(ok for _, ok in runs)})
-            print(f"{label:22s} nv {model.nv:2d} eq {model.neq}  {timestep * 1000:g} ms x {substeps}: "
-                  f"{rate:8.0f} env steps/s  stable={rows[-1]['stable']}")
+            row = {"model": label, "nv": model.nv, "neq": model.neq, "nu": model.nu, "ntendon": model.ntendon,
+                   "timestep": timestep, "substeps": substeps,
+                   **measure(model, substeps, arguments.steps, arguments.rounds)}
+            rows.append(row)
+            print(f"{label:22s} {timestep * 1000:g} ms x {substeps}: {row['env_steps_per_cpu_s']:7d} env steps/CPU-s "
+                  f"{row['env_steps_per_wall_s']:7d} /wall-s  stable={row['stable']} {row['env_steps_before_divergence']}")
     if arguments.out:
-        result = {"mujoco": mujoco.__version__, "machine": platform.machine(), "threads": 1,
+        result = {"mujoco": mujoco.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
+                  "threads": 1, "load_average_1min": {"before": round(load_before, 2),
+                                                      "after": round(os.getloadavg()[0], 2)},
                   "steps": arguments.steps, "rounds": arguments.rounds, "rows": rows}
         arguments.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0

@@ -109,6 +109,29 @@ def test_direct_mapping_is_worse_than_the_fit(gait2d):
     assert direct["iliopsoas_r"]["hip_flexion_r"]["rms_mm"] > 10.0  # frozen conditional point
 
 
+@pytest.fixture(scope="module")
+def gait3d():
+    description = model_description("gait14dof22musc_20170320")
+    return description, OpenSimProbe(description), MujocoProbe(description)
+
+
+def test_every_3d_muscle_has_a_stored_fit():
+    description = model_description("gait14dof22musc_20170320")
+    assert all(fitted_parameters(description, m) is not None for m in muscles(description))
+
+
+def test_3d_moment_arms_within_measured_bounds(gait3d):
+    """Measured (benchmarks/results/mujoco_parity_gait14dof22musc_20170320.json): 38 of 40 pairs
+    within 5 mm RMS; iliopsoas at hip adduction 6.8 mm (the fitted site trades it for flexion,
+    30 -> 3.7 mm), so that pair is held to its measured bound, not to 5 mm."""
+    description, opensim_probe, probe = gait3d
+    table = moment_arm_table(description, opensim_probe, probe)
+    for muscle in ("hamstrings_r", "rect_fem_r", "vasti_l"):
+        for coordinate, error in table[muscle].items():
+            assert error["rms_mm"] <= 5.0, (muscle, coordinate, error)
+    assert table["iliopsoas_r"]["hip_flexion_r"]["rms_mm"] <= 5.0
+    assert table["iliopsoas_r"]["hip_adduction_r"]["rms_mm"] <= 7.5
+
 def test_rollouts_are_deterministic():
     model = load_model("gait9dof18musc")
     controls = np.random.default_rng(0).uniform(0, 1, (20, model.nu))
