@@ -230,7 +230,7 @@ def time_env(
         "steps_per_cpu_second": steps / cpu,
         "split_cpu_seconds": split_cpu,
         "fingerprints": fingerprints,
-        "rss_mb": rss_samples + [(steps, rss_mb())],
+        "rss_mb": [*rss_samples, (steps, rss_mb())],
         "python": sys.version.split()[0],
         "numpy": np.__version__,
     }
@@ -941,7 +941,8 @@ def _cmd_envs(args: argparse.Namespace) -> int:
             if "error" in variant:
                 table.append(f"{env:15s} {key:14s} error")
                 continue
-            ratio = f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)" if "ratio_cpu" in variant else ""
+            ratio = (f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)"
+                     if "ratio_cpu" in variant else "")
             table.append(f"{env:15s} {key:14s} {variant['steps_per_second']:7.1f} steps/s  "
                          f"{variant['steps_per_cpu_second']:7.1f} per CPU s{ratio}")
     return _report(args, table, result)

@@ -13,7 +13,7 @@ import importlib
 import inspect
 import re
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import osim
 from osim._optional import MissingExtra

@@ -23,7 +23,6 @@ if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.p
     del sys.path[0]
 
 import argparse
-import ctypes
 import importlib.util
 import json
 import platform
@@ -31,9 +30,10 @@ import re
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Sequence
+from typing import Any, BinaryIO
 
 LIBSTDCXX = "libstdc++.so.6"
 #: The C++ runtime version families a libstdc++ defines and C++ binaries require.
@@ -111,9 +111,11 @@ def _read_elf(handle: BinaryIO, path: Path) -> ElfInfo | None:
         return handle.read(size)
 
     has_interp = e_type == 2  # ET_EXEC; PIE executables are ET_DYN and recognized by name below
-    info = ElfInfo(path=str(path), is_executable=has_interp or not path.name.endswith((".so",)) and ".so." not in path.name)
+    is_library = path.name.endswith((".so",)) or ".so." in path.name
+    info = ElfInfo(path=str(path), is_executable=has_interp or not is_library)
     origin = str(path.parent)
-    for index, (_name, sh_type, _flags, _addr, _offset, _size, sh_link, sh_info, _align, entsize) in enumerate(sections):
+    for index, section in enumerate(sections):
+        _name, sh_type, _flags, _addr, _offset, _size, sh_link, sh_info, _align, _entsize = section
         if sh_type == SHT_DYNAMIC:
             strings = contents(sh_link)
             data = contents(index)
@@ -244,7 +246,7 @@ def install_kind(package: Path | None) -> tuple[str, str | None]:
         if package is not None and any(Path(distribution.locate_file(f)).parent == package for f in files[:200]):
             installer = (distribution.read_text("INSTALLER") or "pip").strip()
             return ("conda" if installer == "conda" else "pip"), distribution.version
-    except Exception:  # no metadata: a source build on sys.path / PYTHONPATH
+    except Exception:  # noqa: BLE001 - no metadata: a source build on sys.path / PYTHONPATH
         pass
     return "system", None
 
@@ -319,7 +321,8 @@ def ld_cache() -> dict[str, str]:
     global _ld_cache
     if _ld_cache is None:
         _ld_cache = {}
-        ldconfig = shutil.which("ldconfig") or next((p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if os.path.exists(p)), None)
+        ldconfig = shutil.which("ldconfig") or next(
+            (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if os.path.exists(p)), None)
         if ldconfig:
             try:
                 output = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, timeout=30).stdout
@@ -376,7 +379,8 @@ def glibcxx_fixes(library: str, origin: str, missing: list[str]) -> dict[str, st
     if origin == "preload":
         local = f"LD_PRELOAD loads {library} into every process: unset LD_PRELOAD (or remove that entry)."
     elif origin == "ld_library_path":
-        local = f"LD_LIBRARY_PATH puts {directory} first: remove it from LD_LIBRARY_PATH (`unset LD_LIBRARY_PATH` in this shell)."
+        local = (f"LD_LIBRARY_PATH puts {directory} first: remove it from LD_LIBRARY_PATH "
+                 "(`unset LD_LIBRARY_PATH` in this shell).")
     else:
         local = ""
     conda_pin = f"'libstdcxx>={gcc.split('.')[0]}'" if gcc else "libstdcxx"
@@ -416,7 +420,8 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
                  "system": "install the distribution's C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)"}))
         return
     info = read_elf(Path(library))
-    defined = sorted({v for v in (info.defined_versions if info else []) if CXX_RUNTIME_VERSION.match(v)}, key=version_key)
+    defined = sorted({v for v in (info.defined_versions if info else []) if CXX_RUNTIME_VERSION.match(v)},
+                     key=version_key)
     origin = origin_of(library)
     report.libstdcxx.update(loaded=library, realpath=os.path.realpath(library), origin=origin,
                             provides_newest=[v for v in (newest(defined, "GLIBCXX"), newest(defined, "CXXABI")) if v])
@@ -442,7 +447,8 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
             f"the libstdc++ this Python loads is older than OpenSim needs (missing {', '.join(missing)})",
             f"{library} ({origin}) defines up to {', '.join(report.libstdcxx['provides_newest'])}; "
             f"{examples}. The first libstdc++.so.6 loaded into a process serves every library in it, so an older "
-            "one (from an old conda environment, LD_LIBRARY_PATH or LD_PRELOAD) breaks binaries built with a newer GCC.",
+            "one (from an old conda environment, LD_LIBRARY_PATH or LD_PRELOAD) breaks binaries built with a newer "
+            "GCC.",
             glibcxx_fixes(library, origin, missing)))
 
 
@@ -454,11 +460,13 @@ def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
                 continue
             entry = {"library": name, "needed_by": info.path}
             report.missing_libraries.append(entry)
+            system = f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})"
             fixes = {"conda": f"install the conda-forge package that provides {name} into this environment",
-                     "pip": f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})",
-                     "system": f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})"}
+                     "pip": system,
+                     "system": system}
+            affected = " (an executable: only it is affected)" if info.is_executable else ""
             report.problems.append(Problem(
-                f"{name} not found", f"needed by {info.path}" + (" (an executable: only it is affected)" if info.is_executable else ""),
+                f"{name} not found", f"needed by {info.path}" + affected,
                 fixes, fatal=not info.is_executable))
 
 
@@ -466,15 +474,18 @@ def diagnose() -> Report:
     package, extra_dirs = opensim_location()
     kind, distribution_version = install_kind(package)
     report = Report(python=python_facts(), install_kind=kind,
-                    opensim={"location": str(package) if package else None, "distribution_version": distribution_version})
+                    opensim={"location": str(package) if package else None,
+                             "distribution_version": distribution_version})
     if package is None:
-        report.problems.append(Problem("opensim is not installed", f"no module named opensim on sys.path of {sys.executable}",
-                                       {"conda": "conda install -c conda-forge opensim",
-                                        "pip": "pip install opensim   (Linux x86_64 and Windows wheels)",
-                                        "system": "build OpenSim with BUILD_PYTHON_WRAPPING=ON and put its site-packages on PYTHONPATH"}))
+        report.problems.append(Problem(
+            "opensim is not installed", f"no module named opensim on sys.path of {sys.executable}",
+            {"conda": "conda install -c conda-forge opensim",
+             "pip": "pip install opensim   (Linux x86_64 and Windows wheels)",
+             "system": "build OpenSim with BUILD_PYTHON_WRAPPING=ON and put its site-packages on PYTHONPATH"}))
         return report
     probe = probe_import()
-    report.opensim.update(import_ok=probe.get("import_ok", False), version=probe.get("version"), error=probe.get("error"))
+    report.opensim.update(import_ok=probe.get("import_ok", False), version=probe.get("version"),
+                          error=probe.get("error"))
     if sys.platform.startswith("linux"):
         elves = collect_elves(package, extra_dirs)
         report.opensim["shared_objects"] = len(elves)
@@ -503,13 +514,17 @@ def render(report: Report) -> str:
         + (f", distribution {osim_info['distribution_version']}" if osim_info.get("distribution_version") else ""),
     ]
     if "import_ok" in osim_info:
-        lines.append("import      : " + (f"OK, OpenSim {osim_info['version']}" if osim_info["import_ok"] else f"FAILED: {osim_info['error']}"))
+        lines.append("import      : " + (f"OK, OpenSim {osim_info['version']}" if osim_info["import_ok"]
+                                         else f"FAILED: {osim_info['error']}"))
     if lib.get("loaded"):
-        lines.append(f"libstdc++   : {lib['loaded']} [{lib['origin']}] defines up to {', '.join(lib['provides_newest']) or 'nothing'}")
+        lines.append(f"libstdc++   : {lib['loaded']} [{lib['origin']}] defines up to "
+                     f"{', '.join(lib['provides_newest']) or 'nothing'}")
     if lib.get("required_newest"):
-        lines.append(f"opensim needs: up to {', '.join(lib['required_newest'])} ({lib['objects_needing_it']} shared objects)")
+        lines.append(f"opensim needs: up to {', '.join(lib['required_newest'])} "
+                     f"({lib['objects_needing_it']} shared objects)")
     if "shared_objects" in osim_info:
-        lines.append(f"libraries   : {len(report.missing_libraries)} missing of those {osim_info['shared_objects']} ELF files need")
+        lines.append(f"libraries   : {len(report.missing_libraries)} missing of those "
+                     f"{osim_info['shared_objects']} ELF files need")
     for problem in report.problems:
         lines.append("")
         lines.append(("PROBLEM: " if problem.fatal else "WARNING: ") + problem.title)

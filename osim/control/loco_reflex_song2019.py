@@ -83,8 +83,10 @@ class LocoCtrl:
 
     m_keys: ClassVar[list[str]] = ["HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA"]
     s_b_keys: ClassVar[list[str]] = ["theta", "d_pos", "dtheta"]
-    s_l_keys: ClassVar[list[str]] = ["contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
-                "phi_hip", "phi_knee", "phi_ankle", "dphi_knee", "F_RF", "F_VAS", "F_GAS", "F_SOL"]
+    s_l_keys: ClassVar[list[str]] = [
+        "contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
+        "phi_hip", "phi_knee", "phi_ankle", "dphi_knee", "F_RF", "F_VAS", "F_GAS", "F_SOL",
+    ]
     cs_keys: ClassVar[list[str]] = list(PHASES)
     cp_keys: ClassVar[list[str]] = list(PARAMETER_SCALES)
     par_space = (

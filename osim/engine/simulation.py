@@ -12,8 +12,9 @@ osim-rl 2.x/3.x (spec §2.3) exactly, so that trajectories are bitwise identical
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import opensim
@@ -276,7 +277,7 @@ class Simulation:
         """Continue from ``state`` (a copy is kept); the step counter follows its time."""
         self.state = opensim.State(state)
         # round, not int: int(0.29 / 0.01) is 28.
-        self.istep = int(round(self.state.getTime() / self.step_size))
+        self.istep = round(self.state.getTime() / self.step_size)
         self.reset_manager()
 
     def state_description(self) -> StateDescription:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -123,8 +123,10 @@ class OsimEnv:
 
     time_limit: float = 1e10
     model_path: Any = None
-    metadata = {"render.modes": ["human", "rgb_array"], "render_modes": ["human", "rgb_array"],
-                "video.frames_per_second": 100, "render_fps": 100}
+    metadata: ClassVar[dict[str, Any]] = {
+        "render.modes": ["human", "rgb_array"], "render_modes": ["human", "rgb_array"],
+        "video.frames_per_second": 100, "render_fps": 100,
+    }
     #: ``obs_as_dict`` when a caller does not say: True for the 2019 environments.
     obs_as_dict_default = False
     #: Reward of a step in which OpenSim failed (the 2017 environments used -500).

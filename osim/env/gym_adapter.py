@@ -40,7 +40,7 @@ class OsimGymEnv(gymnasium.Env):
             ...). ``visualize`` defaults to False here (``render_mode="human"`` turns it on).
     """
 
-    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}  # noqa: RUF012 - gymnasium.Env's attribute
 
     def __init__(
         self,

@@ -373,8 +373,9 @@ class L2M2019Env(OsimEnv):
             grf = [force[0] / body_weight, force[1] / body_weight, force[2] / body_weight]
             grf_forward, grf_right = rotate_frame(-grf[0], -grf[2], yaw)
             lateral = grf_right if side == "r" else -grf_right
-            hip, knee, ankle = d["joint_pos"][f"hip_{side}"], d["joint_pos"][f"knee_{side}"], d["joint_pos"][f"ankle_{side}"]
-            d_hip, d_knee, d_ankle = d["joint_vel"][f"hip_{side}"], d["joint_vel"][f"knee_{side}"], d["joint_vel"][f"ankle_{side}"]
+            pos, vel = d["joint_pos"], d["joint_vel"]
+            hip, knee, ankle = pos[f"hip_{side}"], pos[f"knee_{side}"], pos[f"ankle_{side}"]
+            d_hip, d_knee, d_ankle = vel[f"hip_{side}"], vel[f"knee_{side}"], vel[f"ankle_{side}"]
             leg_obs: dict[str, Any] = {
                 "ground_reaction_forces": [grf_forward, lateral, -grf[1]],
                 "joint": {"hip_abd": -hip[1], "hip": -hip[0], "knee": knee[0], "ankle": -ankle[0]},

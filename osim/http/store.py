@@ -1,7 +1,8 @@
 """Persistence of the grader: tokens, submissions, per-simulation results and the leaderboard.
 
-SQLite in WAL mode by default, PostgreSQL through the same SQL when given a URL. SQLite's WAL: a committed write survives the server being killed, and readers (the
-leaderboard) never wait for the writer. Writes happen only at the ends of simulations and
+SQLite in WAL mode by default, PostgreSQL through the same SQL when given a URL. SQLite's WAL: a
+committed write survives the server being killed, and readers (the leaderboard) never wait for the
+writer. Writes happen only at the ends of simulations and
 submissions, never per step. Tokens are stored as SHA-256 hashes: they are long random strings,
 so a fast hash is enough, and the database alone does not let anyone submit.
 """

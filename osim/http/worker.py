@@ -88,7 +88,7 @@ def _environment_classes() -> dict[str, type]:
     for info in pkgutil.iter_modules(osim.env.__path__):
         try:
             modules.append(importlib.import_module(f"osim.env.{info.name}"))
-        except Exception:  # noqa: BLE001, S112 - a broken module only hides its own environments
+        except Exception:  # noqa: BLE001 - a broken module only hides its own environments
             continue
     return {
         name: value for module in modules for name, value in vars(module).items()
