@@ -243,7 +243,7 @@ def install_kind(package: Path | None) -> tuple[str, str | None]:
 
         distribution = metadata.distribution("opensim")
         files = distribution.files or []
-        if package is not None and any(Path(distribution.locate_file(f)).parent == package for f in files[:200]):
+        if package is not None and any(Path(str(distribution.locate_file(f))).parent == package for f in files[:200]):
             installer = (distribution.read_text("INSTALLER") or "pip").strip()
             return ("conda" if installer == "conda" else "pip"), distribution.version
     except Exception:  # noqa: BLE001 - no metadata: a source build on sys.path / PYTHONPATH
@@ -419,8 +419,8 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
                  "pip": "install the distribution's C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)",
                  "system": "install the distribution's C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)"}))
         return
-    info = read_elf(Path(library))
-    defined = sorted({v for v in (info.defined_versions if info else []) if CXX_RUNTIME_VERSION.match(v)},
+    loaded = read_elf(Path(library))
+    defined = sorted({v for v in (loaded.defined_versions if loaded else []) if CXX_RUNTIME_VERSION.match(v)},
                      key=version_key)
     origin = origin_of(library)
     report.libstdcxx.update(loaded=library, realpath=os.path.realpath(library), origin=origin,

@@ -237,6 +237,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if log is not None:
                 log.record(reward, info.get("reward_terms"))
             if recorder is not None:
+                assert renderer is not None  # made with the recorder
                 started = time.perf_counter()
                 frame = renderer.render()
                 render_time += time.perf_counter() - started

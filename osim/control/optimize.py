@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .loco_reflex_song2019 import LocoCtrl
 from .osim_loco_reflex_song2019 import (
@@ -106,7 +107,7 @@ def make_env(task: ReflexTask) -> Any:
     return env
 
 
-def run_episode(params: Sequence[float], task: ReflexTask, env: Any | None = None) -> EpisodeResult:
+def run_episode(params: ArrayLike, task: ReflexTask, env: Any | None = None) -> EpisodeResult:
     """Run the reflex controller with ``params`` for one episode of ``task``."""
     env = env if env is not None else make_env(task)
     controller = OsimReflexCtrl(dt=env.osim_model.stepsize, mode=task.mode, params=params)
@@ -158,7 +159,7 @@ class OptimizationResult:
 
 def optimize(
     task: ReflexTask,
-    x0: Sequence[float] | None = None,
+    x0: ArrayLike | None = None,
     sigma: float = 0.01,
     popsize: int = 16,
     maxiter: int = 400,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import opensim
+from numpy.typing import ArrayLike
 
 from .actions import validate_excitations
 from .display import visualizer_usable
@@ -298,7 +299,7 @@ class Simulation:
     def get_activations(self) -> list[float]:
         return [self.muscle_set.get(j).getActivation(self.state) for j in range(self.n_muscles)]
 
-    def set_activations(self, activations: Sequence[float]) -> None:
+    def set_activations(self, activations: ArrayLike) -> None:
         """Write activations into the state (the 2016-17 environments' action) and restart."""
         values = np.asarray(activations, dtype=float)
         if values.shape != (self.n_muscles,):

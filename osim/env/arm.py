@@ -148,7 +148,7 @@ class Arm2DEnv(OsimEnv):
             self.target_y = -math.sin(theta) * radius + 0.8
         move_arm_target(self.osim_model, self.target_joint, self.target_x, self.target_y)
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self, random_target: bool = True, obs_as_dict: bool | None = None, project: bool = True, **_: Any
     ) -> Any:
         observation = super().reset(project=project, obs_as_dict=obs_as_dict)
@@ -171,13 +171,15 @@ class Arm2DEnv(OsimEnv):
 class Arm2DVecEnv(Arm2DEnv):
     """``Arm2DEnv`` with vector observations; NaN actions and observations become 0 (3.0.11)."""
 
-    def reset(self, obs_as_dict: bool = False, **kwargs: Any) -> Any:
+    def reset(  # type: ignore[override]  # positional order of the original's reset
+        self, obs_as_dict: bool = False, **kwargs: Any
+    ) -> Any:
         observation = super().reset(obs_as_dict=obs_as_dict, **kwargs)
         if not obs_as_dict and np.isnan(observation).any():
             observation = np.nan_to_num(observation)
         return observation
 
-    def step(self, action: Any, project: bool = True, obs_as_dict: bool = False) -> list:
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = False) -> list:
         action = np.asarray(action, dtype=np.float64)
         if np.isnan(action).any():
             action = np.nan_to_num(action)

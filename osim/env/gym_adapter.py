@@ -41,6 +41,8 @@ class OsimGymEnv(gymnasium.Env):
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}  # noqa: RUF012 - gymnasium.Env's attribute
+    observation_space: spaces.Box
+    action_space: spaces.Box
 
     def __init__(
         self,

@@ -163,9 +163,9 @@ def observation_names() -> list[str]:
 def _body_bounds() -> np.ndarray:
     """The original's bounds of the 97 body entries (rows: low, high)."""
     deg = np.pi / 180
-    pelvis = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
+    pelvis: list[tuple[float, float]] = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
     pelvis += [(-10 * np.pi, 10 * np.pi)] * 3
-    leg = [(-5, 5), (-5, 5), (-10, 10)]
+    leg: list[tuple[float, float]] = [(-5, 5), (-5, 5), (-10, 10)]
     leg += [(-45 * deg, 90 * deg), (-180 * deg, 45 * deg), (-180 * deg, 15 * deg), (-45 * deg, 90 * deg)]
     leg += [(-5 * np.pi, 5 * np.pi)] * 4
     leg += [(0, 3), (0, 3), (-50, 50)] * len(LEG_MUSCLES)
@@ -242,8 +242,9 @@ class L2M2019Env(OsimEnv):
 
     def seed(self, seed: int | None = None) -> list[int | None]:
         result = super().seed(seed)
-        if getattr(self, "vtgt", None) is not None:
-            self.vtgt.rng = self.np_random
+        vtgt = getattr(self, "vtgt", None)  # None (or absent) while the base class constructs
+        if vtgt is not None:
+            vtgt.rng = self.np_random
         return result
 
     def load_model(self, model_path: Any = None) -> None:
@@ -262,7 +263,12 @@ class L2M2019Env(OsimEnv):
         n_muscles = self.osim_model.n_muscles
         if n_muscles != len(self.act2mus):
             raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {n_muscles}")
-        self._act2mus = np.array(self.act2mus)
+        self._act2mus: np.ndarray = np.array(self.act2mus)
+
+    def _target_field(self) -> VTgtField:
+        if self.vtgt is None:
+            raise RuntimeError("the target velocity field is created at the end of L2M2019Env.__init__")
+        return self.vtgt
 
     def change_model(self, model: str = "3D", difficulty: int = 3, seed: int | None = 0) -> None:
         """Switch between the ``'3D'`` and the planar ``'2D'`` model; ``seed`` is ignored."""
@@ -288,7 +294,7 @@ class L2M2019Env(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self,
         project: bool = True,
         seed: int | None = None,
@@ -305,13 +311,13 @@ class L2M2019Env(OsimEnv):
             )
         self.t = 0.0
         self.init_reward()
-        self.vtgt.reset(version=self.difficulty, seed=seed)
+        self._target_field().reset(version=self.difficulty, seed=seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
         self.osim_model.reset(adjust_state=_pose_setter(pose))
         self.prev_state_desc = None
         self.simulation_failure = None
         self.reward_terms = {}
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
         if self._report is not None:
             self._report.new_episode(self.get_observation())
         return self.observe(project, obs_as_dict)
@@ -324,7 +330,7 @@ class L2M2019Env(OsimEnv):
             return [self.observe(project, obs_as_dict), reward, done, info]
         self.t += self.osim_model.stepsize
         self.update_footstep()
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
         if self._report is not None:
             self._report.write_step(self.get_observation(), excitations)
         return [self.observe(project, obs_as_dict), reward, done, info]
@@ -444,7 +450,7 @@ class L2M2019Env(OsimEnv):
         step["effort"] += effort
         step["del_t"] += dt
         pelvis_pos, pelvis_vel = d["body_pos"]["pelvis"], d["body_vel"]["pelvis"]
-        v_tgt = self.vtgt.get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
+        v_tgt = self._target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
         step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
 
     def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:

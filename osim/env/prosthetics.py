@@ -266,7 +266,9 @@ class ProstheticsEnv(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(self, project: bool = True, seed: int | None = None, obs_as_dict: bool | None = None, **_: Any) -> Any:
+    def reset(  # type: ignore[override]  # positional order of the original's reset
+        self, project: bool = True, seed: int | None = None, obs_as_dict: bool | None = None, **_: Any
+    ) -> Any:
         if seed is not None:
             self.seed(seed)
         self.generate_new_targets()

@@ -172,7 +172,7 @@ class RunEnv(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self, difficulty: int = 2, seed: int | None = None, project: bool = True,
         obs_as_dict: bool | None = None, **_: Any,
     ) -> Any:
@@ -247,7 +247,10 @@ class RunEnv(OsimEnv):
         for name in LIGAMENTS:
             ligament_penalty += forces[name][0] ** 2
         # The state before the step is the base class's prev_state_desc.
-        forward = d["joint_pos"]["ground_pelvis"][1] - self.get_prev_state_desc()["joint_pos"]["ground_pelvis"][1]
+        before = self.get_prev_state_desc()
+        if before is None:
+            raise RuntimeError("the reward needs the state before the step: there is none before the first step")
+        forward = d["joint_pos"]["ground_pelvis"][1] - before["joint_pos"]["ground_pelvis"][1]
         ligaments = math.sqrt(ligament_penalty) * 10e-8
         self.reward_terms = {"forward": forward, "ligaments": -ligaments}
         return forward - ligaments

@@ -90,7 +90,9 @@ class SubmitResponse(BaseModel):
     submission_id: int
 
 
-_ERRORS = {status: {"model": ErrorMessage} for status in (400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorMessage} for status in (400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)
+}
 
 
 #: What each route's body should look like, quoted in validation errors (by path suffix).

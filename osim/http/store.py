@@ -244,7 +244,8 @@ class Store:
         self, env_id: str | None = None, submission_id: int | None = None, limit: int = 100,
     ) -> list[dict[str, Any]]:
         """Submissions, newest first, each with its simulations."""
-        where, parameters = [], []
+        where: list[str] = []
+        parameters: list[str | int] = []
         if env_id is not None:
             where.append("s.env_id = ?")
             parameters.append(env_id)

@@ -67,7 +67,10 @@ class Client:
         if answer is None:
             raise RedisProtocolError(f"no answer to {message_type} within {timeout} s from service "
                                      f"{self.service_id!r} at {self.remote_host}:{self.remote_port}")
-        response = wire.unpack(answer[1])
+        data = answer[1]
+        if not isinstance(data, bytes):  # the connection must not decode responses
+            raise RedisProtocolError(f"an answer must be msgpack bytes, got {type(data).__name__}")
+        response = wire.unpack(data)
         if self.verbose:
             print("Response:", response)
         if response["type"] == OSIM_RL.ERROR:

@@ -86,7 +86,7 @@ class OsimRlRedisService:
 
     def _build_env(self) -> Any:
         cls, kwargs = resolve_env(self.env_id)
-        accepted = inspect.signature(cls.__init__).parameters
+        accepted = inspect.signature(cls).parameters  # the constructor's
         for name, value in self.env_arguments.items():
             if name in accepted:
                 kwargs[name] = value
@@ -159,7 +159,10 @@ class OsimRlRedisService:
         if answer is None:
             raise TimeoutError(f"Timeout in step {self.current_step} of simulation {self.simulation_count}: "
                                f"no command for {self.step_timeout:g} s")
-        return wire.unpack(answer[1])
+        data = answer[1]
+        if not isinstance(data, bytes):  # the connection must not decode responses
+            raise TypeError(f"a command must be msgpack bytes, got {type(data).__name__}")
+        return wire.unpack(data)
 
     def run(self) -> dict[str, Any]:
         """Serve until ``ENV_SUBMIT``; returns the submission's result."""
@@ -169,6 +172,7 @@ class OsimRlRedisService:
             if self.verbose:
                 print("Command:", command.get("type"))
             channel = command.get("response_channel")
+            payload: dict[str, Any] | str
             try:
                 response_type, payload = self.handle(str(command.get("type")), command.get("payload") or {})
             except ServiceError as error:
@@ -176,6 +180,7 @@ class OsimRlRedisService:
             if channel:
                 connection.rpush(channel, wire.pack({"type": response_type, "payload": payload}))
             if response_type == OSIM_RL.ENV_SUBMIT_RESPONSE:
+                assert isinstance(payload, dict)  # errors are ERROR responses
                 return payload
 
 

@@ -44,7 +44,9 @@ class RolloutWorker:
         from osim.train.envs import make_env
 
         self.env = make_env(env_id, **(env_kwargs or {}))
-        self.policy = model_policy_from_bytes(algo, model_bytes) if model_bytes is not None else None
+        if model_bytes is not None and algo is None:
+            raise ValueError("model_bytes needs algo, the algorithm that saved the model")
+        self.policy = None if model_bytes is None or algo is None else model_policy_from_bytes(algo, model_bytes)
 
     def run(self, request: EpisodeRequest) -> Episode:
         return run_episode(self.env, request, self.policy)

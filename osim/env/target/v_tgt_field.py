@@ -108,6 +108,7 @@ class VTgt0:
 
     def get_vtgt(self, xy: Any) -> np.ndarray:
         """Global-frame target velocity at the point ``xy``, shape ``(2, 1)`` as in the original."""
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
         values = self._interpolator(float(xy[0]), float(xy[1]))
         return values.reshape(2, 1)
 
@@ -121,6 +122,7 @@ class VTgt0:
         cos, sin = math.cos(yaw), math.sin(yaw)
         grid_x = cos * self.get_grid[0] - sin * self.get_grid[1] + x
         grid_y = sin * self.get_grid[0] + cos * self.get_grid[1] + y
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
         vx, vy = self._interpolator(grid_x, grid_y)
         return np.stack((cos * vx + sin * vy, -sin * vx + cos * vy))
 
@@ -336,6 +338,8 @@ class VTgtField:
         d_sink = float(np.linalg.norm(self.p_sink - self.pose_agent[0:2]))
         v_phase0 = self.rng.uniform(-np.pi, np.pi)
         self.t0_target = self.rng.uniform(2, 4)
+        if not isinstance(self.vtgt_obj, VTgtSink):
+            raise RuntimeError(f"version {self.version} has a constant target velocity, no sink")
         self.vtgt_obj.create_vtgt_sink(self.p_sink, d_sink, v_amp_rng, v_phase0=v_phase0)
 
     def update(self, pose: Any) -> tuple[np.ndarray, int]:
