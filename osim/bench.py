@@ -967,6 +967,7 @@ def _cmd_memory(args: argparse.Namespace) -> int:
 
 
 def preset_fields_or_none(name: str | None) -> dict[str, Any] | None:
+    """The settings of integrator preset ``name`` as a dict; ``None`` when no preset is named."""
     if not name:
         return None
     from osim.engine.presets import preset_fields

@@ -168,6 +168,7 @@ def version_key(version: str) -> tuple[str, tuple[int, ...]]:
 
 
 def newest(versions: Iterable[str], family: str) -> str | None:
+    """The newest of ``versions`` in ``family`` (e.g. ``GLIBCXX``); ``None`` if there is none."""
     matching = [v for v in versions if v.startswith(family + "_") and CXX_RUNTIME_VERSION.match(v)]
     return max(matching, key=version_key) if matching else None
 
@@ -189,6 +190,8 @@ class Problem:
 
 @dataclass
 class Report:
+    """Everything ``osim doctor`` found: facts about Python, OpenSim and libstdc++, and the problems."""
+
     python: dict[str, str]
     install_kind: str
     opensim: dict[str, Any]
@@ -198,10 +201,12 @@ class Report:
 
     @property
     def broken(self) -> bool:
+        """Whether a problem stops OpenSim from loading."""
         return any(problem.fatal for problem in self.problems)
 
 
 def python_facts() -> dict[str, str]:
+    """Version, executable, prefix, platform, machine and C library of this Python."""
     libc, libc_version = platform.libc_ver()
     return {
         "version": platform.python_version(),
@@ -403,6 +408,7 @@ def glibcxx_fixes(library: str, origin: str, missing: list[str]) -> dict[str, st
 
 
 def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any]) -> None:
+    """Add to ``report`` the libstdc++ that OpenSim loads and any C++ runtime versions it lacks."""
     library = probe.get("libstdcxx")
     required: dict[str, list[str]] = {}  # version -> files that need it
     for info in elves:
@@ -453,6 +459,7 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
 
 
 def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
+    """Add to ``report`` the shared libraries that OpenSim's files need and the loader cannot find."""
     provided = {Path(info.path).name for info in elves} | {info.soname for info in elves if info.soname}
     for info in elves:
         for name in info.needed:
@@ -471,6 +478,7 @@ def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
 
 
 def diagnose() -> Report:
+    """Inspect this installation of OpenSim; returns the report."""
     package, extra_dirs = opensim_location()
     kind, distribution_version = install_kind(package)
     report = Report(python=python_facts(), install_kind=kind,
@@ -505,6 +513,7 @@ def diagnose() -> Report:
 
 
 def render(report: Report) -> str:
+    """The report as the text ``osim doctor`` prints."""
     py, osim_info, lib = report.python, report.opensim, report.libstdcxx
     lines = [
         f"python      : {py['version']} ({py['executable']})",
@@ -550,6 +559,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``osim doctor``'s options to ``parser``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -562,6 +572,7 @@ def register(subparsers: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m osim.doctor``: print the diagnosis; returns the exit code (1 when OpenSim is broken)."""
     parser = argparse.ArgumentParser(prog="osim doctor", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

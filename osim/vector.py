@@ -88,6 +88,7 @@ class PollingWorker:
                  shared_memory: Any, error_queue: Any, *args: Any) -> None:
         # The worker loop is Gymnasium's (the protocol with the parent is its business); its extra
         # arguments (the autoreset mode in 1.x) pass through unchanged.
+        """Run gymnasium's worker loop on a pipe end whose ``recv`` polls first."""
         from gymnasium.vector.async_vector_env import _async_worker
 
         # A Connection by duck typing (recv polls first, the rest delegates); gymnasium annotates the

@@ -76,6 +76,7 @@ class ReflexTask:
 
     @property
     def n_params(self) -> int:
+        """Number of controller parameters for this task's mode (both legs)."""
         return LocoCtrl.N_PARAMS[_mode_dimension(self.mode)]
 
 
@@ -141,6 +142,8 @@ def _evaluate_in_worker(params: np.ndarray) -> EpisodeResult:
 
 @dataclass
 class Generation:
+    """Statistics of one CMA-ES generation (costs, elapsed seconds)."""
+
     index: int
     best_cost: float
     mean_cost: float
@@ -150,6 +153,8 @@ class Generation:
 
 @dataclass
 class OptimizationResult:
+    """Best parameters found by :func:`optimize`, their cost and episode, and the generations."""
+
     best_params: np.ndarray
     best_cost: float
     best_episode: EpisodeResult
@@ -257,6 +262,7 @@ def _save(out: Path, result: OptimizationResult) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m osim.control.optimize``: run the CMA-ES optimisation from the command line; returns the exit code."""
     parser = argparse.ArgumentParser(description="Optimise the reflex controller's parameters with CMA-ES.")
     parser.add_argument("--params", type=Path, help="initial parameters file (default: all ones)")
     parser.add_argument("--mode", choices=sorted(("2D", "3D")), default="2D")

@@ -145,9 +145,11 @@ class OsimReflexCtrl:
         return self._reflexstim2stim()
 
     def set_control_params(self, params: ArrayLike) -> None:
+        """Set the parameters of both legs (n values, or 2n: right leg then left leg)."""
         self.ctrl.set_control_params(params)
 
     def set_control_params_RL(self, s_leg: str, params: ArrayLike) -> None:
+        """Set the n parameters of one leg (``'r_leg'`` or ``'l_leg'``)."""
         self.ctrl.set_control_params_RL(s_leg, params)
 
     def _obs2reflexobs(self, obs_dict: dict[str, Any]) -> dict[str, Any]:

@@ -266,6 +266,7 @@ class Simulation:
 
     @property
     def time(self) -> float:
+        """Simulated time of the current state (s); 0 before the first reset."""
         return self.state.getTime() if self.state is not None else 0.0
 
     # -- state ----------------------------------------------------------------------------------
@@ -297,6 +298,7 @@ class Simulation:
         self._description = description
 
     def get_activations(self) -> list[float]:
+        """Current muscle activations, in the model's muscle order."""
         return [self.muscle_set.get(j).getActivation(self.state) for j in range(self.n_muscles)]
 
     def set_activations(self, activations: ArrayLike) -> None:
@@ -321,22 +323,29 @@ class Simulation:
     # -- lookups --------------------------------------------------------------------------------
 
     def get_body(self, name: str) -> opensim.Body:
+        """The model's body ``name``."""
         return self.model.getBodySet().get(name)
 
     def get_joint(self, name: str) -> opensim.Joint:
+        """The model's joint ``name``."""
         return self.model.getJointSet().get(name)
 
     def get_muscle(self, name: str) -> opensim.Muscle:
+        """The model's muscle ``name``."""
         return self.muscle_set.get(name)
 
     def get_marker(self, name: str) -> opensim.Marker:
+        """The model's marker ``name``."""
         return self.model.getMarkerSet().get(name)
 
     def get_contact_geometry(self, name: str) -> opensim.ContactGeometry:
+        """The model's contact geometry ``name``."""
         return self.model.getContactGeometrySet().get(name)
 
     def get_force(self, name: str) -> opensim.Force:
+        """The model's force ``name``."""
         return self.model.getForceSet().get(name)
 
     def get_coordinate(self, name: str) -> opensim.Coordinate:
+        """The model's coordinate ``name``."""
         return self.model.getCoordinateSet().get(name)

@@ -231,6 +231,7 @@ class L2M2019Env(OsimEnv):
             raise ValueError(f"difficulty level should be in [0, 1, 2, 3], got {difficulty!r}")
 
     def get_model_key(self) -> str:
+        """The model in use: ``'3D'`` or ``'2D'``."""
         return self.model
 
     def set_difficulty(self, difficulty: int) -> None:
@@ -241,6 +242,7 @@ class L2M2019Env(OsimEnv):
         self.spec.timestep_limit = self.time_limit
 
     def seed(self, seed: int | None = None) -> list[int | None]:
+        """Seed the environment's generators (the target field's too); returns the seeds used."""
         result = super().seed(seed)
         vtgt = getattr(self, "vtgt", None)  # None (or absent) while the base class constructs
         if vtgt is not None:
@@ -248,6 +250,7 @@ class L2M2019Env(OsimEnv):
         return result
 
     def load_model(self, model_path: Any = None) -> None:
+        """Load the model and record each leg muscle's maximum force and optimal fibre length."""
         super().load_model(model_path)
         bounds = np.concatenate((self.obs_vtgt_space, self.obs_body_space), axis=1)
         self.observation_space = spaces.Box(low=bounds[0], high=bounds[1], dtype=np.float64)
@@ -302,6 +305,7 @@ class L2M2019Env(OsimEnv):
         obs_as_dict: bool | None = True,
         **_: Any,
     ) -> Any:
+        """Start an episode from ``init_pose`` with a new target field; returns the first observation."""
         pose = self.INIT_POSE if init_pose is None else np.asarray(init_pose, dtype=np.float64)
         if pose.shape != (12,) or not np.all(np.isfinite(pose)):
             raise ValueError(
@@ -323,6 +327,7 @@ class L2M2019Env(OsimEnv):
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
+        """Step with the 22 excitations in the original's action order, update footsteps and the field."""
         excitations = validate_excitations(action, len(self.act2mus))
         # project=False: the base class returns the cached state description (no wasted work).
         _, reward, done, info = super().step(excitations[self._act2mus], project=False)
@@ -336,6 +341,7 @@ class L2M2019Env(OsimEnv):
         return [self.observe(project, obs_as_dict), reward, done, info]
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is below 0.6 m."""
         return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
 
     def update_footstep(self) -> None:
@@ -355,6 +361,7 @@ class L2M2019Env(OsimEnv):
     # -- observation ----------------------------------------------------------------------------
 
     def get_observation_dict(self) -> dict[str, Any]:
+        """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
         d = self.get_state_desc()
         body_weight = self.MASS * self.G
         ground_pelvis = d["joint_pos"]["ground_pelvis"]
@@ -417,9 +424,11 @@ class L2M2019Env(OsimEnv):
         return res
 
     def get_observation_clipped(self) -> np.ndarray:
+        """The observation vector clipped to the observation space's bounds."""
         return np.clip(self.get_observation(), self.observation_space.low, self.observation_space.high)
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (339)."""
         return 339
 
     # -- reward ---------------------------------------------------------------------------------
@@ -436,6 +445,7 @@ class L2M2019Env(OsimEnv):
     init_reward_1 = init_reward
 
     def get_reward(self) -> float:
+        """The step's reward: Round 2's at difficulty 3, else Round 1's."""
         if self.difficulty == 3:
             return self.get_reward_2()
         return self.get_reward_1()
@@ -503,6 +513,7 @@ class L2M2019Env(OsimEnv):
         return float(sum(terms.values()))
 
     def close(self) -> None:
+        """Close the environment, the target field's plot and the CSV report."""
         super().close()
         if self.vtgt is not None:
             self.vtgt.close()

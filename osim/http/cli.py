@@ -82,6 +82,7 @@ def _open_store(path: str) -> Any:
 
 
 def run_tokens(args: argparse.Namespace) -> int:
+    """``osim tokens``: create, list or revoke tokens; returns the exit code."""
     store = _open_store(args.db)
     try:
         if args.tokens_command == "create":
@@ -109,6 +110,7 @@ def run_tokens(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """``osim serve``: run the grader until interrupted; returns the exit code."""
     from osim._optional import require
 
     require("fastapi", "uvicorn", extra="grader", feature="osim serve")

@@ -46,6 +46,7 @@ def total_mass(description: Description) -> float:
 
 
 def is_muscle(force: dict[str, Any]) -> bool:
+    """Whether a described force is a muscle (its type ends with ``Muscle``)."""
     return force["type"].endswith("Muscle")
 
 

@@ -80,6 +80,7 @@ class OsimRlRedisService:
         self.begin = 0.0
 
     def get_redis_connection(self) -> redis.Redis:
+        """A connection from the service's pool."""
         return redis.Redis(connection_pool=self.redis_pool)
 
     # -- commands ---------------------------------------------------------------------------------
@@ -155,6 +156,7 @@ class OsimRlRedisService:
     # -- loop -------------------------------------------------------------------------------------
 
     def get_next_command(self, connection: redis.Redis) -> dict[str, Any]:
+        """Wait for the next command (at most ``step_timeout`` s); returns it decoded."""
         answer = connection.brpop(self.command_channel, timeout=max(1, int(np.ceil(self.step_timeout))))
         if answer is None:
             raise TimeoutError(f"Timeout in step {self.current_step} of simulation {self.simulation_count}: "
@@ -185,6 +187,7 @@ class OsimRlRedisService:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m osim.redis.service``: serve until the client submits, print the results; returns 0."""
     parser = argparse.ArgumentParser(description="osim-rl Redis evaluation service")
     parser.add_argument("--port", type=int, required=True, help="Redis port")
     parser.add_argument("--host", default="127.0.0.1", help="Redis host")

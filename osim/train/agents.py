@@ -177,10 +177,12 @@ class EvaluationSummary:
 
     @property
     def episodes(self) -> int:
+        """Number of episodes evaluated."""
         return len(self.returns)
 
     @property
     def mean_return(self) -> float:
+        """Mean return (NaN without episodes)."""
         return statistics.fmean(self.returns) if self.returns else math.nan
 
     @property
@@ -190,6 +192,7 @@ class EvaluationSummary:
 
     @property
     def steps(self) -> int:
+        """Total number of steps."""
         return sum(self.lengths)
 
     def format(self) -> str:

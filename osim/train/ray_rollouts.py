@@ -49,9 +49,11 @@ class RolloutWorker:
         self.policy = None if model_bytes is None or algo is None else model_policy_from_bytes(algo, model_bytes)
 
     def run(self, request: EpisodeRequest) -> Episode:
+        """Play the episode of ``request`` with the worker's policy."""
         return run_episode(self.env, request, self.policy)
 
     def close(self) -> None:
+        """Close the worker's environment."""
         self.env.close()
 
 
@@ -117,6 +119,7 @@ class Throughput:
 
     @property
     def steps_per_second(self) -> float:
+        """Steps per second (NaN for no time)."""
         return self.steps / self.seconds if self.seconds > 0 else float("nan")
 
 

@@ -100,6 +100,7 @@ class VTgt0:
         self._interpolator: BilinearGrid | None = None
 
     def create_map(self, rng_xy: Any) -> None:
+        """Lay out the grid nodes ``map`` over the ranges ``rng_xy``."""
         self.map_rng_xy = np.asarray(rng_xy, dtype=np.float64)
         self.map = generate_grid(self.map_rng_xy, self.res_map)
 
@@ -135,6 +136,7 @@ class VTgtConst(VTgt0):
         self.create_vtgt_const(v_tgt)
 
     def create_vtgt_const(self, v_tgt: Any) -> None:
+        """Set the same target velocity ``v_tgt`` at every node."""
         self.vtgt = np.empty_like(self.map)
         self.vtgt[0].fill(v_tgt[0])
         self.vtgt[1].fill(v_tgt[1])
@@ -383,6 +385,7 @@ class VTgtField:
         return self.vtgt_obj.get_vtgt(xy)
 
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
+        """Body-frame target velocities at the 11 x 11 grid around ``pose``, shape (2, 11, 11)."""
         return self.vtgt_obj.get_vtgt_field_local(pose)
 
     def close(self) -> None:
