@@ -30,7 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from osim import bench
+from osim import bench  # noqa: E402 - after the sys.path insert
 
 ENVS = ("L2M2019Env", "ProstheticsEnv", "L2RunEnv", "Arm2DEnv")
 
@@ -317,7 +317,8 @@ def _deviation_table(result: dict[str, Any]) -> list[str]:
             pelvis, joint = groups[g]
             mark = "" if pelvis <= 1.0 and joint <= 0.01 else " *"
             cells.append(f"{pelvis:.3f} / {joint:.4f}{mark}")
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {row['cpu_ms_per_step']:.2f} | {row['speedup_cpu']:.2f} |")
+        lines.append(f"| {label} | " + " | ".join(cells)
+                     + f" | {row['cpu_ms_per_step']:.2f} | {row['speedup_cpu']:.2f} |")
     lines.append("")
     lines.append("`*`: outside the bounds (1 mm, 0.01 rad).")
     return lines
@@ -382,8 +383,9 @@ def plot_presets() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("stages", nargs="+", choices=["envs", "presets", "reference", "multi", "vector", "memory", "render",
-                                                  "grader", "summary"])
+    parser.add_argument("stages", nargs="+",
+                        choices=["envs", "presets", "reference", "multi", "vector", "memory", "render", "grader",
+                                 "summary"])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)

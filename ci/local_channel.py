@@ -29,13 +29,12 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("OSIM_RL_CI_CACHE", Path.home() / ".cache" / "osim-rl-ci"))
@@ -202,8 +201,8 @@ def convert_wheel(wheel: Path, channel: Path, done_dir: Path) -> None:
             extra += ["-A", f"__glibc >={glibc.group(1)}.{glibc.group(2)}"]
     # Keep PyPI's names for dependencies (whl2conda would rename some to conda-forge's, e.g.
     # typing-extensions -> typing_extensions, while naming the converted package itself with dashes).
-    run([sys.executable, "-c", WHL2CONDA_FAST_ZSTD, "convert", str(wheel), "--out-dir", str(out), "--format", "conda", "--overwrite",
-         "--quiet", "-R", "(.*)", r"\1", *extra], stdin=subprocess.DEVNULL)
+    run([sys.executable, "-c", WHL2CONDA_FAST_ZSTD, "convert", str(wheel), "--out-dir", str(out), "--format", "conda",
+         "--overwrite", "--quiet", "-R", "(.*)", r"\1", *extra], stdin=subprocess.DEVNULL)
     (package,) = out.glob("*.conda")
     subdir = "noarch" if wheel.name.endswith("-none-any.whl") else sysconfig_subdir()
     (channel / subdir).mkdir(parents=True, exist_ok=True)
@@ -232,7 +231,7 @@ def osim_requirements() -> list[str]:
 
 def seed_channel(seed: Path) -> None:
     """The cached scaffold channel: python, python_abi and converted wheels."""
-    version, abi = python_tag()
+    _version, abi = python_tag()
     state = CACHE / f"seed-{abi}-v{SEED_FORMAT}"
     state.mkdir(parents=True, exist_ok=True)
     subdir = sysconfig_subdir()

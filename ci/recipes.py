@@ -15,9 +15,10 @@ import argparse
 import re
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -192,9 +193,9 @@ def check_meta_yaml(path: Path) -> list[Problem]:
     text = path.read_text(encoding="utf-8")
     problems: list[Problem] = []
     for number, line in enumerate(text.splitlines(), 1):
-        if "# [" in line or re.search(r"\[\w[^\]]*\]\s*$", line.split("#")[0]):
-            if not WELL_FORMED_V0_SELECTOR.search(line):
-                problems.append(Problem(where, "selector", f"line {number}: selectors take the form '<spec>  # [expr]'"))
+        selector = "# [" in line or re.search(r"\[\w[^\]]*\]\s*$", line.split("#")[0])
+        if selector and not WELL_FORMED_V0_SELECTOR.search(line):
+            problems.append(Problem(where, "selector", f"line {number}: selectors take the form '<spec>  # [expr]'"))
     meta = render_meta_yaml(text)
     for spec in (s for specs in requirement_lists(meta).values() for s in specs):
         if HAND_LISTED_RUNTIMES.match(spec.strip()):
@@ -232,33 +233,43 @@ def check_consistency(root: Path) -> list[Problem]:
 
     version = pyproject["version"]
     if str(context.get("version")) != version:
-        add("recipes/osim-rl/recipe.yaml", "version", f"context.version {context.get('version')!r} != pyproject {version!r}")
+        add("recipes/osim-rl/recipe.yaml", "version",
+            f"context.version {context.get('version')!r} != pyproject {version!r}")
     if str((meta.get("package") or {}).get("version")) != version:
-        add("meta.yaml", "version", f"package.version {(meta.get('package') or {}).get('version')!r} != pyproject {version!r}")
-    if recipe.get("package", {}).get("name") not in ("${{ name }}", pyproject["name"]) or context.get("name") != pyproject["name"]:
+        add("meta.yaml", "version",
+            f"package.version {(meta.get('package') or {}).get('version')!r} != pyproject {version!r}")
+    if (recipe.get("package", {}).get("name") not in ("${{ name }}", pyproject["name"])
+            or context.get("name") != pyproject["name"]):
         add("recipes/osim-rl/recipe.yaml", "name", f"package name is not {pyproject['name']!r}")
     if (meta.get("package") or {}).get("name") != pyproject["name"]:
         add("meta.yaml", "name", f"package name is not {pyproject['name']!r}")
 
     python_floor = re.fullmatch(r">=\s*(\d+\.\d+)", pyproject["requires-python"].strip())
     if not python_floor or str(context.get("python_min")) != python_floor.group(1):
-        add("recipes/osim-rl/recipe.yaml", "python", f"python_min {context.get('python_min')!r} does not match requires-python {pyproject['requires-python']!r}")
+        add("recipes/osim-rl/recipe.yaml", "python",
+            f"python_min {context.get('python_min')!r} does not match requires-python {pyproject['requires-python']!r}")
 
-    run = [s.replace("${{ python_min }}", str(context.get("python_min"))) for s in requirement_lists(recipe).get("run", [])]
+    run = [s.replace("${{ python_min }}", str(context.get("python_min")))
+           for s in requirement_lists(recipe).get("run", [])]
     run_names = {package_name(s) for s in run} - {"python"}
     wanted = {PYPI_TO_CONDA.get(package_name(d), package_name(d)) for d in pyproject["dependencies"]}
     if run_names != wanted:
-        add("recipes/osim-rl/recipe.yaml", "dependencies", f"run requirements {sorted(run_names)} != pyproject dependencies {sorted(wanted)}")
+        add("recipes/osim-rl/recipe.yaml", "dependencies",
+            f"run requirements {sorted(run_names)} != pyproject dependencies {sorted(wanted)}")
     meta_run = requirement_lists(meta).get("run", [])
     if normalized_specs(meta_run) != normalized_specs(run):
-        add("meta.yaml", "dependencies", f"run requirements differ from recipes/osim-rl: {normalized_specs(meta_run)} vs {normalized_specs(run)}")
+        add("meta.yaml", "dependencies",
+            f"run requirements differ from recipes/osim-rl: {normalized_specs(meta_run)} vs {normalized_specs(run)}")
     meta_host = requirement_lists(meta).get("host", [])
-    host = [s.replace("${{ python_min }}", str(context.get("python_min"))) for s in requirement_lists(recipe).get("host", [])]
+    host = [s.replace("${{ python_min }}", str(context.get("python_min")))
+            for s in requirement_lists(recipe).get("host", [])]
     if normalized_specs(meta_host) != normalized_specs(host):
-        add("meta.yaml", "dependencies", f"host requirements differ from recipes/osim-rl: {normalized_specs(meta_host)} vs {normalized_specs(host)}")
+        add("meta.yaml", "dependencies",
+            f"host requirements differ from recipes/osim-rl: {normalized_specs(meta_host)} vs {normalized_specs(host)}")
     entry_points = ((recipe.get("build") or {}).get("python") or {}).get("entry_points", [])
     scripts = [f"{k} = {v}" for k, v in pyproject.get("scripts", {}).items()]
-    if sorted(entry_points) != sorted(scripts) or sorted((meta.get("build") or {}).get("entry_points", [])) != sorted(scripts):
+    meta_entry_points = (meta.get("build") or {}).get("entry_points", [])
+    if sorted(entry_points) != sorted(scripts) or sorted(meta_entry_points) != sorted(scripts):
         add("recipes/osim-rl/recipe.yaml", "entry-points", f"entry points must equal pyproject scripts {scripts}")
     return problems
 
@@ -301,7 +312,7 @@ def render_all(root: Path, platforms: tuple[str, ...] = PLATFORMS) -> tuple[list
             try:
                 variants = VariantConfig.from_file_with_context(variants_file, JinjaConfig(platform=platform_config))
                 outputs = Stage0Recipe.from_file(path).render(variants, RenderConfig(platform=platform_config))
-            except Exception as error:  # py-rattler-build raises its own parse/render error types
+            except Exception as error:  # noqa: BLE001 - py-rattler-build raises its own parse/render error types
                 problems.append(Problem(f"{where} ({platform})", "render", f"{type(error).__name__}: {error}"))
                 continue
             if not outputs:
@@ -313,8 +324,9 @@ def render_all(root: Path, platforms: tuple[str, ...] = PLATFORMS) -> tuple[list
                                          tuple(build_requirements)))
                 stdlib = variant.get("c_stdlib")
                 if stdlib and not any(spec.startswith(f"{stdlib}_{platform} ") for spec in build_requirements):
-                    problems.append(Problem(f"{where} ({platform})", "stdlib",
-                                            f"rendered build requirements lack {stdlib}_{platform}: {build_requirements}"))
+                    problems.append(Problem(
+                        f"{where} ({platform})", "stdlib",
+                        f"rendered build requirements lack {stdlib}_{platform}: {build_requirements}"))
     return rendered, problems
 
 

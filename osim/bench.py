@@ -152,7 +152,7 @@ def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | Non
     """Construct the environment ``module:Class`` headless, seeded where it takes a seed."""
     cls = _load_env_class(spec)
     kwargs: dict[str, Any] = {"visualize": False}
-    if _accepts(cls.__init__, "seed"):
+    if _accepts(cls, "seed"):  # the constructor's parameters
         kwargs["seed"] = 0
     if integrator:
         from osim.engine import IntegratorSettings  # the project's only
@@ -230,7 +230,7 @@ def time_env(
         "steps_per_cpu_second": steps / cpu,
         "split_cpu_seconds": split_cpu,
         "fingerprints": fingerprints,
-        "rss_mb": rss_samples + [(steps, rss_mb())],
+        "rss_mb": [*rss_samples, (steps, rss_mb())],
         "python": sys.version.split()[0],
         "numpy": np.__version__,
     }
@@ -588,7 +588,8 @@ def _independent_processes(env_id: str, count: int, seed: int, actions: Any,
     machine's cores give."""
     import multiprocessing
 
-    start, results = multiprocessing.Barrier(count + 1), multiprocessing.Queue()
+    start = multiprocessing.Barrier(count + 1)
+    results: multiprocessing.Queue[float] = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=_independent_worker,
                                          args=(env_id, seed, actions, policy_seconds, start, results))
                  for _ in range(count)]
@@ -628,7 +629,7 @@ def _vector_env(kind: str, env_id: str, count: int, seed: int, actions: Any,
 
     mode = "async" if kind == "gymnasium" else None
     vec = gymnasium.make_vec(env_id, num_envs=count, vectorization_mode=mode)
-    vec.reset(seed=[seed] * count)
+    vec.reset(seed=[seed] * count)  # type: ignore[arg-type]  # VectorEnv says int | None; its subclasses take a list
     batches = [np.broadcast_to(action, (count, *action.shape)).copy() for action in actions]
 
     def run() -> None:
@@ -723,6 +724,8 @@ def vector_throughput(env_id: str, workers: Sequence[int], steps: int, rounds: i
         raise ValueError(f"expected steps >= 1, rounds >= 1 and worker counts >= 1, got steps={steps}, "
                          f"rounds={rounds}, workers={list(workers)} (and policy_seconds >= 0, got {policy_seconds})")
     env = gymnasium.make(env_id)
+    if env.action_space.shape is None:
+        raise TypeError(f"{env_id} has no fixed-shape action space")
     actions = np.random.default_rng(seed).random((steps, *env.action_space.shape)).astype(np.float32)
 
     def single() -> tuple[float, float]:
@@ -941,14 +944,15 @@ def _cmd_envs(args: argparse.Namespace) -> int:
             if "error" in variant:
                 table.append(f"{env:15s} {key:14s} error")
                 continue
-            ratio = f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)" if "ratio_cpu" in variant else ""
+            ratio = (f"  x{variant['ratio_cpu']:.2f} (CPU) x{variant['ratio_wall']:.2f} (wall)"
+                     if "ratio_cpu" in variant else "")
             table.append(f"{env:15s} {key:14s} {variant['steps_per_second']:7.1f} steps/s  "
                          f"{variant['steps_per_cpu_second']:7.1f} per CPU s{ratio}")
     return _report(args, table, result)
 
 
 def _cmd_memory(args: argparse.Namespace) -> int:
-    result = {"machine": machine_details()}
+    result: dict[str, Any] = {"machine": machine_details()}
     result.update(run_worker(args.env, "ours", args.steps, episode_steps=args.episode_steps,
                              rss_every=args.rss_every, split=False, nice=args.nice,
                              integrator=preset_fields_or_none(args.preset)))
@@ -963,6 +967,7 @@ def _cmd_memory(args: argparse.Namespace) -> int:
 
 
 def preset_fields_or_none(name: str | None) -> dict[str, Any] | None:
+    """The settings of integrator preset ``name`` as a dict; ``None`` when no preset is named."""
     if not name:
         return None
     from osim.engine.presets import preset_fields

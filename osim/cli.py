@@ -13,7 +13,7 @@ import importlib
 import inspect
 import re
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import osim
 from osim._optional import MissingExtra
@@ -48,6 +48,7 @@ def plain_text(docstring: str | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``osim`` command's argument parser, with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="osim",
         description="osim-rl: reinforcement-learning environments for musculoskeletal models on OpenSim.",
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``osim`` command with ``argv``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -23,7 +23,6 @@ if __name__ == "__main__" and sys.path and os.path.realpath(sys.path[0]) == os.p
     del sys.path[0]
 
 import argparse
-import ctypes
 import importlib.util
 import json
 import platform
@@ -31,9 +30,10 @@ import re
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Sequence
+from typing import Any, BinaryIO
 
 LIBSTDCXX = "libstdc++.so.6"
 #: The C++ runtime version families a libstdc++ defines and C++ binaries require.
@@ -111,9 +111,11 @@ def _read_elf(handle: BinaryIO, path: Path) -> ElfInfo | None:
         return handle.read(size)
 
     has_interp = e_type == 2  # ET_EXEC; PIE executables are ET_DYN and recognized by name below
-    info = ElfInfo(path=str(path), is_executable=has_interp or not path.name.endswith((".so",)) and ".so." not in path.name)
+    is_library = path.name.endswith((".so",)) or ".so." in path.name
+    info = ElfInfo(path=str(path), is_executable=has_interp or not is_library)
     origin = str(path.parent)
-    for index, (_name, sh_type, _flags, _addr, _offset, _size, sh_link, sh_info, _align, entsize) in enumerate(sections):
+    for index, section in enumerate(sections):
+        _name, sh_type, _flags, _addr, _offset, _size, sh_link, sh_info, _align, _entsize = section
         if sh_type == SHT_DYNAMIC:
             strings = contents(sh_link)
             data = contents(index)
@@ -166,6 +168,7 @@ def version_key(version: str) -> tuple[str, tuple[int, ...]]:
 
 
 def newest(versions: Iterable[str], family: str) -> str | None:
+    """The newest of ``versions`` in ``family`` (e.g. ``GLIBCXX``); ``None`` if there is none."""
     matching = [v for v in versions if v.startswith(family + "_") and CXX_RUNTIME_VERSION.match(v)]
     return max(matching, key=version_key) if matching else None
 
@@ -187,6 +190,8 @@ class Problem:
 
 @dataclass
 class Report:
+    """Everything ``osim doctor`` found: facts about Python, OpenSim and libstdc++, and the problems."""
+
     python: dict[str, str]
     install_kind: str
     opensim: dict[str, Any]
@@ -196,10 +201,12 @@ class Report:
 
     @property
     def broken(self) -> bool:
+        """Whether a problem stops OpenSim from loading."""
         return any(problem.fatal for problem in self.problems)
 
 
 def python_facts() -> dict[str, str]:
+    """Version, executable, prefix, platform, machine and C library of this Python."""
     libc, libc_version = platform.libc_ver()
     return {
         "version": platform.python_version(),
@@ -241,10 +248,10 @@ def install_kind(package: Path | None) -> tuple[str, str | None]:
 
         distribution = metadata.distribution("opensim")
         files = distribution.files or []
-        if package is not None and any(Path(distribution.locate_file(f)).parent == package for f in files[:200]):
+        if package is not None and any(Path(str(distribution.locate_file(f))).parent == package for f in files[:200]):
             installer = (distribution.read_text("INSTALLER") or "pip").strip()
             return ("conda" if installer == "conda" else "pip"), distribution.version
-    except Exception:  # no metadata: a source build on sys.path / PYTHONPATH
+    except Exception:  # noqa: BLE001 - no metadata: a source build on sys.path / PYTHONPATH
         pass
     return "system", None
 
@@ -319,7 +326,8 @@ def ld_cache() -> dict[str, str]:
     global _ld_cache
     if _ld_cache is None:
         _ld_cache = {}
-        ldconfig = shutil.which("ldconfig") or next((p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if os.path.exists(p)), None)
+        ldconfig = shutil.which("ldconfig") or next(
+            (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if os.path.exists(p)), None)
         if ldconfig:
             try:
                 output = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, timeout=30).stdout
@@ -376,7 +384,8 @@ def glibcxx_fixes(library: str, origin: str, missing: list[str]) -> dict[str, st
     if origin == "preload":
         local = f"LD_PRELOAD loads {library} into every process: unset LD_PRELOAD (or remove that entry)."
     elif origin == "ld_library_path":
-        local = f"LD_LIBRARY_PATH puts {directory} first: remove it from LD_LIBRARY_PATH (`unset LD_LIBRARY_PATH` in this shell)."
+        local = (f"LD_LIBRARY_PATH puts {directory} first: remove it from LD_LIBRARY_PATH "
+                 "(`unset LD_LIBRARY_PATH` in this shell).")
     else:
         local = ""
     conda_pin = f"'libstdcxx>={gcc.split('.')[0]}'" if gcc else "libstdcxx"
@@ -399,6 +408,7 @@ def glibcxx_fixes(library: str, origin: str, missing: list[str]) -> dict[str, st
 
 
 def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any]) -> None:
+    """Add to ``report`` the libstdc++ that OpenSim loads and any C++ runtime versions it lacks."""
     library = probe.get("libstdcxx")
     required: dict[str, list[str]] = {}  # version -> files that need it
     for info in elves:
@@ -415,8 +425,9 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
                  "pip": "install the distribution's C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)",
                  "system": "install the distribution's C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)"}))
         return
-    info = read_elf(Path(library))
-    defined = sorted({v for v in (info.defined_versions if info else []) if CXX_RUNTIME_VERSION.match(v)}, key=version_key)
+    loaded = read_elf(Path(library))
+    defined = sorted({v for v in (loaded.defined_versions if loaded else []) if CXX_RUNTIME_VERSION.match(v)},
+                     key=version_key)
     origin = origin_of(library)
     report.libstdcxx.update(loaded=library, realpath=os.path.realpath(library), origin=origin,
                             provides_newest=[v for v in (newest(defined, "GLIBCXX"), newest(defined, "CXXABI")) if v])
@@ -442,11 +453,13 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
             f"the libstdc++ this Python loads is older than OpenSim needs (missing {', '.join(missing)})",
             f"{library} ({origin}) defines up to {', '.join(report.libstdcxx['provides_newest'])}; "
             f"{examples}. The first libstdc++.so.6 loaded into a process serves every library in it, so an older "
-            "one (from an old conda environment, LD_LIBRARY_PATH or LD_PRELOAD) breaks binaries built with a newer GCC.",
+            "one (from an old conda environment, LD_LIBRARY_PATH or LD_PRELOAD) breaks binaries built with a newer "
+            "GCC.",
             glibcxx_fixes(library, origin, missing)))
 
 
 def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
+    """Add to ``report`` the shared libraries that OpenSim's files need and the loader cannot find."""
     provided = {Path(info.path).name for info in elves} | {info.soname for info in elves if info.soname}
     for info in elves:
         for name in info.needed:
@@ -454,27 +467,33 @@ def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
                 continue
             entry = {"library": name, "needed_by": info.path}
             report.missing_libraries.append(entry)
+            system = f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})"
             fixes = {"conda": f"install the conda-forge package that provides {name} into this environment",
-                     "pip": f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})",
-                     "system": f"install the system package that provides {name} (Debian/Ubuntu: apt-file search {name})"}
+                     "pip": system,
+                     "system": system}
+            affected = " (an executable: only it is affected)" if info.is_executable else ""
             report.problems.append(Problem(
-                f"{name} not found", f"needed by {info.path}" + (" (an executable: only it is affected)" if info.is_executable else ""),
+                f"{name} not found", f"needed by {info.path}" + affected,
                 fixes, fatal=not info.is_executable))
 
 
 def diagnose() -> Report:
+    """Inspect this installation of OpenSim; returns the report."""
     package, extra_dirs = opensim_location()
     kind, distribution_version = install_kind(package)
     report = Report(python=python_facts(), install_kind=kind,
-                    opensim={"location": str(package) if package else None, "distribution_version": distribution_version})
+                    opensim={"location": str(package) if package else None,
+                             "distribution_version": distribution_version})
     if package is None:
-        report.problems.append(Problem("opensim is not installed", f"no module named opensim on sys.path of {sys.executable}",
-                                       {"conda": "conda install -c conda-forge opensim",
-                                        "pip": "pip install opensim   (Linux x86_64 and Windows wheels)",
-                                        "system": "build OpenSim with BUILD_PYTHON_WRAPPING=ON and put its site-packages on PYTHONPATH"}))
+        report.problems.append(Problem(
+            "opensim is not installed", f"no module named opensim on sys.path of {sys.executable}",
+            {"conda": "conda install -c conda-forge opensim",
+             "pip": "pip install opensim   (Linux x86_64 and Windows wheels)",
+             "system": "build OpenSim with BUILD_PYTHON_WRAPPING=ON and put its site-packages on PYTHONPATH"}))
         return report
     probe = probe_import()
-    report.opensim.update(import_ok=probe.get("import_ok", False), version=probe.get("version"), error=probe.get("error"))
+    report.opensim.update(import_ok=probe.get("import_ok", False), version=probe.get("version"),
+                          error=probe.get("error"))
     if sys.platform.startswith("linux"):
         elves = collect_elves(package, extra_dirs)
         report.opensim["shared_objects"] = len(elves)
@@ -494,6 +513,7 @@ def diagnose() -> Report:
 
 
 def render(report: Report) -> str:
+    """The report as the text ``osim doctor`` prints."""
     py, osim_info, lib = report.python, report.opensim, report.libstdcxx
     lines = [
         f"python      : {py['version']} ({py['executable']})",
@@ -503,13 +523,17 @@ def render(report: Report) -> str:
         + (f", distribution {osim_info['distribution_version']}" if osim_info.get("distribution_version") else ""),
     ]
     if "import_ok" in osim_info:
-        lines.append("import      : " + (f"OK, OpenSim {osim_info['version']}" if osim_info["import_ok"] else f"FAILED: {osim_info['error']}"))
+        lines.append("import      : " + (f"OK, OpenSim {osim_info['version']}" if osim_info["import_ok"]
+                                         else f"FAILED: {osim_info['error']}"))
     if lib.get("loaded"):
-        lines.append(f"libstdc++   : {lib['loaded']} [{lib['origin']}] defines up to {', '.join(lib['provides_newest']) or 'nothing'}")
+        lines.append(f"libstdc++   : {lib['loaded']} [{lib['origin']}] defines up to "
+                     f"{', '.join(lib['provides_newest']) or 'nothing'}")
     if lib.get("required_newest"):
-        lines.append(f"opensim needs: up to {', '.join(lib['required_newest'])} ({lib['objects_needing_it']} shared objects)")
+        lines.append(f"opensim needs: up to {', '.join(lib['required_newest'])} "
+                     f"({lib['objects_needing_it']} shared objects)")
     if "shared_objects" in osim_info:
-        lines.append(f"libraries   : {len(report.missing_libraries)} missing of those {osim_info['shared_objects']} ELF files need")
+        lines.append(f"libraries   : {len(report.missing_libraries)} missing of those "
+                     f"{osim_info['shared_objects']} ELF files need")
     for problem in report.problems:
         lines.append("")
         lines.append(("PROBLEM: " if problem.fatal else "WARNING: ") + problem.title)
@@ -535,6 +559,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``osim doctor``'s options to ``parser``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -547,6 +572,7 @@ def register(subparsers: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m osim.doctor``: print the diagnosis; returns the exit code (1 when OpenSim is broken)."""
     parser = argparse.ArgumentParser(prog="osim doctor", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     total_reward, steps, ended = 0.0, 0, None
     step_time = render_time = 0.0
     with tqdm(total=limit, unit="step", desc=args.env, disable=args.quiet, file=sys.stderr) as bar:
-        for steps in range(1, limit + 1):
+        for steps in range(1, limit + 1):  # noqa: B007 - the count is reported after the loop
             started = time.perf_counter()
             observation, reward, terminated, truncated, info = gym_env.step(policy(observation))
             step_time += time.perf_counter() - started
@@ -237,6 +237,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if log is not None:
                 log.record(reward, info.get("reward_terms"))
             if recorder is not None:
+                assert renderer is not None  # made with the recorder
                 started = time.perf_counter()
                 frame = renderer.render()
                 render_time += time.perf_counter() - started

@@ -30,7 +30,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, Self
+from typing import Any, Self, SupportsFloat
 
 import gymnasium
 from gymnasium.vector import AsyncVectorEnv
@@ -88,10 +88,13 @@ class PollingWorker:
                  shared_memory: Any, error_queue: Any, *args: Any) -> None:
         # The worker loop is Gymnasium's (the protocol with the parent is its business); its extra
         # arguments (the autoreset mode in 1.x) pass through unchanged.
+        """Run gymnasium's worker loop on a pipe end whose ``recv`` polls first."""
         from gymnasium.vector.async_vector_env import _async_worker
 
-        _async_worker(index, env_fn, _PollingConnection(pipe, self.spin_seconds), parent_pipe,
-                      shared_memory, error_queue, *args)
+        # A Connection by duck typing (recv polls first, the rest delegates); gymnasium annotates the
+        # parameter with the concrete class.
+        _async_worker(index, env_fn, _PollingConnection(pipe, self.spin_seconds),  # type: ignore[arg-type]
+                      parent_pipe, shared_memory, error_queue, *args)
 
 
 class OsimVectorEnv(AsyncVectorEnv):
@@ -145,6 +148,7 @@ def _pool_worker(env_fn: Callable[[], gymnasium.Env], connection: Any, spin_seco
 
     pipe = _PollingConnection(connection, spin_seconds) if spin_seconds > 0 else connection
     env, needs_reset = None, False
+    reward: SupportsFloat
     try:
         env = env_fn()
         while True:
@@ -214,14 +218,15 @@ class EnvPool:
         self._connections, self._processes = [], []
         for _ in range(num_envs):
             parent_end, worker_end = multiprocessing_context.Pipe()
-            process = multiprocessing_context.Process(
+            # typeshed's BaseContext lacks Process, which every concrete context has.
+            process = multiprocessing_context.Process(  # type: ignore[attr-defined]
                 target=_pool_worker, args=(partial(gymnasium.make, env_id, **env_kwargs), worker_end, spin_seconds),
                 daemon=True)
             process.start()
             worker_end.close()
             self._connections.append(parent_end)
             self._processes.append(process)
-        self._env_of = {connection: index for index, connection in enumerate(self._connections)}
+        self._env_of: dict[object, int] = {connection: index for index, connection in enumerate(self._connections)}
         self._busy: set[int] = set()  # envs with a command in flight
         self._ready: list[tuple[int, tuple[Any, ...]]] = []  # replies received, not yet returned
         self._closed = False
@@ -273,8 +278,9 @@ class EnvPool:
             raise RuntimeError(f"recv expects at least batch_size={self.batch_size} envs stepping; "
                                f"{len(self._busy)} are: send actions to the envs recv returned")
         while len(self._ready) < self.batch_size:
-            for connection in wait([self._connections[index] for index in self._busy]):
-                index = self._env_of[connection]
+            for ready in wait([self._connections[index] for index in self._busy]):
+                index = self._env_of[ready]
+                connection = self._connections[index]
                 try:
                     status, payload = connection.recv()
                 except EOFError:  # the worker process is gone (killed, or crashed in native code)

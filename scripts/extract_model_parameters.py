@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from osim.models import patch as patching
+from osim.models import patch as patching  # noqa: E402 - after the sys.path insert
 
 # Elements that only concern display, which we replace with our own simple geometry.
 DISPLAY_TAGS = {"FrameGeometry", "attached_geometry", "Appearance", "components"}

@@ -56,7 +56,7 @@ def rst_tables_to_markdown(text: str) -> str:
                 rules_seen += 1
             elif lines[i].strip():
                 cells = []
-                for k, (start, end) in enumerate(spans):
+                for k, (start, _end) in enumerate(spans):
                     stop = spans[k + 1][0] if k + 1 < len(spans) else None
                     cells.append(lines[i][start:stop].strip())
                 if cells[0] == "" and rows:  # continuation line of the previous row

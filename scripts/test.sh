@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 python -m pip install --quiet "${TORCH_REQUIREMENT:-torch==2.13.0}"
 python -m pip install --quiet -e '.[test]'
 
+# Lint before the (long) test suite: ruff and mypy, configured in pyproject.toml; stop at the first failure.
+python -m ruff check osim tests benchmarks scripts ci
+python -m mypy
+
 # System packages some tests drive for real (a browser, a virtual display, a database server).
 if [ -f scripts/system-packages.txt ] && command -v apt-get >/dev/null 2>&1; then
   missing=()

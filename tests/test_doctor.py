@@ -53,7 +53,8 @@ def expected_install_kind() -> str:
 def version_script(glibcxx_max: int, cxxabi_max: int) -> str:
     """A linker version script defining the version nodes of a libstdc++ up to the given ones."""
     lines = ["GLIBCXX_3.4 { global: osim_fake_libstdcxx; local: *; };"]
-    lines += [f"GLIBCXX_3.4.{n} {{ }} GLIBCXX_3.4{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, glibcxx_max + 1)]
+    lines += [f"GLIBCXX_3.4.{n} {{ }} GLIBCXX_3.4{'.' + str(n - 1) if n > 1 else ''};"
+              for n in range(1, glibcxx_max + 1)]
     lines.append("CXXABI_1.3 { };")
     lines += [f"CXXABI_1.3.{n} {{ }} CXXABI_1.3{'.' + str(n - 1) if n > 1 else ''};" for n in range(1, cxxabi_max + 1)]
     return "\n".join(lines) + "\n"
@@ -121,7 +122,8 @@ def check_glibcxx_report(report: dict, library: Path, origin: str) -> dict:
     loader_says = re.findall(r"version `((?:GLIBCXX|CXXABI)_[\d.]+)' not found", report["opensim"]["error"])
     assert loader_says and set(loader_says) <= set(missing), (loader_says, missing)
     assert f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX + 1}" in missing
-    assert all(doctor.version_key(v) > doctor.version_key(f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX}") for v in missing if v.startswith("GLIBCXX"))
+    newest_provided = doctor.version_key(f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX}")
+    assert all(doctor.version_key(v) > newest_provided for v in missing if v.startswith("GLIBCXX"))
     (problem,) = [p for p in report["problems"] if "libstdc++" in p["title"]]
     assert set(problem["fixes"]) == {"conda", "pip", "system"}
     needed_gcc = doctor.GCC_FOR_GLIBCXX[doctor.version_key(doctor.newest(missing, "GLIBCXX"))[1][-1]]
@@ -136,7 +138,7 @@ def test_old_libstdcxx_on_ld_library_path(fake_libstdcxx: Path) -> None:
     code, output = run_doctor({"LD_LIBRARY_PATH": str(fake_libstdcxx.parent)}, "--json")
     assert code == 1, output
     problem = check_glibcxx_report(json.loads(output), fake_libstdcxx, "ld_library_path")
-    assert f"remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
+    assert "remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
     assert str(fake_libstdcxx.parent) in problem["fixes"]["pip"]
 
 

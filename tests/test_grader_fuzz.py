@@ -1,7 +1,9 @@
 """Fuzzing the grader's OpenAPI schema with schemathesis: no 5xx, responses as documented.
 
 Every other generated request targets real state: a live instance (reset, so that steps reach
-OpenSim) with actions of the right length, or the real token; the rest keep random ids and tokens; positive (valid by the schema) and negative (invalid) requests. The number of examples is bounded to keep CI quick.
+OpenSim) with actions of the right length, or the real token; the rest keep random ids and tokens;
+positive (valid by the schema) and negative (invalid) requests. The number of examples is bounded
+to keep CI quick.
 """
 from __future__ import annotations
 

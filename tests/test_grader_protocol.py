@@ -148,7 +148,8 @@ def test_rules_of_a_submission(grader: GraderProcess, token: str) -> None:
     assert post(grader, base + "/close/").status_code == 204
     assert post(grader, base + "/close/").status_code == 410  # replayed close
     submissions = requests.get(grader.url + "/v1/submissions", params={"env_id": "L2RunEnv"}, timeout=30).json()
-    record = next(item for item in submissions if item["status"] == "unfinished" and "closed by the client" in item["reason"])
+    record = next(item for item in submissions
+                  if item["status"] == "unfinished" and "closed by the client" in item["reason"])
     assert len(record["simulations"]) == 1 and record["simulations"][0]["steps"] == MAX_STEPS
 
 

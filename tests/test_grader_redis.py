@@ -47,7 +47,8 @@ def redis_port() -> Iterator[int]:
         process.wait(20)
 
 
-def start_service(port: int, service_id: str) -> tuple[concurrent.futures.ThreadPoolExecutor, concurrent.futures.Future]:
+def start_service(port: int,
+                  service_id: str) -> tuple[concurrent.futures.ThreadPoolExecutor, concurrent.futures.Future]:
     service = OsimRlRedisService(service_id, ",".join(map(str, SEEDS)), MAX_STEPS, remote_port=port,
                                  env_id="L2RunEnv", step_timeout=60)
     pool = concurrent.futures.ThreadPoolExecutor(1)

@@ -27,7 +27,8 @@ from osim.http.testing import GraderProcess, free_port, replay_locally
 def postgres_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
-        bindir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
+        result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
+        bindir = Path(result.stdout.strip())
         if (bindir / "initdb").exists():
             return bindir
     initdb = shutil.which("initdb")

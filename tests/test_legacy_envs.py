@@ -401,7 +401,8 @@ def test_run_report_rows(tmp_path):
     values = [float(v) for v in rows[2][2:]]
     assert values[:41] == pytest.approx(observation, rel=1e-12)
     assert values[41:59] == pytest.approx(env.osim_model.get_activations(), rel=1e-12)
-    assert values[59:] == pytest.approx(env.get_state_desc()["forces"]["foot_r"] + env.get_state_desc()["forces"]["foot_l"], rel=1e-12)
+    forces = env.get_state_desc()["forces"]
+    assert values[59:] == pytest.approx(forces["foot_r"] + forces["foot_l"], rel=1e-12)
 
 
 def test_run_keeps_the_original_state_attributes(run_env):

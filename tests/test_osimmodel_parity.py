@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from golden.loader import flatten_state_desc, load_case
+
 from osim.env import OsimModel
 from osim.models import model_path
 

@@ -77,7 +77,8 @@ def test_every_recipe_renders_for_every_platform_and_python() -> None:
 
 
 def test_hand_listed_libstdcxx_is_rejected(repo_copy: Path) -> None:
-    edit(repo_copy / "recipes/opensim/recipe.yaml", "  run:\n    - python\n", "  run:\n    - python\n    - libstdcxx-ng\n")
+    edit(repo_copy / "recipes/opensim/recipe.yaml", "  run:\n    - python\n",
+         "  run:\n    - python\n    - libstdcxx-ng\n")
     assert ("recipes/opensim/recipe.yaml", "runtime-by-hand") in rules_hit(repo_copy)
 
 
@@ -133,4 +134,5 @@ def test_render_reports_a_broken_recipe(repo_copy: Path) -> None:
     assert importlib.util.find_spec("rattler_build"), "py-rattler-build is needed: pip install py-rattler-build"
     edit(repo_copy / "recipes/osim-rl/recipe.yaml", "  license: Apache-2.0", "  license: Apache 2")
     _, problems = recipes.render_all(repo_copy, platforms=("linux-64",))
-    assert any(p.rule == "render" and "osim-rl" in p.where and "license" in p.message.lower() for p in problems), problems
+    assert any(p.rule == "render" and "osim-rl" in p.where and "license" in p.message.lower()
+               for p in problems), problems

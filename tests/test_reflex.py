@@ -72,9 +72,9 @@ def test_parameter_counts_follow_the_mode(params_2d):
     controller = OsimReflexCtrl(mode="2D")
     controller.set_control_params(np.concatenate([params_2d, np.ones(37)]))  # right, then left
     assert controller.ctrl.cp["r_leg"]["c0"] != controller.ctrl.cp["l_leg"]["c0"]
-    with pytest.raises(ValueError, match="needs 37 parameters .* or 74"):
+    with pytest.raises(ValueError, match=r"needs 37 parameters .* or 74"):
         controller.set_control_params(np.ones(46))
-    with pytest.raises(ValueError, match="needs 46 parameters .* or 92"):
+    with pytest.raises(ValueError, match=r"needs 46 parameters .* or 92"):
         OsimReflexCtrl(mode="3D", params=np.ones(45))
     with pytest.raises(ValueError, match="control_mode must be 1"):
         LocoCtrl(0.01, control_mode=0)

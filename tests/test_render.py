@@ -226,7 +226,7 @@ def test_human_mode_without_a_display_is_a_clear_error(monkeypatch):
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    with pytest.raises(DisplayUnavailableError, match="needs a display.*rgb_array"):
+    with pytest.raises(DisplayUnavailableError, match=r"needs a display.*rgb_array"):
         L2RunEnv(visualize=False, render_mode="human")
 
 
@@ -296,7 +296,7 @@ def test_human_mode_opens_opensims_visualizer_under_xvfb(tmp_path, monkeypatch):
 
     if simbody_visualizer_path() is None:
         monkeypatch.setenv("DISPLAY", ":99")
-        with pytest.raises(DisplayUnavailableError, match="simbody-visualizer executable.*rgb_array"):
+        with pytest.raises(DisplayUnavailableError, match=r"simbody-visualizer executable.*rgb_array"):
             L2RunEnv(visualize=False, render_mode="human")
         return
     xvfb = shutil.which("Xvfb")

@@ -22,10 +22,10 @@ Parameters: 46 numbers in the order of :attr:`LocoCtrl.cp_keys` for 3-D control,
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 LEGS = ("r_leg", "l_leg")
 CONTRA = {"r_leg": "l_leg", "l_leg": "r_leg"}
@@ -83,8 +83,10 @@ class LocoCtrl:
 
     m_keys: ClassVar[list[str]] = ["HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA"]
     s_b_keys: ClassVar[list[str]] = ["theta", "d_pos", "dtheta"]
-    s_l_keys: ClassVar[list[str]] = ["contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
-                "phi_hip", "phi_knee", "phi_ankle", "dphi_knee", "F_RF", "F_VAS", "F_GAS", "F_SOL"]
+    s_l_keys: ClassVar[list[str]] = [
+        "contact_ipsi", "contact_contra", "load_ipsi", "load_contra", "alpha", "alpha_f", "dalpha",
+        "phi_hip", "phi_knee", "phi_ankle", "dphi_knee", "F_RF", "F_VAS", "F_GAS", "F_SOL",
+    ]
     cs_keys: ClassVar[list[str]] = list(PHASES)
     cp_keys: ClassVar[list[str]] = list(PARAMETER_SCALES)
     par_space = (
@@ -101,7 +103,7 @@ class LocoCtrl:
         TIMESTEP: float,
         control_mode: int = 1,
         control_dimension: int = 3,
-        params: Sequence[float] | None = None,
+        params: ArrayLike | None = None,
         *,
         bfsh8_uses_dg_gain: bool = True,
     ) -> None:
@@ -126,7 +128,7 @@ class LocoCtrl:
         self.stim: dict[str, dict[str, float]] = {}
         self.reset(np.ones(self.n_par) if params is None else params)
 
-    def reset(self, params: Sequence[float] | None = None) -> None:
+    def reset(self, params: ArrayLike | None = None) -> None:
         """Right leg in stance, left leg starting its swing (knee flexion); stimulations 0.01."""
         self.in_contact = {"r_leg": 1, "l_leg": 0}
         self.spinal_control_phase = {leg: dict.fromkeys(PHASES, 0) for leg in LEGS}
@@ -139,7 +141,7 @@ class LocoCtrl:
 
     # -- parameters -----------------------------------------------------------------------------
 
-    def set_control_params(self, params: Sequence[float]) -> None:
+    def set_control_params(self, params: ArrayLike) -> None:
         """n values for both legs, or 2n values (right leg, then left leg)."""
         values = np.asarray(params, dtype=np.float64).ravel()
         if values.size == self.n_par:
@@ -154,7 +156,7 @@ class LocoCtrl:
                 f"or {2 * self.n_par} (right then left); got {values.size}"
             )
 
-    def set_control_params_RL(self, s_leg: str, params: Sequence[float]) -> None:
+    def set_control_params_RL(self, s_leg: str, params: ArrayLike) -> None:
         """Set the physical parameters of one leg from its n normalised values."""
         if s_leg not in LEGS:
             raise ValueError(f"leg must be 'r_leg' or 'l_leg', got {s_leg!r}")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .loco_reflex_song2019 import LocoCtrl
 from .osim_loco_reflex_song2019 import (
@@ -75,6 +76,7 @@ class ReflexTask:
 
     @property
     def n_params(self) -> int:
+        """Number of controller parameters for this task's mode (both legs)."""
         return LocoCtrl.N_PARAMS[_mode_dimension(self.mode)]
 
 
@@ -106,7 +108,7 @@ def make_env(task: ReflexTask) -> Any:
     return env
 
 
-def run_episode(params: Sequence[float], task: ReflexTask, env: Any | None = None) -> EpisodeResult:
+def run_episode(params: ArrayLike, task: ReflexTask, env: Any | None = None) -> EpisodeResult:
     """Run the reflex controller with ``params`` for one episode of ``task``."""
     env = env if env is not None else make_env(task)
     controller = OsimReflexCtrl(dt=env.osim_model.stepsize, mode=task.mode, params=params)
@@ -140,6 +142,8 @@ def _evaluate_in_worker(params: np.ndarray) -> EpisodeResult:
 
 @dataclass
 class Generation:
+    """Statistics of one CMA-ES generation (costs, elapsed seconds)."""
+
     index: int
     best_cost: float
     mean_cost: float
@@ -149,6 +153,8 @@ class Generation:
 
 @dataclass
 class OptimizationResult:
+    """Best parameters found by :func:`optimize`, their cost and episode, and the generations."""
+
     best_params: np.ndarray
     best_cost: float
     best_episode: EpisodeResult
@@ -158,7 +164,7 @@ class OptimizationResult:
 
 def optimize(
     task: ReflexTask,
-    x0: Sequence[float] | None = None,
+    x0: ArrayLike | None = None,
     sigma: float = 0.01,
     popsize: int = 16,
     maxiter: int = 400,
@@ -256,6 +262,7 @@ def _save(out: Path, result: OptimizationResult) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m osim.control.optimize``: run the CMA-ES optimisation from the command line; returns the exit code."""
     parser = argparse.ArgumentParser(description="Optimise the reflex controller's parameters with CMA-ES.")
     parser.add_argument("--params", type=Path, help="initial parameters file (default: all ones)")
     parser.add_argument("--mode", choices=sorted(("2D", "3D")), default="2D")

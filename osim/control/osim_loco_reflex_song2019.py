@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .loco_reflex_song2019 import LocoCtrl
 
@@ -113,7 +113,7 @@ class OsimReflexCtrl:
         self,
         dt: float = 0.01,
         mode: str = "3D",
-        params: Sequence[float] | None = None,
+        params: ArrayLike | None = None,
         *,
         bfsh8_uses_dg_gain: bool = True,
         alpha_f_from_rate: bool = True,
@@ -144,10 +144,12 @@ class OsimReflexCtrl:
         self.ctrl.update(self._obs2reflexobs(obs))
         return self._reflexstim2stim()
 
-    def set_control_params(self, params: Sequence[float]) -> None:
+    def set_control_params(self, params: ArrayLike) -> None:
+        """Set the parameters of both legs (n values, or 2n: right leg then left leg)."""
         self.ctrl.set_control_params(params)
 
-    def set_control_params_RL(self, s_leg: str, params: Sequence[float]) -> None:
+    def set_control_params_RL(self, s_leg: str, params: ArrayLike) -> None:
+        """Set the n parameters of one leg (``'r_leg'`` or ``'l_leg'``)."""
         self.ctrl.set_control_params_RL(s_leg, params)
 
     def _obs2reflexobs(self, obs_dict: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,8 @@ exact      the same integrator with exact control timing (each new excitation is
            0.003-0.02 rad on reflex gaits, and *closer* to a converged (accuracy 1e-6) solution
            than the original's own settings.
 fast       Simbody's error-controlled semi-explicit Euler at accuracy 1e-3 with exact control
-           timing: 2.4-2.8x the original's speed (Arm2DEnv 6x). Over 1 s of random excitations the pelvis stays within 1 mm and
-           joint angles within 0.005 rad of the original's trajectory; on reflex-controlled gaits
+           timing: 2.4-2.8x the original's speed (Arm2DEnv 6x). Over 1 s of random excitations the pelvis
+           stays within 1 mm and joint angles within 0.005 rad of the original's trajectory; on reflex-controlled gaits
            (contacts, a fall) within about 2.4 mm / 0.015 rad, comparable to the original
            settings' own error on those gaits (0.7 mm / 0.016 rad on the 2-D walk).
 =========  =====================================================================================

@@ -12,11 +12,13 @@ osim-rl 2.x/3.x (spec §2.3) exactly, so that trajectories are bitwise identical
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import opensim
+from numpy.typing import ArrayLike
 
 from .actions import validate_excitations
 from .display import visualizer_usable
@@ -272,6 +274,7 @@ class Simulation:
 
     @property
     def time(self) -> float:
+        """Simulated time of the current state (s); 0 before the first reset."""
         return self.state.getTime() if self.state is not None else 0.0
 
     # -- state ----------------------------------------------------------------------------------
@@ -284,7 +287,7 @@ class Simulation:
         """Continue from ``state`` (a copy is kept); the step counter follows its time."""
         self.state = opensim.State(state)
         # round, not int: int(0.29 / 0.01) is 28.
-        self.istep = int(round(self.state.getTime() / self.step_size))
+        self.istep = round(self.state.getTime() / self.step_size)
         self.reset_manager()
 
     def state_description(self) -> StateDescription:
@@ -303,9 +306,10 @@ class Simulation:
         self._description = description
 
     def get_activations(self) -> list[float]:
+        """Current muscle activations, in the model's muscle order."""
         return [self.muscle_set.get(j).getActivation(self.state) for j in range(self.n_muscles)]
 
-    def set_activations(self, activations: Sequence[float]) -> None:
+    def set_activations(self, activations: ArrayLike) -> None:
         """Write activations into the state (the 2016-17 environments' action) and restart."""
         values = np.asarray(activations, dtype=float)
         if values.shape != (self.n_muscles,):
@@ -327,22 +331,29 @@ class Simulation:
     # -- lookups --------------------------------------------------------------------------------
 
     def get_body(self, name: str) -> opensim.Body:
+        """The model's body ``name``."""
         return self.model.getBodySet().get(name)
 
     def get_joint(self, name: str) -> opensim.Joint:
+        """The model's joint ``name``."""
         return self.model.getJointSet().get(name)
 
     def get_muscle(self, name: str) -> opensim.Muscle:
+        """The model's muscle ``name``."""
         return self.muscle_set.get(name)
 
     def get_marker(self, name: str) -> opensim.Marker:
+        """The model's marker ``name``."""
         return self.model.getMarkerSet().get(name)
 
     def get_contact_geometry(self, name: str) -> opensim.ContactGeometry:
+        """The model's contact geometry ``name``."""
         return self.model.getContactGeometrySet().get(name)
 
     def get_force(self, name: str) -> opensim.Force:
+        """The model's force ``name``."""
         return self.model.getForceSet().get(name)
 
     def get_coordinate(self, name: str) -> opensim.Coordinate:
+        """The model's coordinate ``name``."""
         return self.model.getCoordinateSet().get(name)

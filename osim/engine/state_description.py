@@ -25,7 +25,9 @@ from typing import Any
 
 import opensim
 
-StateDescription = dict[str, dict[str, Any]]
+#: Mostly {group: {name: value}}; environments add top-level entries of other kinds (``target_vel``
+#: a list, ``v_tgt_field`` an array), hence ``Any`` for the values.
+StateDescription = dict[str, Any]
 
 
 def _vec3(vector: Any) -> list[float]:

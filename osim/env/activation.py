@@ -47,6 +47,7 @@ class ActivationEnv(OsimEnv):
                 self._spread[j, list(muscles)] = 1.0
 
     def reward(self) -> float:
+        """The step's reward: :meth:`compute_reward`."""
         return self.compute_reward()
 
     def compute_reward(self) -> float:
@@ -54,12 +55,14 @@ class ActivationEnv(OsimEnv):
         return 0.0
 
     def get_action_space_size(self) -> int:
+        """Number of actions: one per muscle group, or one per muscle without groups."""
         groups = self.muscle_groups
         return len(groups) if groups else self.osim_model.n_muscles
 
     # -- episode --------------------------------------------------------------------------------
 
     def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
+        """Reset with zero excitations (as in 2016-17); returns the first observation."""
         self.osim_model.reset()
         # No controller in 2016-17: the excitations were zero.
         self.osim_model.actuate(np.zeros(self.osim_model.n_muscles))

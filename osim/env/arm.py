@@ -127,6 +127,7 @@ class Arm2DEnv(OsimEnv):
         self.seed(seed)
 
     def get_observation(self) -> list[float]:
+        """Target position, shoulder and elbow kinematics and muscle activations (16 values)."""
         d = self.get_state_desc()
         res = [self.target_x, self.target_y]
         for joint in ("r_shoulder", "r_elbow"):
@@ -137,6 +138,7 @@ class Arm2DEnv(OsimEnv):
         return res
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (16)."""
         return 16
 
     def generate_new_target(self) -> None:
@@ -154,7 +156,7 @@ class Arm2DEnv(OsimEnv):
             self.target_y = -math.sin(theta) * radius + 0.8
         move_arm_target(self.osim_model, self.target_joint, self.target_x, self.target_y)
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self, random_target: bool = True, obs_as_dict: bool | None = None, project: bool = True, **_: Any
     ) -> Any:
         """Restart and draw a target; return the observation taken before the draw (the original's).
@@ -172,6 +174,7 @@ class Arm2DEnv(OsimEnv):
         return observation
 
     def reward(self) -> float:
+        """1 minus the squared wrist-to-target distance (1 when it is NaN)."""
         wrist = self.get_state_desc()["markers"][WRIST_MARKER]["pos"]
         penalty = (wrist[0] - self.target_x) ** 2 + (wrist[1] - self.target_y) ** 2
         if math.isnan(penalty):
@@ -183,13 +186,17 @@ class Arm2DEnv(OsimEnv):
 class Arm2DVecEnv(Arm2DEnv):
     """``Arm2DEnv`` with vector observations; NaN actions and observations become 0 (3.0.11)."""
 
-    def reset(self, obs_as_dict: bool = False, **kwargs: Any) -> Any:
+    def reset(  # type: ignore[override]  # positional order of the original's reset
+        self, obs_as_dict: bool = False, **kwargs: Any
+    ) -> Any:
+        """Reset as ``Arm2DEnv``; NaN entries of a vector observation become 0."""
         observation = super().reset(obs_as_dict=obs_as_dict, **kwargs)
         if not obs_as_dict and np.isnan(observation).any():
             observation = np.nan_to_num(observation)
         return observation
 
-    def step(self, action: Any, project: bool = True, obs_as_dict: bool = False) -> list:
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = False) -> list:
+        """Step as ``Arm2DEnv`` with NaN actions as 0; a NaN observation becomes 0 and ends the episode."""
         action = np.asarray(action, dtype=np.float64)
         if np.isnan(action).any():
             action = np.nan_to_num(action)

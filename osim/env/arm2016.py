@@ -94,11 +94,13 @@ class ArmEnv(ActivationEnv):
         self.seed(seed)
 
     def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
+        """Draw new shoulder and elbow target angles and reset; returns the first observation."""
         self.shoulder_tgt = self.py_random.uniform(-1.2, 0.3)
         self.elbow_tgt = self.py_random.uniform(-1.0, 0.0)
         return super().reset(project=project, obs_as_dict=obs_as_dict, **kwargs)
 
     def get_observation(self) -> list[float]:
+        """Target angles, shoulder and elbow coordinates and misc entries (14 values)."""
         d = self.get_state_desc()
         shoulder = self.coordinate_values("r_shoulder")
         elbow = self.coordinate_values("r_elbow")
@@ -110,9 +112,11 @@ class ArmEnv(ActivationEnv):
         ]
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (14)."""
         return 14
 
     def compute_reward(self) -> float:
+        """Minus the angular distance of the shoulder and elbow from their targets."""
         d = self.get_state_desc()
         error = angular_dist(d["joint_pos"]["r_shoulder"][0], self.shoulder_tgt) + angular_dist(
             d["joint_pos"]["r_elbow"][0], self.elbow_tgt

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -76,17 +76,21 @@ class OsimModel(Simulation):
                 print(i, component_set.get(i).getName())
 
     def actuate(self, action: Any) -> np.ndarray:
+        """Apply ``action`` (clipped excitations) and remember it as ``last_action``; returns the excitations."""
         excitations = super().actuate(action)
         self.last_action = excitations
         return excitations
 
     def compute_state_desc(self) -> StateDescription:
+        """Describe the current state (the original's dict of joints, bodies, muscles, ...)."""
         return self._describer.describe(self.state)
 
     def get_state_desc(self) -> StateDescription:
+        """The current state description, computed once per step."""
         return self.state_description()
 
     def get_action_space_size(self) -> int:
+        """Number of actions: one excitation per muscle."""
         return self.n_muscles
 
     def set_integrator_accuracy(self, integrator_accuracy: float) -> None:
@@ -95,6 +99,7 @@ class OsimModel(Simulation):
         self.integrator_accuracy = integrator_accuracy
 
     def set_strength(self, strength: Any) -> None:
+        """Scale the muscles' maximum isometric forces; ``curforces`` follows."""
         super().set_strength(strength)
         self.curforces = list(self.strength)
 
@@ -123,8 +128,10 @@ class OsimEnv:
 
     time_limit: float = 1e10
     model_path: Any = None
-    metadata = {"render.modes": ["human", "rgb_array"], "render_modes": ["human", "rgb_array"],
-                "video.frames_per_second": 100, "render_fps": 100}
+    metadata: ClassVar[dict[str, Any]] = {
+        "render.modes": ["human", "rgb_array"], "render_modes": ["human", "rgb_array"],
+        "video.frames_per_second": 100, "render_fps": 100,
+    }
     #: ``obs_as_dict`` when a caller does not say: True for the 2019 environments.
     obs_as_dict_default = False
     #: Reward of a step in which OpenSim failed (the 2017 environments used -500).
@@ -170,6 +177,7 @@ class OsimEnv:
     # -- model ----------------------------------------------------------------------------------
 
     def load_model(self, model_path: Any = None) -> None:
+        """Build the simulation of ``model_path`` (default: the class's) and the action and observation spaces."""
         if model_path is not None:
             self.model_path = model_path
         if getattr(self, "_visualizer_pids", None):
@@ -196,36 +204,46 @@ class OsimEnv:
     # -- what subclasses define -----------------------------------------------------------------
 
     def get_observation(self) -> Any:
+        """The observation vector (the base class: the state description)."""
         return self.get_state_desc()
 
     def get_observation_dict(self) -> Any:
+        """The observation as a dict (the base class: the state description)."""
         return self.get_state_desc()
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (0 in the base class)."""
         return 0
 
     def get_action_space_size(self) -> int:
+        """Number of actions (the model's muscles)."""
         return self.osim_model.get_action_space_size()
 
     def get_reward(self) -> float:
+        """The step's reward: :meth:`reward`."""
         return self.reward()
 
     def reward(self) -> float:
+        """The step's reward (0 in the base class; subclasses define it)."""
         return 0.0
 
     def is_done(self) -> bool:
+        """Whether the episode has ended (never in the base class)."""
         return False
 
     # -- state ----------------------------------------------------------------------------------
 
     def get_state_desc(self) -> StateDescription:
+        """The current state description of the simulation."""
         return self.osim_model.get_state_desc()
 
     def get_prev_state_desc(self) -> StateDescription | None:
+        """The state description before the last step; ``None`` right after a reset."""
         return self.prev_state_desc
 
     @property
     def istep(self) -> int:
+        """Number of steps since the last reset."""
         return self.osim_model.istep
 
     def observe(self, project: bool = True, obs_as_dict: bool | None = None) -> Any:
@@ -237,11 +255,13 @@ class OsimEnv:
         return self.get_observation_dict() if obs_as_dict else self.get_observation()
 
     def time_limit_reached(self) -> bool:
+        """Whether the episode has taken ``spec.timestep_limit`` steps."""
         return self.osim_model.istep >= self.spec.timestep_limit
 
     # -- episode --------------------------------------------------------------------------------
 
     def reset(self, project: bool = True, obs_as_dict: bool | None = None, **_: Any) -> Any:
+        """Restore the initial state; returns the first observation in the requested form."""
         self.osim_model.reset()
         self.prev_state_desc = None
         self.simulation_failure = None
@@ -298,6 +318,7 @@ class OsimEnv:
         return self._renderer.render()
 
     def close(self) -> None:
+        """Drop the renderer and close the visualizer windows this environment opened."""
         self._renderer = None
         if self._visualizer_pids:
             from osim.render.human import close_visualizers

@@ -40,7 +40,9 @@ class OsimGymEnv(gymnasium.Env):
             ...). ``visualize`` defaults to False here (``render_mode="human"`` turns it on).
     """
 
-    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}  # noqa: RUF012 - gymnasium.Env's attribute
+    observation_space: spaces.Box
+    action_space: spaces.Box
 
     def __init__(
         self,
@@ -91,6 +93,7 @@ class OsimGymEnv(gymnasium.Env):
         return self._vector(observation), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Gymnasium step: (observation, reward, terminated, truncated, info)."""
         observation, reward, done, info = self.osim_env.step(action, project=True, obs_as_dict=False)
         failed = "simulation_failure" in info
         terminated = bool(failed or (done and self.osim_env.is_done()))
@@ -98,7 +101,9 @@ class OsimGymEnv(gymnasium.Env):
         return self._vector(observation), float(reward), terminated, truncated, info
 
     def render(self) -> Any:
+        """The wrapped environment's rendering in ``render_mode``."""
         return self.osim_env.render(self.render_mode)
 
     def close(self) -> None:
+        """Close the wrapped environment."""
         self.osim_env.close()

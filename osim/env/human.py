@@ -112,6 +112,7 @@ class GaitEnv(ActivationEnv):
         super().__init__(visualize=visualize, **kwargs)
 
     def get_observation(self) -> list[float]:
+        """Pelvis, joint and body kinematics and misc entries, as in the 2016-17 releases."""
         d = self.get_state_desc()
         pelvis_pos = d["joint_pos"]["ground_pelvis"]
         pelvis_vel = d["joint_vel"]["ground_pelvis"]
@@ -125,6 +126,7 @@ class GaitEnv(ActivationEnv):
         return observation
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (``ninput``)."""
         return self.ninput
 
     def pelvis_height(self) -> float:
@@ -132,12 +134,15 @@ class GaitEnv(ActivationEnv):
         return self.get_state_desc()["joint_pos"]["ground_pelvis"][2]
 
     def is_pelvis_too_low(self) -> bool:
+        """Whether the pelvis is below the fall limit."""
         return self.pelvis_height() < PELVIS_LIMIT
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is too low."""
         return self.is_pelvis_too_low()
 
     def compute_reward(self) -> float:
+        """Forward pelvis position, or its progress in the step with ``delta_reward``."""
         x = self.get_state_desc()["joint_pos"]["ground_pelvis"][1]
         if self.delta_reward:
             previous = self.get_prev_state_desc()
@@ -153,6 +158,7 @@ class StandEnv(GaitEnv):
     """Stand still: keep the centre of mass slow and unaccelerated (2016-17)."""
 
     def compute_reward(self) -> float:
+        """Stillness: 1 for a centre of mass at rest, less as it speeds up or accelerates."""
         misc = self.get_state_desc()["misc"]
         acceleration = sum(a * a for a in misc["mass_center_acc"])
         velocity = sum(v * v for v in misc["mass_center_vel"])
@@ -187,6 +193,7 @@ class HopEnv(_PairedLegsEnv):
     own_limit = 0.4
 
     def compute_reward(self) -> float:
+        """The cube of the pelvis height."""
         height = self.pelvis_height() ** 3
         self.reward_terms = {"height": height}
         return height
@@ -198,6 +205,7 @@ class CrouchEnv(_PairedLegsEnv):
     own_limit = 0.25
 
     def compute_reward(self) -> float:
+        """1 minus the cube of (pelvis height - 0.5 m)."""
         crouch = 1 - (self.pelvis_height() - 0.5) ** 3
         self.reward_terms = {"crouch": crouch}
         return crouch

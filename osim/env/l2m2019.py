@@ -163,9 +163,9 @@ def observation_names() -> list[str]:
 def _body_bounds() -> np.ndarray:
     """The original's bounds of the 97 body entries (rows: low, high)."""
     deg = np.pi / 180
-    pelvis = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
+    pelvis: list[tuple[float, float]] = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
     pelvis += [(-10 * np.pi, 10 * np.pi)] * 3
-    leg = [(-5, 5), (-5, 5), (-10, 10)]
+    leg: list[tuple[float, float]] = [(-5, 5), (-5, 5), (-10, 10)]
     leg += [(-45 * deg, 90 * deg), (-180 * deg, 45 * deg), (-180 * deg, 15 * deg), (-45 * deg, 90 * deg)]
     leg += [(-5 * np.pi, 5 * np.pi)] * 4
     leg += [(0, 3), (0, 3), (-50, 50)] * len(LEG_MUSCLES)
@@ -231,6 +231,7 @@ class L2M2019Env(OsimEnv):
             raise ValueError(f"difficulty level should be in [0, 1, 2, 3], got {difficulty!r}")
 
     def get_model_key(self) -> str:
+        """The model in use: ``'3D'`` or ``'2D'``."""
         return self.model
 
     def set_difficulty(self, difficulty: int) -> None:
@@ -241,12 +242,15 @@ class L2M2019Env(OsimEnv):
         self.spec.timestep_limit = self.time_limit
 
     def seed(self, seed: int | None = None) -> list[int | None]:
+        """Seed the environment's generators (the target field's too); returns the seeds used."""
         result = super().seed(seed)
-        if getattr(self, "vtgt", None) is not None:
-            self.vtgt.rng = self.np_random
+        vtgt = getattr(self, "vtgt", None)  # None (or absent) while the base class constructs
+        if vtgt is not None:
+            vtgt.rng = self.np_random
         return result
 
     def load_model(self, model_path: Any = None) -> None:
+        """Load the model and record each leg muscle's maximum force and optimal fibre length."""
         super().load_model(model_path)
         bounds = np.concatenate((self.obs_vtgt_space, self.obs_body_space), axis=1)
         self.observation_space = spaces.Box(low=bounds[0], high=bounds[1], dtype=np.float64)
@@ -262,7 +266,12 @@ class L2M2019Env(OsimEnv):
         n_muscles = self.osim_model.n_muscles
         if n_muscles != len(self.act2mus):
             raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {n_muscles}")
-        self._act2mus = np.array(self.act2mus)
+        self._act2mus: np.ndarray = np.array(self.act2mus)
+
+    def _target_field(self) -> VTgtField:
+        if self.vtgt is None:
+            raise RuntimeError("the target velocity field is created at the end of L2M2019Env.__init__")
+        return self.vtgt
 
     def change_model(self, model: str = "3D", difficulty: int = 3, seed: int | None = 0) -> None:
         """Switch between the ``'3D'`` and the planar ``'2D'`` model; ``seed`` is ignored."""
@@ -288,7 +297,7 @@ class L2M2019Env(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self,
         project: bool = True,
         seed: int | None = None,
@@ -296,6 +305,7 @@ class L2M2019Env(OsimEnv):
         obs_as_dict: bool | None = True,
         **_: Any,
     ) -> Any:
+        """Start an episode from ``init_pose`` with a new target field; returns the first observation."""
         pose = self.INIT_POSE if init_pose is None else np.asarray(init_pose, dtype=np.float64)
         if pose.shape != (12,) or not np.all(np.isfinite(pose)):
             raise ValueError(
@@ -305,18 +315,19 @@ class L2M2019Env(OsimEnv):
             )
         self.t = 0.0
         self.init_reward()
-        self.vtgt.reset(version=self.difficulty, seed=seed)
+        self._target_field().reset(version=self.difficulty, seed=seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
         self.osim_model.reset(adjust_state=_pose_setter(pose))
         self.prev_state_desc = None
         self.simulation_failure = None
         self.reward_terms = {}
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
         if self._report is not None:
             self._report.new_episode(self.get_observation())
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
+        """Step with the 22 excitations in the original's action order, update footsteps and the field."""
         excitations = validate_excitations(action, len(self.act2mus))
         # project=False: the base class returns the cached state description (no wasted work).
         _, reward, done, info = super().step(excitations[self._act2mus], project=False)
@@ -324,12 +335,13 @@ class L2M2019Env(OsimEnv):
             return [self.observe(project, obs_as_dict), reward, done, info]
         self.t += self.osim_model.stepsize
         self.update_footstep()
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self._pose())
+        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
         if self._report is not None:
             self._report.write_step(self.get_observation(), excitations)
         return [self.observe(project, obs_as_dict), reward, done, info]
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is below 0.6 m."""
         return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
 
     def update_footstep(self) -> None:
@@ -349,6 +361,7 @@ class L2M2019Env(OsimEnv):
     # -- observation ----------------------------------------------------------------------------
 
     def get_observation_dict(self) -> dict[str, Any]:
+        """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
         d = self.get_state_desc()
         body_weight = self.MASS * self.G
         ground_pelvis = d["joint_pos"]["ground_pelvis"]
@@ -373,8 +386,9 @@ class L2M2019Env(OsimEnv):
             grf = [force[0] / body_weight, force[1] / body_weight, force[2] / body_weight]
             grf_forward, grf_right = rotate_frame(-grf[0], -grf[2], yaw)
             lateral = grf_right if side == "r" else -grf_right
-            hip, knee, ankle = d["joint_pos"][f"hip_{side}"], d["joint_pos"][f"knee_{side}"], d["joint_pos"][f"ankle_{side}"]
-            d_hip, d_knee, d_ankle = d["joint_vel"][f"hip_{side}"], d["joint_vel"][f"knee_{side}"], d["joint_vel"][f"ankle_{side}"]
+            pos, vel = d["joint_pos"], d["joint_vel"]
+            hip, knee, ankle = pos[f"hip_{side}"], pos[f"knee_{side}"], pos[f"ankle_{side}"]
+            d_hip, d_knee, d_ankle = vel[f"hip_{side}"], vel[f"knee_{side}"], vel[f"ankle_{side}"]
             leg_obs: dict[str, Any] = {
                 "ground_reaction_forces": [grf_forward, lateral, -grf[1]],
                 "joint": {"hip_abd": -hip[1], "hip": -hip[0], "knee": knee[0], "ankle": -ankle[0]},
@@ -410,9 +424,11 @@ class L2M2019Env(OsimEnv):
         return res
 
     def get_observation_clipped(self) -> np.ndarray:
+        """The observation vector clipped to the observation space's bounds."""
         return np.clip(self.get_observation(), self.observation_space.low, self.observation_space.high)
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (339)."""
         return 339
 
     # -- reward ---------------------------------------------------------------------------------
@@ -429,6 +445,7 @@ class L2M2019Env(OsimEnv):
     init_reward_1 = init_reward
 
     def get_reward(self) -> float:
+        """The step's reward: Round 2's at difficulty 3, else Round 1's."""
         if self.difficulty == 3:
             return self.get_reward_2()
         return self.get_reward_1()
@@ -443,7 +460,7 @@ class L2M2019Env(OsimEnv):
         step["effort"] += effort
         step["del_t"] += dt
         pelvis_pos, pelvis_vel = d["body_pos"]["pelvis"], d["body_vel"]["pelvis"]
-        v_tgt = self.vtgt.get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
+        v_tgt = self._target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
         step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
 
     def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:
@@ -496,6 +513,7 @@ class L2M2019Env(OsimEnv):
         return float(sum(terms.values()))
 
     def close(self) -> None:
+        """Close the environment, the target field's plot and the CSV report."""
         super().close()
         if self.vtgt is not None:
             self.vtgt.close()

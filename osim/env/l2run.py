@@ -73,6 +73,7 @@ class L2RunEnv(OsimEnv):
         super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
 
     def get_observation(self) -> list[float]:
+        """Pelvis, joint, body and centre-of-mass kinematics (43 values)."""
         state = self.get_state_desc()
         observation = list(state["joint_pos"]["ground_pelvis"]) + list(state["joint_vel"]["ground_pelvis"])
         for joint in _JOINTS:
@@ -84,12 +85,15 @@ class L2RunEnv(OsimEnv):
         return observation
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (43)."""
         return 43
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is below 0.6 m."""
         return self.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
 
     def reward(self) -> float:
+        """Forward progress of the pelvis in the step (0 right after a reset)."""
         previous = self.get_prev_state_desc()
         if not previous:
             self.reward_terms = {}

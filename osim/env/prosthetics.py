@@ -180,6 +180,7 @@ class ProstheticsEnv(OsimEnv):
     # -- configuration --------------------------------------------------------------------------
 
     def get_model_key(self) -> str:
+        """The model in use: ``'3D'`` or ``'2D'``, with ``'_pros'`` for the prosthetic leg."""
         return self.model + ("_pros" if self.prosthetic else "")
 
     def set_difficulty(self, difficulty: int) -> None:
@@ -272,6 +273,7 @@ class ProstheticsEnv(OsimEnv):
         return res
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (160 with the prosthesis, 169 without)."""
         return 160 if self.prosthetic else 169
 
     def observation_names(self) -> list[str]:
@@ -292,7 +294,10 @@ class ProstheticsEnv(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(self, project: bool = True, seed: int | None = None, obs_as_dict: bool | None = None, **_: Any) -> Any:
+    def reset(  # type: ignore[override]  # positional order of the original's reset
+        self, project: bool = True, seed: int | None = None, obs_as_dict: bool | None = None, **_: Any
+    ) -> Any:
+        """Reset (reseeding when ``seed`` is given); returns the first observation."""
         if seed is not None:
             self.seed(seed)
         self.generate_new_targets()
@@ -302,17 +307,20 @@ class ProstheticsEnv(OsimEnv):
         return observation
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
+        """Step as the base class, writing the CSV report when one is open."""
         result = super().step(action, project=project, obs_as_dict=obs_as_dict)
         if self._report is not None:
             self._report.write_step(self.get_observation(), self.osim_model.last_excitations)
         return result
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is below 0.6 m."""
         return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
 
     # -- reward ---------------------------------------------------------------------------------
 
     def reward_round1(self) -> float:
+        """Round 1: 9 minus the squared difference of the pelvis speed from 3 m/s."""
         if not self.get_prev_state_desc():
             self.reward_terms = {}
             return 0.0
@@ -321,6 +329,7 @@ class ProstheticsEnv(OsimEnv):
         return speed
 
     def reward_round2(self) -> float:
+        """Round 2: 10 minus effort and the squared errors from the target velocity."""
         d = self.get_state_desc()
         activations = np.asarray(self.osim_model.get_activations())
         # Summed in the original's order (effort, then x, then z) so the value is bitwise the same.
@@ -331,5 +340,6 @@ class ProstheticsEnv(OsimEnv):
         return 10.0 - (effort + error_x + error_z)
 
     def reward(self) -> float:
+        """The step's reward of the current round (difficulty 0: Round 1, else Round 2)."""
         return self.reward_round1() if self.difficulty == 0 else self.reward_round2()
 

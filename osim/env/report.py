@@ -30,15 +30,18 @@ class CsvReport:
         self.istep = 0
 
     def new_episode(self, observation: Sequence[float]) -> None:
+        """Start a new episode in the report with its first observation."""
         self.episode += 1
         self.istep = 0
         self._obs.writerow([self.episode, 0, *observation])
 
     def write_step(self, observation: Sequence[float], action: Any) -> None:
+        """Append a step's observation and action."""
         self.istep += 1
         self._act.writerow([self.episode, self.istep, *np.asarray(action, dtype=float).tolist()])
         self._obs.writerow([self.episode, self.istep, *observation])
 
     def close(self) -> None:
+        """Close the two CSV files."""
         for f in self._files:
             f.close()

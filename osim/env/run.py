@@ -172,10 +172,11 @@ class RunEnv(OsimEnv):
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(
+    def reset(  # type: ignore[override]  # positional order of the original's reset
         self, difficulty: int = 2, seed: int | None = None, project: bool = True,
         obs_as_dict: bool | None = None, **_: Any,
     ) -> Any:
+        """Start an episode at ``difficulty`` (obstacles) with ``seed``; returns the first observation."""
         if difficulty not in (0, 1, 2):
             raise ValueError(f"difficulty must be 0, 1 or 2, got {difficulty!r}")
         if seed is not None:
@@ -197,6 +198,7 @@ class RunEnv(OsimEnv):
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
+        """Step as the base class, keeping the 2017 last/current observation vectors."""
         self.last_state = self.current_state
         result = super().step(action, project=project, obs_as_dict=obs_as_dict)
         as_dict = self.obs_as_dict_default if obs_as_dict is None else obs_as_dict
@@ -216,6 +218,7 @@ class RunEnv(OsimEnv):
         return NO_OBSTACLE
 
     def get_observation(self) -> list[float]:
+        """The 2017 observation vector: pelvis, joints, bodies, centre of mass and the next obstacle."""
         d = self.get_state_desc()
         joint_pos, joint_vel, body_pos, misc = d["joint_pos"], d["joint_vel"], d["body_pos"], d["misc"]
         pelvis = joint_pos["ground_pelvis"]
@@ -232,11 +235,13 @@ class RunEnv(OsimEnv):
         return observation
 
     def get_observation_space_size(self) -> int:
+        """Length of the observation vector (``ninput``)."""
         return self.ninput
 
     # -- reward and termination -----------------------------------------------------------------
 
     def reward(self) -> float:
+        """The step's reward: :meth:`compute_reward`."""
         return self.compute_reward()
 
     def compute_reward(self) -> float:
@@ -247,15 +252,20 @@ class RunEnv(OsimEnv):
         for name in LIGAMENTS:
             ligament_penalty += forces[name][0] ** 2
         # The state before the step is the base class's prev_state_desc.
-        forward = d["joint_pos"]["ground_pelvis"][1] - self.get_prev_state_desc()["joint_pos"]["ground_pelvis"][1]
+        before = self.get_prev_state_desc()
+        if before is None:
+            raise RuntimeError("the reward needs the state before the step: there is none before the first step")
+        forward = d["joint_pos"]["ground_pelvis"][1] - before["joint_pos"]["ground_pelvis"][1]
         ligaments = math.sqrt(ligament_penalty) * 10e-8
         self.reward_terms = {"forward": forward, "ligaments": -ligaments}
         return forward - ligaments
 
     def is_pelvis_too_low(self) -> bool:
+        """Whether the pelvis is below 0.65 m."""
         return self.get_state_desc()["joint_pos"]["ground_pelvis"][2] < 0.65
 
     def is_done(self) -> bool:
+        """The episode ends when the pelvis is too low."""
         return self.is_pelvis_too_low()
 
     # -- report ---------------------------------------------------------------------------------

@@ -41,10 +41,14 @@ MAX_ACTION_LENGTH = 1000
 
 
 class ErrorMessage(BaseModel):
+    """The body of an error response."""
+
     message: str
 
 
 class CreateRequest(BaseModel):
+    """Create an environment instance for a participant's token."""
+
     model_config = ConfigDict(extra="ignore")
     env_id: str = Field(min_length=1, max_length=100, description="environment id, e.g. 'L2M2019Env'")
     token: str = Field(min_length=1, max_length=200, description="the participant's token")
@@ -52,10 +56,14 @@ class CreateRequest(BaseModel):
 
 
 class CreateResponse(BaseModel):
+    """The new instance's id."""
+
     instance_id: str
 
 
 class StepRequest(BaseModel):
+    """One action of the current simulation."""
+
     model_config = ConfigDict(extra="ignore")
     action: list[StrictFloat | StrictInt] = Field(
         max_length=MAX_ACTION_LENGTH, description="one excitation in [0, 1] per muscle"
@@ -64,6 +72,8 @@ class StepRequest(BaseModel):
 
 
 class StepResponse(BaseModel):
+    """The result of a step: observation, reward, done and info."""
+
     observation: Any
     reward: float | None
     done: bool
@@ -71,10 +81,14 @@ class StepResponse(BaseModel):
 
 
 class ResetResponse(BaseModel):
+    """The next simulation's first observation."""
+
     observation: Any = Field(description="first observation of the next simulation; null when all have run")
 
 
 class MonitorStartRequest(BaseModel):
+    """The original's monitor options (the directory is ignored)."""
+
     model_config = ConfigDict(extra="ignore")
     directory: str | None = Field(default=None, max_length=1000)
     force: StrictBool = False
@@ -83,6 +97,8 @@ class MonitorStartRequest(BaseModel):
 
 
 class SubmitResponse(BaseModel):
+    """The submission's score."""
+
     reward: float = Field(description="total reward over all simulations")
     mean_reward: float
     simulation_rewards: list[float]
@@ -90,7 +106,9 @@ class SubmitResponse(BaseModel):
     submission_id: int
 
 
-_ERRORS = {status: {"model": ErrorMessage} for status in (400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorMessage} for status in (400, 401, 404, 409, 410, 413, 422, 429, 502, 503, 504)
+}
 
 
 #: What each route's body should look like, quoted in validation errors (by path suffix).

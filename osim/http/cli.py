@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
         "serve", help="run a grader (remote evaluation server)",
         description="Run a grader speaking the original osim-rl HTTP protocol, with a leaderboard.",
     )
-    serve.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file or PostgreSQL URL postgresql://... (default {DEFAULT_DB})")
+    serve.add_argument("--db", default=DEFAULT_DB,
+                       help=f"SQLite database file or PostgreSQL URL postgresql://... (default {DEFAULT_DB})")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--env", dest="envs", action="append", metavar="ENV_ID",
@@ -63,7 +64,8 @@ def register(subparsers: Any) -> None:
 
     tokens = subparsers.add_parser("tokens", help="create, list or revoke grader tokens",
                                    description="Manage the tokens of a grader's participants.")
-    tokens.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database file or PostgreSQL URL postgresql://... (default {DEFAULT_DB})")
+    tokens.add_argument("--db", default=DEFAULT_DB,
+                        help=f"SQLite database file or PostgreSQL URL postgresql://... (default {DEFAULT_DB})")
     actions = tokens.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create a token and print it (shown only once)")
     create.add_argument("name", help="participant or team name shown on the leaderboard")
@@ -80,6 +82,7 @@ def _open_store(path: str) -> Any:
 
 
 def run_tokens(args: argparse.Namespace) -> int:
+    """``osim tokens``: create, list or revoke tokens; returns the exit code."""
     store = _open_store(args.db)
     try:
         if args.tokens_command == "create":
@@ -107,6 +110,7 @@ def run_tokens(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """``osim serve``: run the grader until interrupted; returns the exit code."""
     from osim._optional import require
 
     require("fastapi", "uvicorn", extra="grader", feature="osim serve")

@@ -151,6 +151,7 @@ class Client:
 
     def env_monitor_start(self, directory: str, force: bool = False, resume: bool = False,
                           video_callable: bool = False) -> None:
+        """Send the original's monitor-start request (before the first reset)."""
         self._post_request(self._route("monitor/start/"), {
             "directory": directory, "force": force, "resume": resume, "video_callable": video_callable,
         })
@@ -178,6 +179,7 @@ class Client:
         return total
 
     def env_close(self) -> None:
+        """Close the instance on the grader."""
         self._post_request(self._route("close/"), None)
 
 

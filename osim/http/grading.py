@@ -118,9 +118,11 @@ class Grader:
 
     @property
     def simulations(self) -> int:
+        """Number of simulations in a submission (one per seed)."""
         return len(self.config.seeds)
 
     def instance_count(self) -> int:
+        """Number of live instances."""
         return len(self._instances)
 
     # -- lookup -----------------------------------------------------------------------------------
@@ -241,6 +243,7 @@ class Grader:
             return observation
 
     async def step(self, instance_id: str, action: list[float]) -> dict[str, Any]:
+        """Step instance ``instance_id``'s simulation with ``action``; returns the step's response."""
         instance = self._instance(instance_id)
         async with instance.lock:
             self._check_alive(instance)
@@ -306,6 +309,7 @@ class Grader:
             }
 
     async def close(self, instance_id: str) -> None:
+        """End instance ``instance_id`` at the client's request (unscored if not submitted)."""
         instance = self._instance(instance_id)
         async with instance.lock:
             self._check_alive(instance)
@@ -335,5 +339,6 @@ class Grader:
         return [item.id for item in idle]
 
     async def shutdown(self) -> None:
+        """End every live instance (the grader is stopping)."""
         for instance in list(self._instances.values()):
             await self._end(instance, "the grader shut down before the submission ended")

@@ -127,6 +127,7 @@ class Store:
                 self._db.execute(statement)
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 
@@ -144,10 +145,12 @@ class Store:
     # -- settings ---------------------------------------------------------------------------------
 
     def setting(self, key: str, default: Any = None) -> Any:
+        """The stored value of setting ``key`` (JSON), or ``default``."""
         rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
         return json.loads(rows[0]["value"]) if rows else default
 
     def set_setting(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON) as setting ``key``."""
         self._execute(
             "INSERT INTO settings(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -181,6 +184,7 @@ class Store:
         return TokenRecord(**rows[0]) if rows else None
 
     def list_tokens(self) -> list[dict[str, Any]]:
+        """All tokens (id, name, dates, number of submissions), by id."""
         rows = self._query(
             "SELECT t.id, t.name, t.created_at, t.revoked_at, COUNT(s.id) AS submissions "
             "FROM tokens t LEFT JOIN submissions s ON s.token_id = t.id GROUP BY t.id ORDER BY t.id"
@@ -201,6 +205,7 @@ class Store:
         self, instance_id: str, token_id: int, env_id: str, seeds: list[int], max_steps: int,
         client_version: str | None,
     ) -> int:
+        """Record a new running submission; returns its id."""
         rows = self._query(
             "INSERT INTO submissions(instance_id, token_id, env_id, seeds, simulation_count, max_steps, "
             "client_version, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -213,6 +218,7 @@ class Store:
         self, submission_id: int, index: int, seed: int, reward: float, steps: int, seconds: float,
         ended_by: str,
     ) -> None:
+        """Record the result of one simulation of a submission."""
         self._execute(
             "INSERT INTO simulations(submission_id, idx, seed, reward, steps, seconds, ended_by) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -220,6 +226,7 @@ class Store:
         )
 
     def finish_submission(self, submission_id: int, total_reward: float) -> None:
+        """Mark a running submission finished with its total reward."""
         self._execute(
             "UPDATE submissions SET status = ?, total_reward = ?, ended_at = ? WHERE id = ? AND status = ?",
             (FINISHED, total_reward, time.time(), submission_id, RUNNING),
@@ -241,6 +248,7 @@ class Store:
         return cursor.rowcount
 
     def submission(self, submission_id: int) -> dict[str, Any] | None:
+        """Submission ``submission_id`` with its simulations, or ``None``."""
         found = self.submissions(submission_id=submission_id)
         return found[0] if found else None
 
@@ -248,7 +256,8 @@ class Store:
         self, env_id: str | None = None, submission_id: int | None = None, limit: int = 100,
     ) -> list[dict[str, Any]]:
         """Submissions, newest first, each with its simulations."""
-        where, parameters = [], []
+        where: list[str] = []
+        parameters: list[str | int] = []
         if env_id is not None:
             where.append("s.env_id = ?")
             parameters.append(env_id)
@@ -277,6 +286,7 @@ class Store:
         return result
 
     def env_ids(self) -> list[str]:
+        """The environment ids that have submissions, sorted."""
         return [row["env_id"] for row in self._query("SELECT DISTINCT env_id FROM submissions ORDER BY env_id")]
 
     def leaderboard(self, env_id: str) -> list[dict[str, Any]]:

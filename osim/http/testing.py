@@ -46,9 +46,11 @@ class GraderProcess:
 
     @property
     def url(self) -> str:
+        """The grader's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
+        """Start ``osim serve`` on a free port and wait until it answers; returns self."""
         self.port = free_port()
         command = [sys.executable, "-m", "osim.http.cli", "serve", "--db", self.db, "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", *self.arguments]
@@ -69,6 +71,7 @@ class GraderProcess:
         raise RuntimeError(f"the grader did not answer within {self.startup_timeout} s:\n{self.log()}")
 
     def log(self) -> str:
+        """What the grader process has written so far."""
         return self.log_path.read_text(errors="replace")
 
     def create_token(self, name: str) -> str:

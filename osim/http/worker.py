@@ -88,7 +88,7 @@ def _environment_classes() -> dict[str, type]:
     for info in pkgutil.iter_modules(osim.env.__path__):
         try:
             modules.append(importlib.import_module(f"osim.env.{info.name}"))
-        except Exception:  # noqa: BLE001, S112 - a broken module only hides its own environments
+        except Exception:  # noqa: BLE001 - a broken module only hides its own environments
             continue
     return {
         name: value for module in modules for name, value in vars(module).items()
@@ -188,6 +188,7 @@ class EnvWorker:
         self.action_size = self._receive(timeout, "building the environment")["action_size"]
 
     def call(self, request: tuple, timeout: float, what: str) -> Any:
+        """Send ``request`` to the simulation process and wait up to ``timeout`` s for its answer."""
         try:
             self._connection.send(request)
         except (OSError, ValueError):
@@ -205,6 +206,7 @@ class EnvWorker:
         self.kill()
 
     def kill(self) -> None:
+        """Kill the simulation process and close the pipe."""
         if self.process.is_alive():
             self.process.kill()
             self.process.join(5)

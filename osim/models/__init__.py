@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .description import (
     UnknownModelError,
@@ -35,6 +35,9 @@ from .description import (
     preset_name,
 )
 from .transform import MUSCLE_MODELS, scaled, total_mass, with_display_geometry, with_muscle_model
+
+if TYPE_CHECKING:
+    import opensim  # imported when a model is built, not with this module
 
 __all__ = [
     "MUSCLE_MODELS",
@@ -74,7 +77,7 @@ def model_description(name: str, **options: Any) -> dict[str, Any]:
     return description
 
 
-def build_model(name: str, **options: Any) -> opensim.Model:  # noqa: F821
+def build_model(name: str, **options: Any) -> opensim.Model:
     """A new ``opensim.Model`` for preset ``name`` (connected; call ``initSystem`` to use it)."""
     from .builder import build
 

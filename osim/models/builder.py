@@ -49,6 +49,7 @@ def connect(component: opensim.Component, socket: str, path: str) -> None:
 
 
 def make_wrap_object(spec: dict[str, Any]) -> opensim.WrapObject:
+    """A wrap object of the described type with its properties set."""
     wrap = opensim_class(spec["type"])()
     wrap.setName(spec["name"])
     for key, value in spec.items():
@@ -58,6 +59,7 @@ def make_wrap_object(spec: dict[str, Any]) -> opensim.WrapObject:
 
 
 def make_spatial_transform(axes: list[dict[str, Any]]) -> opensim.SpatialTransform:
+    """A spatial transform from the six described axes (three rotations, three translations)."""
     transform = opensim.SpatialTransform()
     expected = ["rotation1", "rotation2", "rotation3", "translation1", "translation2", "translation3"]
     if [axis["name"] for axis in axes] != expected:
@@ -74,6 +76,7 @@ def make_spatial_transform(axes: list[dict[str, Any]]) -> opensim.SpatialTransfo
 
 
 def make_joint(spec: dict[str, Any], frames: dict[str, opensim.PhysicalFrame]) -> opensim.Joint:
+    """The described joint between two of the ``frames`` built so far."""
     for side in ("parent", "child"):
         if spec[side] not in frames:
             raise ModelDescriptionError(
@@ -114,6 +117,7 @@ def make_joint(spec: dict[str, Any], frames: dict[str, opensim.PhysicalFrame]) -
 
 
 def make_path_point(spec: dict[str, Any]) -> opensim.AbstractPathPoint:
+    """A path point (fixed, conditional or moving) attached to its frame."""
     kind = spec["type"]
     point = opensim_class(kind)()
     point.setName(spec["name"])
@@ -133,6 +137,7 @@ def make_path_point(spec: dict[str, Any]) -> opensim.AbstractPathPoint:
 
 
 def fill_geometry_path(path: opensim.GeometryPath, spec: dict[str, Any]) -> None:
+    """Add the described colour, path points and wraps to ``path``."""
     if "color" in spec:
         path.upd_Appearance().set_color(vec3(spec["color"]))
     points = path.updPathPointSet()
@@ -148,6 +153,7 @@ def fill_geometry_path(path: opensim.GeometryPath, spec: dict[str, Any]) -> None
 
 
 def make_force(spec: dict[str, Any]) -> opensim.Force:
+    """A force (muscle, ligament, contact, ...) of the described type with its properties and path."""
     force = opensim_class(spec["type"])()
     force.setName(spec["name"])
     for key, value in spec.get("properties", {}).items():
@@ -170,6 +176,7 @@ def make_force(spec: dict[str, Any]) -> opensim.Force:
 
 
 def make_contact_geometry(spec: dict[str, Any]) -> opensim.ContactGeometry:
+    """A contact geometry on its frame, with location, orientation and radius."""
     geometry = opensim_class(spec["type"])()
     geometry.setName(spec["name"])
     connect(geometry, "frame", spec["frame"])
@@ -180,6 +187,7 @@ def make_contact_geometry(spec: dict[str, Any]) -> opensim.ContactGeometry:
 
 
 def make_marker(spec: dict[str, Any]) -> opensim.Marker:
+    """A marker on its frame at the described location."""
     marker = opensim.Marker()
     marker.setName(spec["name"])
     connect(marker, "parent_frame", spec["frame"])

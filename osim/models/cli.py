@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """``osim models list``: print the presets with their mass and variants; returns 0."""
     from . import list_models
 
     for entry in list_models():
@@ -43,6 +44,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """``osim models export``: write a preset as an ``.osim`` file; returns the exit code."""
     import sys
 
     import opensim

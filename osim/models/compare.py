@@ -56,7 +56,10 @@ def model_tree(model: opensim.Model) -> ET.Element:
         path = Path(scratch) / "model.osim"
         copy.printToXML(str(path))
         text = path.read_text().replace("HuntCrossleyForce::", "HuntCrossleyForce__")
-    return _strip_display(ET.fromstring(text.encode()).find("Model"))
+    element = ET.fromstring(text.encode()).find("Model")
+    if element is None:
+        raise ValueError("the model's XML has no <Model> element")
+    return _strip_display(element)
 
 
 def _numbers(text: str) -> list[float] | None:
@@ -97,8 +100,8 @@ def differences(
     a, b = (ours.text or "").strip(), (theirs.text or "").strip()
     if ours.tag.startswith("socket_"):
         a, b = _absolute(a, owner), _absolute(b, owner)
-    elif ours.get("name") and ours.tag != "Model":
-        owner = (*owner, ours.get("name"))
+    elif (name := ours.get("name")) and ours.tag != "Model":
+        owner = (*owner, name)
     if a != b:
         x, y = _numbers(a), _numbers(b)
         if x is None or y is None or len(x) != len(y) or not all(

@@ -45,13 +45,12 @@ def set_property(component: opensim.Object, name: str, value: Value) -> None:
             prop.clear()
             for item in values:
                 append_item(convert(item), prop)
-    elif kind == "Vec3":
-        for index, item in enumerate(vec3(value).to_numpy()):
-            helper.setValueVec3(float(item), prop, index)
-    elif kind == "Vec6":
-        if len(value) != 6:
-            raise ValueError(f"expected 6 numbers for property {name!r}, got {value!r}")
-        for index, item in enumerate(value):
-            helper.setValueVec6(float(item), prop, index)
+    elif kind in ("Vec3", "Vec6"):
+        numbers = [float(item) for item in value] if isinstance(value, (list, tuple)) else []
+        if len(numbers) != int(kind[-1]):
+            raise ValueError(f"expected {kind[-1]} numbers for property {name!r}, got {value!r}")
+        setter = helper.setValueVec3 if kind == "Vec3" else helper.setValueVec6
+        for index, item in enumerate(numbers):
+            setter(item, prop, index)
     else:
         raise TypeError(f"cannot set property {name!r} of type {kind} from JSON")

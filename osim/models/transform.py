@@ -46,6 +46,7 @@ def total_mass(description: Description) -> float:
 
 
 def is_muscle(force: dict[str, Any]) -> bool:
+    """Whether a described force is a muscle (its type ends with ``Muscle``)."""
     return force["type"].endswith("Muscle")
 
 
@@ -239,8 +240,9 @@ def with_display_geometry(description: Description) -> Description:
     """Simple shapes for every body, sized from the segment (display only, no dynamics).
 
     A body gets one ellipsoid along each segment from its origin to a child joint (radius a tenth
-    of the length, or half the girth of the body's inertia ellipsoid if larger); a body without such a segment (feet ends, head, hand, prosthetic foot)
-    gets the ellipsoid of uniform density with its mass and inertia, centred at its centre of mass.
+    of the length, or half the girth of the body's inertia ellipsoid if larger); a body without such
+    a segment (feet ends, head, hand, prosthetic foot) gets the ellipsoid of uniform density with its
+    mass and inertia, centred at its centre of mass.
     Radii are clamped to 1.5-30 cm so that tiny or massless bodies stay visible and sane.
     """
     result = copy.deepcopy(description)

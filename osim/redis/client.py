@@ -53,6 +53,7 @@ class Client:
         self.ping_pong()
 
     def get_redis_connection(self) -> redis.Redis:
+        """A connection from the client's pool."""
         return redis.Redis(connection_pool=self.redis_pool)
 
     def _request(self, message_type: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +75,10 @@ class Client:
         if answer is None:
             raise RedisProtocolError(f"no answer to {message_type} within {timeout} s from service "
                                      f"{self.service_id!r} at {self.remote_host}:{self.remote_port}")
-        response = wire.unpack(answer[1])
+        data = answer[1]
+        if not isinstance(data, bytes):  # the connection must not decode responses
+            raise RedisProtocolError(f"an answer must be msgpack bytes, got {type(data).__name__}")
+        response = wire.unpack(data)
         if self.verbose:
             print("Response:", response)
         if response["type"] == OSIM_RL.ERROR:
@@ -82,12 +86,14 @@ class Client:
         return response
 
     def ping_pong(self) -> bool:
+        """Check that the service answers PING with PONG; returns True."""
         response = self._request(OSIM_RL.PING, {})
         if response["type"] != OSIM_RL.PONG:
             raise RedisProtocolError(f"expected {OSIM_RL.PONG} in answer to PING, got {response['type']}")
         return True
 
     def env_create(self) -> Any:
+        """Create the environment; returns its first observation."""
         return self._request(OSIM_RL.ENV_CREATE, {})["payload"]["observation"]
 
     def env_reset(self) -> Any:
@@ -95,11 +101,13 @@ class Client:
         return self._request(OSIM_RL.ENV_RESET, {})["payload"]["observation"]
 
     def env_step(self, action: Any, render: bool = False) -> list:
+        """Step with ``action``; returns [observation, reward, done, info]."""
         action = np.asarray(action).tolist()
         payload = self._request(OSIM_RL.ENV_STEP, {"action": action, "render": render})["payload"]
         return [payload["observation"], payload["reward"], payload["done"], payload["info"]]
 
     def submit(self) -> dict[str, Any]:
+        """Submit the results; returns the service's payload (the scores)."""
         payload = self._request(OSIM_RL.ENV_SUBMIT, {})["payload"]
         if os.environ.get("CROWDAI_BLOCKING_SUBMIT"):
             # The evaluation platforms waited for the container to be stopped from outside.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 
 class OSIM_RL:
+    """Message types of the 2019 Redis protocol."""
+
     PING = "OSIM_RL.PING"
     PONG = "OSIM_RL.PONG"
     ENV_CREATE = "OSIM_RL.ENV_CREATE"

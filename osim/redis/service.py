@@ -80,13 +80,14 @@ class OsimRlRedisService:
         self.begin = 0.0
 
     def get_redis_connection(self) -> redis.Redis:
+        """A connection from the service's pool."""
         return redis.Redis(connection_pool=self.redis_pool)
 
     # -- commands ---------------------------------------------------------------------------------
 
     def _build_env(self) -> Any:
         cls, kwargs = resolve_env(self.env_id)
-        accepted = inspect.signature(cls.__init__).parameters
+        accepted = inspect.signature(cls).parameters  # the constructor's
         for name, value in self.env_arguments.items():
             if name in accepted:
                 kwargs[name] = value
@@ -155,11 +156,15 @@ class OsimRlRedisService:
     # -- loop -------------------------------------------------------------------------------------
 
     def get_next_command(self, connection: redis.Redis) -> dict[str, Any]:
+        """Wait for the next command (at most ``step_timeout`` s); returns it decoded."""
         answer = connection.brpop(self.command_channel, timeout=max(1, int(np.ceil(self.step_timeout))))
         if answer is None:
             raise TimeoutError(f"Timeout in step {self.current_step} of simulation {self.simulation_count}: "
                                f"no command for {self.step_timeout:g} s")
-        return wire.unpack(answer[1])
+        data = answer[1]
+        if not isinstance(data, bytes):  # the connection must not decode responses
+            raise TypeError(f"a command must be msgpack bytes, got {type(data).__name__}")
+        return wire.unpack(data)
 
     def run(self) -> dict[str, Any]:
         """Serve until ``ENV_SUBMIT``; returns the submission's result."""
@@ -169,6 +174,7 @@ class OsimRlRedisService:
             if self.verbose:
                 print("Command:", command.get("type"))
             channel = command.get("response_channel")
+            payload: dict[str, Any] | str
             try:
                 response_type, payload = self.handle(str(command.get("type")), command.get("payload") or {})
             except ServiceError as error:
@@ -176,10 +182,12 @@ class OsimRlRedisService:
             if channel:
                 connection.rpush(channel, wire.pack({"type": response_type, "payload": payload}))
             if response_type == OSIM_RL.ENV_SUBMIT_RESPONSE:
+                assert isinstance(payload, dict)  # errors are ERROR responses
                 return payload
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m osim.redis.service``: serve until the client submits, print the results; returns 0."""
     parser = argparse.ArgumentParser(description="osim-rl Redis evaluation service")
     parser.add_argument("--port", type=int, required=True, help="Redis port")
     parser.add_argument("--host", default="127.0.0.1", help="Redis host")

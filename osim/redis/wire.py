@@ -20,20 +20,25 @@ DEFAULT_SERVICE_ID = "osim_rl_redis_service_id"
 
 
 def default_service_id() -> str:
+    """The service id from the environment, or the default one."""
     return os.environ.get(SERVICE_ID_VARIABLE, DEFAULT_SERVICE_ID)
 
 
 def commands_key(service_id: str) -> str:
+    """The Redis list that service ``service_id`` reads its commands from."""
     return f"{NAMESPACE}::{service_id}::commands"
 
 
 def new_response_channel(service_id: str) -> str:
+    """A new, unique Redis key for the answer to one command."""
     return f"{NAMESPACE}::{service_id}::response::{secrets.token_hex(16)}"
 
 
 def pack(message: dict[str, Any]) -> bytes:
+    """``message`` as msgpack bytes (NumPy arrays included)."""
     return msgpack.packb(message, default=msgpack_numpy.encode, use_bin_type=True)
 
 
 def unpack(data: bytes) -> Any:
+    """The message encoded in msgpack ``data``."""
     return msgpack.unpackb(data, object_hook=msgpack_numpy.decode, raw=False)

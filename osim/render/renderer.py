@@ -296,8 +296,8 @@ class Renderer:
         inside = ((pixels[..., 0] > -2) & (pixels[..., 0] < self.width + 2)
                   & (pixels[..., 1] > -2) & (pixels[..., 1] < self.height + 2)).any(axis=1)
         pixels = pixels[inside]
-        for s, e, l, r in pixels.tolist():
-            draw.line([tuple(s), tuple(e), tuple(l), tuple(e), tuple(r)], fill=color, width=width)
+        for s, e, left, right in pixels.tolist():
+            draw.line([tuple(s), tuple(e), tuple(left), tuple(e), tuple(right)], fill=color, width=width)
 
     def _draw_task_ground(self, draw: ImageDraw.ImageDraw, camera: Camera, scene: SceneGeometry,
                           description: Any) -> None:

@@ -85,9 +85,14 @@ def set_torch_threads(threads: int) -> None:
 def original_ddpg(env: gymnasium.Env, *, seed: int | None = None, verbose: int = 0) -> BaseAlgorithm:
     """DDPG with the original example's networks and hyper-parameters (see the module docstring)."""
     import torch
+    from gymnasium import spaces
+    from stable_baselines3 import DDPG
     from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
 
     ddpg = _algorithm_class("ddpg")
+    assert issubclass(ddpg, DDPG)  # for the type checker: DDPG's constructor arguments
+    if not isinstance(env.action_space, spaces.Box):
+        raise TypeError(f"DDPG needs a Box action space, got {env.action_space}")
     low, high = env.action_space.low, env.action_space.high
     # Noise is added to the action rescaled to [-1, 1]: an excitation unit is 2 / (high - low) there.
     sigma = ORIGINAL_OU_SIGMA * 2.0 / (high - low)
@@ -127,9 +132,12 @@ def build_model(
     if total_steps < 1:
         raise ValueError(f"total_steps must be a positive number of steps, got {total_steps}")
     cls = _algorithm_class(algo)
+    from stable_baselines3 import PPO, SAC
+
     if algo == "ddpg":
         return original_ddpg(env, seed=seed, verbose=verbose)
     if algo == "ppo":
+        assert issubclass(cls, PPO)  # for the type checker: PPO's constructor arguments
         n_steps = min(PPO_DEFAULT_N_STEPS, max(total_steps, 2))
         # A mini-batch size that divides the rollout, so no mini-batch is truncated, unless only a
         # tiny one would (a prime rollout length): then SB3's default and one short mini-batch.
@@ -138,6 +146,7 @@ def build_model(
             batch_size = min(n_steps, PPO_DEFAULT_BATCH_SIZE)
         return cls("MlpPolicy", env, n_steps=n_steps, batch_size=batch_size, seed=seed, device="cpu",
                    verbose=verbose)
+    assert issubclass(cls, SAC)  # for the type checker: SAC's constructor arguments
     return cls("MlpPolicy", env, buffer_size=100_000, seed=seed, device="cpu", verbose=verbose)
 
 
@@ -168,10 +177,12 @@ class EvaluationSummary:
 
     @property
     def episodes(self) -> int:
+        """Number of episodes evaluated."""
         return len(self.returns)
 
     @property
     def mean_return(self) -> float:
+        """Mean return (NaN without episodes)."""
         return statistics.fmean(self.returns) if self.returns else math.nan
 
     @property
@@ -181,6 +192,7 @@ class EvaluationSummary:
 
     @property
     def steps(self) -> int:
+        """Total number of steps."""
         return sum(self.lengths)
 
     def format(self) -> str:

@@ -44,12 +44,16 @@ class RolloutWorker:
         from osim.train.envs import make_env
 
         self.env = make_env(env_id, **(env_kwargs or {}))
-        self.policy = model_policy_from_bytes(algo, model_bytes) if model_bytes is not None else None
+        if model_bytes is not None and algo is None:
+            raise ValueError("model_bytes needs algo, the algorithm that saved the model")
+        self.policy = None if model_bytes is None or algo is None else model_policy_from_bytes(algo, model_bytes)
 
     def run(self, request: EpisodeRequest) -> Episode:
+        """Play the episode of ``request`` with the worker's policy."""
         return run_episode(self.env, request, self.policy)
 
     def close(self) -> None:
+        """Close the worker's environment."""
         self.env.close()
 
 
@@ -115,6 +119,7 @@ class Throughput:
 
     @property
     def steps_per_second(self) -> float:
+        """Steps per second (NaN for no time)."""
         return self.steps / self.seconds if self.seconds > 0 else float("nan")
 
 

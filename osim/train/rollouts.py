@@ -47,10 +47,12 @@ class Episode:
 
     @property
     def total_reward(self) -> float:
+        """Sum of the episode's rewards."""
         return float(self.rewards.sum())
 
     @property
     def steps(self) -> int:
+        """Number of steps taken."""
         return len(self.rewards)
 
 

@@ -44,7 +44,7 @@ def case_paths(name: str, data_dir: Path | None = None) -> tuple[Path, Path]:
 
 def _restore_copies(stored: np.ndarray, n_columns: int, copies: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
     """Undo the recorder's de-duplication: put back columns that were copies of others."""
-    full = np.empty(stored.shape[:-1] + (n_columns,), dtype=np.float64)
+    full = np.empty((*stored.shape[:-1], n_columns), dtype=np.float64)
     copied = np.zeros(n_columns, dtype=bool)
     copied[copies[:, 0]] = True
     full[..., ~copied] = stored

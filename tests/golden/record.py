@@ -41,8 +41,8 @@ REPO_ROOT = HERE.parent.parent
 DATA_DIR = HERE / "data"
 
 sys.path.insert(0, str(HERE))
-from cases import CASES, CASES_BY_NAME, Case
-from loader import flatten_state_desc
+from cases import CASES, CASES_BY_NAME, Case  # noqa: E402 - after the sys.path insert
+from loader import flatten_state_desc  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Inside the original's scratch venv
@@ -380,7 +380,8 @@ def _actions_meta(case: Case, n_actions: int) -> dict[str, Any]:
     }
 
 
-def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], obs_size: int) -> dict[str, Any]:
+def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+           obs_size: int) -> dict[str, Any]:
     n_steps = int(arrays["actions"].shape[0])
     full = {
         "case": case.name,

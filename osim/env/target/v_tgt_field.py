@@ -100,6 +100,7 @@ class VTgt0:
         self._interpolator: BilinearGrid | None = None
 
     def create_map(self, rng_xy: Any) -> None:
+        """Lay out the grid nodes ``map`` over the ranges ``rng_xy``."""
         self.map_rng_xy = np.asarray(rng_xy, dtype=np.float64)
         self.map = generate_grid(self.map_rng_xy, self.res_map)
 
@@ -108,6 +109,7 @@ class VTgt0:
 
     def get_vtgt(self, xy: Any) -> np.ndarray:
         """Global-frame target velocity at the point ``xy``, shape ``(2, 1)`` as in the original."""
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
         values = self._interpolator(float(xy[0]), float(xy[1]))
         return values.reshape(2, 1)
 
@@ -121,6 +123,7 @@ class VTgt0:
         cos, sin = math.cos(yaw), math.sin(yaw)
         grid_x = cos * self.get_grid[0] - sin * self.get_grid[1] + x
         grid_y = sin * self.get_grid[0] + cos * self.get_grid[1] + y
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
         vx, vy = self._interpolator(grid_x, grid_y)
         return np.stack((cos * vx + sin * vy, -sin * vx + cos * vy))
 
@@ -133,6 +136,7 @@ class VTgtConst(VTgt0):
         self.create_vtgt_const(v_tgt)
 
     def create_vtgt_const(self, v_tgt: Any) -> None:
+        """Set the same target velocity ``v_tgt`` at every node."""
         self.vtgt = np.empty_like(self.map)
         self.vtgt[0].fill(v_tgt[0])
         self.vtgt[1].fill(v_tgt[1])
@@ -336,6 +340,8 @@ class VTgtField:
         d_sink = float(np.linalg.norm(self.p_sink - self.pose_agent[0:2]))
         v_phase0 = self.rng.uniform(-np.pi, np.pi)
         self.t0_target = self.rng.uniform(2, 4)
+        if not isinstance(self.vtgt_obj, VTgtSink):
+            raise RuntimeError(f"version {self.version} has a constant target velocity, no sink")
         self.vtgt_obj.create_vtgt_sink(self.p_sink, d_sink, v_amp_rng, v_phase0=v_phase0)
 
     def update(self, pose: Any) -> tuple[np.ndarray, int]:
@@ -379,6 +385,7 @@ class VTgtField:
         return self.vtgt_obj.get_vtgt(xy)
 
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
+        """Body-frame target velocities at the 11 x 11 grid around ``pose``, shape (2, 11, 11)."""
         return self.vtgt_obj.get_vtgt_field_local(pose)
 
     def close(self) -> None:
