@@ -71,7 +71,8 @@ def main() -> int:
                    **measure(model, substeps, arguments.steps, arguments.rounds)}
             rows.append(row)
             print(f"{label:22s} {timestep * 1000:g} ms x {substeps}: {row['env_steps_per_cpu_s']:7d} env steps/CPU-s "
-                  f"{row['env_steps_per_wall_s']:7d} /wall-s  stable={row['stable']} {row['env_steps_before_divergence']}")
+                  f"{row['env_steps_per_wall_s']:7d} /wall-s  "
+                  f"stable={row['stable']} {row['env_steps_before_divergence']}")
     if arguments.out:
         result = {"mujoco": mujoco.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
                   "threads": 1, "load_average_1min": {"before": round(load_before, 2),

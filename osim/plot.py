@@ -34,7 +34,7 @@ def line_styles(count: int) -> list[tuple[tuple[float, ...], str]]:
     from matplotlib import colormaps
 
     if count <= 10 * len(LINE_STYLES):
-        palette = colormaps["tab10"].colors
+        palette = colormaps["tab10"].colors  # type: ignore[attr-defined]  # tab10 is a ListedColormap
         return [(tuple(palette[i % 10]), LINE_STYLES[i // 10]) for i in range(count)]
     spread = colormaps["turbo"]
     return [(tuple(spread(i / (count - 1))), LINE_STYLES[i % len(LINE_STYLES)]) for i in range(count)]

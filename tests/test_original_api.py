@@ -13,9 +13,9 @@ import tomllib
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT
 
 import osim.env
-from conftest import REPO_ROOT
 
 # Every name the original's osim/env/osim.py defined (2.1.5 | 3.0.11) and where it lives now.
 ORIGINAL_OSIM_MODULE = {
@@ -45,7 +45,6 @@ def test_envs_package_of_3_0_11():
     from envs.control.loco_reflex_song2019 import LocoCtrl
     from envs.target import VTgtField
     from envs.target.v_tgt_field import VTgtSink
-
     from osim.control import LocoCtrl as project_ctrl
     from osim.env.target import VTgtField as project_field
     from osim.env.target import VTgtSink as project_sink

@@ -7,8 +7,12 @@ imported only when a model is loaded (``pip install 'osim-rl[mujoco]'``). See do
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .mjcf import build_mjcf, model_description
+
+if TYPE_CHECKING:
+    import mujoco
 
 __all__ = ["MujocoMissingError", "build_mjcf", "load_model", "model_description", "require_mujoco"]
 
@@ -28,7 +32,7 @@ def require_mujoco() -> ModuleType:
     return mujoco
 
 
-def load_model(description: dict | str, **options) -> mujoco.MjModel:  # noqa: F821
+def load_model(description: dict | str, **options) -> mujoco.MjModel:
     """A compiled ``mujoco.MjModel`` of a description (or of a preset name with model options)."""
     mujoco = require_mujoco()
     return mujoco.MjModel.from_xml_string(build_mjcf(description, **options))

@@ -96,12 +96,14 @@ class GeometryTargets:
 
 
 def site_ids(probe: MujocoProbe, muscle: dict[str, Any]) -> list[int]:
+    """MuJoCo site ids of ``muscle``'s fitted path points, in path order."""
     mujoco = require_mujoco()
     return [mujoco.mj_name2id(probe.model, mujoco.mjtObj.mjOBJ_SITE, f"{muscle['name']}-{p['name']}")
             for p in fitted_points(muscle)]
 
 
-def moment_arm_residuals(probe: MujocoProbe, group, targets: list[GeometryTargets], locations: np.ndarray) -> np.ndarray:
+def moment_arm_residuals(probe: MujocoProbe, group, targets: list[GeometryTargets],
+                         locations: np.ndarray) -> np.ndarray:
     """MuJoCo minus OpenSim moment arms (m) of a group for fitted site ``locations`` (n x 3)."""
     residuals = []
     for (muscle, mirrored), target in zip(group, targets):
@@ -145,8 +147,10 @@ def fit_muscle(leader: dict[str, Any], lengths: list[np.ndarray], references: li
     ``references[i]`` (activations x postures) per member."""
     direct = direct_muscle_parameters(leader)
     fmax = float(leader["properties"]["max_isometric_force"])
-    lower = [direct[k] * RELATIVE_BOUNDS[k][0] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][0] for k in MUSCLE_PARAMETERS]
-    upper = [direct[k] * RELATIVE_BOUNDS[k][1] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][1] for k in MUSCLE_PARAMETERS]
+    lower = [direct[k] * RELATIVE_BOUNDS[k][0] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][0]
+             for k in MUSCLE_PARAMETERS]
+    upper = [direct[k] * RELATIVE_BOUNDS[k][1] if k in RELATIVE_BOUNDS else ABSOLUTE_BOUNDS[k][1]
+             for k in MUSCLE_PARAMETERS]
     start = np.clip([direct[k] for k in MUSCLE_PARAMETERS], lower, upper)
 
     def residuals(x: np.ndarray) -> np.ndarray:
@@ -184,7 +188,8 @@ def fit_model(name: str) -> dict[str, Any]:
         for muscle, mirrored in group:
             fitted[muscle["name"]] = {
                 "fingerprint": muscle_fingerprint(description, muscle),
-                "sites": {(mirrored_name(point) if mirrored else point): [round(float(v), 6) for v in np.asarray(xyz) * (MIRROR if mirrored else 1.0)]
+                "sites": {(mirrored_name(point) if mirrored else point):
+                          [round(float(v), 6) for v in np.asarray(xyz) * (MIRROR if mirrored else 1.0)]
                           for point, xyz in sites.items()},
                 "muscle": parameters,
             }
@@ -198,6 +203,7 @@ def data_path(name: str) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: fit one model's muscles and write the fit data (JSON)."""
     arguments = model_command("osim.engine.mujoco.fit", __doc__, "default: osim/engine/mujoco/data/<model>.json", argv)
     result = fit_model(arguments.model)
     out = arguments.out or data_path(arguments.model)

@@ -341,18 +341,20 @@ class MjcfWriter:
         self.actuators.append(muscle_element(muscle, fit.get("muscle")))
 
     def add_muscles(self) -> None:
+        """Add a tendon and an actuator for every muscle of the description."""
         for force in self.description["forces"]:
             if is_muscle(force):
                 self.add_muscle(force)
 
     def text(self) -> str:
+        """The finished MJCF document (tendons, equalities, actuators, default keyframe)."""
         for element in (self.tendons, self.equalities, self.actuators):
             if len(element):
                 self.root.append(element)
         keyframes = ET.SubElement(self.root, "keyframe")
         order = [joint.get("name") for joint in self.world.iter("joint")]  # MuJoCo's qpos order
         ET.SubElement(keyframes, "key", name="default",
-                      qpos=numbers([self.default_qpos[name] for name in order]))
+                      qpos=numbers([self.default_qpos[str(name)] for name in order]))
         ET.indent(self.root)
         return ET.tostring(self.root, encoding="unicode")
 

@@ -111,6 +111,7 @@ class OpenSimProbe:
         self.model.realizePosition(self.state)
 
     def moment_arm(self, muscle: str, coordinate: str) -> float:
+        """OpenSim's moment arm (m) of ``muscle`` about ``coordinate`` at the current posture."""
         return float(self.muscles.get(muscle).computeMomentArm(self.state, self.coordinates.get(coordinate)))
 
     def tendon_forces(self, activation: float) -> np.ndarray:
@@ -139,13 +140,16 @@ class MujocoProbe:
         self.default_qpos = self.data.qpos.copy()
 
     def pose(self, posture: dict[str, float]) -> None:
+        """Put the model in ``posture`` (coordinate name -> value), the rest at the default."""
         self.data.qpos[:] = self.default_qpos
         set_posture(self.model, self.data, posture)
 
     def moment_arms(self, coordinate: str) -> np.ndarray:
+        """Every muscle's moment arm (m) about ``coordinate`` at the current posture."""
         return effective_moment_arms(self.model, self.data, coordinate)
 
     def tendon_lengths(self) -> np.ndarray:
+        """Every tendon's length (m) at the current posture."""
         return np.array(self.data.ten_length)
 
     def muscle_forces(self, activation: float) -> np.ndarray:
@@ -164,17 +168,17 @@ def moment_arm_table(description: Description, opensim_probe: OpenSimProbe,
     for coordinate in muscle_coordinates(description):
         low, high = coordinate_range(description, coordinate)
         spanning = [m["name"] for m in muscles(description) if coordinate in spanned_coordinates(description, m)]
-        errors = {name: [] for name in spanning}
+        errors: dict[str, list[float]] = {name: [] for name in spanning}
         for value in np.linspace(low, high, SWEEP_POINTS):
             opensim_probe.pose({coordinate: value})
             mujoco_probe.pose({coordinate: value})
             arms = mujoco_probe.moment_arms(coordinate)
             for name in spanning:
                 errors[name].append(arms[names.index(name)] - opensim_probe.moment_arm(name, coordinate))
-        for name, values in errors.items():
-            values = 1000 * np.abs(values)
-            table.setdefault(name, {})[coordinate] = {"rms_mm": round(float(np.sqrt(np.mean(values ** 2))), 3),
-                                                      "max_mm": round(float(values.max()), 3)}
+        for name, differences in errors.items():
+            millimetres = 1000 * np.abs(np.asarray(differences))
+            table.setdefault(name, {})[coordinate] = {"rms_mm": round(float(np.sqrt(np.mean(millimetres ** 2))), 3),
+                                                      "max_mm": round(float(millimetres.max()), 3)}
     return table
 
 
@@ -200,6 +204,7 @@ def mujoco_force_grid(mujoco_probe: MujocoProbe, postures: Sequence[dict[str, fl
 
 
 def max_isometric_forces(description: Description) -> np.ndarray:
+    """Each muscle's maximum isometric force (N), in the description's order."""
     return np.array([float(m["properties"]["max_isometric_force"]) for m in muscles(description)])
 
 
@@ -259,6 +264,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: measure one model's parity, print the summary, optionally write the JSON."""
     arguments = model_command("osim.engine.mujoco.parity", __doc__, "write the report (JSON) here", argv)
     report = measure(arguments.model)
     if arguments.out:

@@ -22,7 +22,8 @@ def parity_table(report: dict[str, Any]) -> str:
     title = (f"**{report['model']}** (MuJoCo {report['mujoco']}; moment arms over "
              f"{report['sweep_points']}-point sweeps; forces at activations "
              f"{', '.join(f'{a:g}' for a in report['activations'])} over {report['force_postures']} postures)")
-    lines = [title, "", "| muscle | coordinate | moment arm RMS / max (mm), direct | fitted | force error mean / max (Fmax), direct | fitted |",
+    lines = [title, "", ("| muscle | coordinate | moment arm RMS / max (mm), direct | fitted "
+              "| force error mean / max (Fmax), direct | fitted |"),
              "|---|---|---|---|---|---|"]
     before, after = report["before"], report["after"]
     for muscle, coordinates in after["moment_arms"].items():
@@ -51,6 +52,7 @@ def replace_section(text: str, table: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: render parity JSON files as Markdown tables, optionally into a docs page."""
     parser = argparse.ArgumentParser(prog="python -m osim.engine.mujoco.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="parity JSON files")
     parser.add_argument("--docs", type=Path, help="page to rewrite (e.g. docs/engines.md)")
