@@ -25,7 +25,7 @@ from typing import Any
 
 import opensim
 
-StateDescription = dict[str, dict[str, Any]]
+from .interface import StateDescription
 
 
 def _vec3(vector: Any) -> list[float]:
