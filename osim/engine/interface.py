@@ -221,6 +221,10 @@ class Engine(Protocol):
         """Simulated time of the current state (s)."""
         ...
 
+    def coordinate_locked(self, name: str) -> bool:
+        """Whether coordinate ``name`` is locked, by default or in the current state."""
+        ...
+
     def reset(self) -> None:
         """Start an episode from the model's default pose: time 0, muscles in equilibrium."""
         ...

@@ -214,6 +214,13 @@ class Simulation:
             self._pose_index = {c.name: (c.index, c.speed_index) for c in self._structure.coordinates}
         return self._structure
 
+    def coordinate_locked(self, name: str) -> bool:
+        """Whether coordinate ``name`` is locked by default or in the current state."""
+        info = self.structure.coordinate(name)  # raises for an unknown name, listing the valid ones
+        if info.locked or self.state is None:
+            return info.locked
+        return bool(self.model.getCoordinateSet().get(name).getLocked(self.state))
+
     def native_handles(self) -> OpenSimHandles:
         """The OpenSim objects themselves (OpenSim-only; the original ``OsimModel`` attributes)."""
         model = self.model
@@ -238,11 +245,16 @@ class Simulation:
         integrator's first derivative evaluation sees the controls held when it was started (OpenSim
         caches them in the state), so without this an episode would depend on the previous
         episode's last action. With it, every episode equals a fresh process's first episode.
+        Raises :class:`SimulationError` when the muscles cannot be equilibrated (e.g. a pose or
+        speeds out of their reach); the previous state is kept.
         """
         state = opensim.State(self.model.initializeState())
         if adjust_state is not None:
             adjust_state(state)
-        self.model.equilibrateMuscles(state)
+        try:
+            self.model.equilibrateMuscles(state)
+        except RuntimeError as error:
+            raise SimulationError(f"OpenSim could not equilibrate the muscles in the initial state: {str(error).strip()}") from error
         state.setTime(0)
         self.restore_initial_excitations()
         self.istep = 0
