@@ -10,7 +10,7 @@ writes:
 * ``write_coordinates(path)``: a motion file (``.mot``, one column per coordinate by its name,
   rotational coordinates in degrees, ``inDegrees=yes``) as produced by OpenSim's own tools.
 
-Recording a step reads one vector from OpenSim (``getStateVariableValues``); nothing is written
+Recording a step reads one vector from the engine (``state_variable_values()``); nothing is written
 until the episode ends.
 """
 from __future__ import annotations
