@@ -41,6 +41,11 @@ def vec3(vector: Any) -> np.ndarray:
     return np.array([vector[0], vector[1], vector[2]], dtype=float)
 
 
+def _items(component_set: Any) -> list[Any]:
+    """The members of an OpenSim set (``getSize``/``get``), in order."""
+    return [component_set.get(i) for i in range(component_set.getSize())]
+
+
 def _triple(vector: Any) -> Vec3:
     return (float(vector[0]), float(vector[1]), float(vector[2]))
 
@@ -104,8 +109,7 @@ def generalized_indices(state: opensim.State, coordinates: list[opensim.Coordina
 
 
 def _coordinates(model: opensim.Model, state: opensim.State, columns: dict[str, int]) -> tuple[CoordinateInfo, ...]:
-    coordinate_set = model.getCoordinateSet()
-    coordinates = [coordinate_set.get(i) for i in range(coordinate_set.getSize())]
+    coordinates = _items(model.getCoordinateSet())
     return tuple(
         CoordinateInfo(
             name=c.getName(),
@@ -123,8 +127,6 @@ def _coordinates(model: opensim.Model, state: opensim.State, columns: dict[str, 
 
 
 def _joints(model: opensim.Model) -> tuple[JointInfo, ...]:
-    joint_set = model.getJointSet()
-    joints = [joint_set.get(i) for i in range(joint_set.getSize())]
     return tuple(
         JointInfo(
             name=joint.getName(),
@@ -132,13 +134,11 @@ def _joints(model: opensim.Model) -> tuple[JointInfo, ...]:
             child=joint.getChildFrame().findBaseFrame().getName(),
             coordinates=tuple(joint.get_coordinates(k).getName() for k in range(joint.numCoordinates())),
         )
-        for joint in joints
+        for joint in _items(model.getJointSet())
     )
 
 
 def _muscles(model: opensim.Model, columns: dict[str, int]) -> tuple[MuscleInfo, ...]:
-    muscle_set = model.getMuscles()
-    muscles = [muscle_set.get(i) for i in range(muscle_set.getSize())]
     return tuple(
         MuscleInfo(
             name=muscle.getName(),
@@ -150,13 +150,11 @@ def _muscles(model: opensim.Model, columns: dict[str, int]) -> tuple[MuscleInfo,
             kind=muscle.getConcreteClassName(),
             activation_column=columns.get(muscle.getAbsolutePathString() + "/activation"),
         )
-        for muscle in muscles
+        for muscle in _items(model.getMuscles())
     )
 
 
 def _bodies(model: opensim.Model) -> tuple[BodyInfo, ...]:
-    body_set = model.getBodySet()
-    bodies = [body_set.get(i) for i in range(body_set.getSize())]
     return tuple(
         BodyInfo(
             name=body.getName(),
@@ -164,7 +162,7 @@ def _bodies(model: opensim.Model) -> tuple[BodyInfo, ...]:
             mass_center=_triple(body.getMassCenter()),
             inertia=(*_triple(body.getInertia().getMoments()), *_triple(body.getInertia().getProducts())),
         )
-        for body in bodies
+        for body in _items(model.getBodySet())
     )
 
 
@@ -180,10 +178,8 @@ def _contact_kind(geometry: opensim.ContactGeometry) -> tuple[ContactKind, float
 
 
 def _contact_geometry(model: opensim.Model) -> tuple[ContactGeometryInfo, ...]:
-    geometry_set = model.getContactGeometrySet()
     infos = []
-    for i in range(geometry_set.getSize()):
-        geometry = geometry_set.get(i)
+    for geometry in _items(model.getContactGeometrySet()):
         kind, radius = _contact_kind(geometry)
         body, location, orientation = _placed(geometry.getFrame(), geometry.get_location(), geometry.get_orientation())
         infos.append(ContactGeometryInfo(geometry.getName(), body, kind, radius, location, orientation))
@@ -191,10 +187,8 @@ def _contact_geometry(model: opensim.Model) -> tuple[ContactGeometryInfo, ...]:
 
 
 def _markers(model: opensim.Model) -> tuple[MarkerInfo, ...]:
-    marker_set = model.getMarkerSet()
     infos = []
-    for i in range(marker_set.getSize()):
-        marker = marker_set.get(i)
+    for marker in _items(model.getMarkerSet()):
         body, location, _ = _placed(marker.getParentFrame(), marker.get_location(), (0.0, 0.0, 0.0))
         infos.append(MarkerInfo(marker.getName(), body, location))
     return tuple(infos)
@@ -205,7 +199,6 @@ def read_structure(model: opensim.Model, state: opensim.State) -> ModelStructure
     names = model.getStateVariableNames()
     state_variables = tuple(names.get(i) for i in range(names.getSize()))
     columns = {name: i for i, name in enumerate(state_variables)}
-    force_set = model.getForceSet()
     return ModelStructure(
         name=model.getName(),
         coordinates=_coordinates(model, state, columns),
@@ -214,6 +207,6 @@ def read_structure(model: opensim.Model, state: opensim.State) -> ModelStructure
         bodies=_bodies(model),
         contact_geometry=_contact_geometry(model),
         markers=_markers(model),
-        forces=tuple(force_set.get(i).getName() for i in range(force_set.getSize())),
+        forces=tuple(force.getName() for force in _items(model.getForceSet())),
         state_variables=state_variables,
     )
