@@ -202,7 +202,7 @@ def time_env(
         _, _, done, _ = env.step(actions[i], **step_kwargs)
         episode_length += 1
         if first_episode and len(fingerprints) < fingerprint_steps:
-            y = env.osim_model.state.getY().to_numpy()
+            y = env.osim_model.state_vector()
             fingerprints.append(hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest()[:16])
         if done or (episode_steps is not None and episode_length >= episode_steps):
             first_episode = False
@@ -855,10 +855,7 @@ def preset_deviation(
         e = cls(visualize=False, integrator=IntegratorSettings(**settings))
         setup(e)
         model = e.osim_model
-        coordinates = model.model.getCoordinateSet()
-        rotational = [coordinates.get(i) for i in range(coordinates.getSize())
-                      if coordinates.get(i).getMotionType() == 1]  # 1: rotational
-        pelvis = model.get_body("pelvis")
+        rotational = [c.value_column for c in model.structure.coordinates if c.motion_type == "rotational"]
         best = float("inf")
         for _ in range(repeats):
             e.reset(**reset_kwargs)
@@ -866,10 +863,8 @@ def preset_deviation(
             start = time.process_time()
             for a in actions:
                 _, _, _, info = e.step(a)
-                state = model.state
-                p = pelvis.getPositionInGround(state)
-                pelvis_path.append([p[0], p[1], p[2]])
-                angles.append([c.getValue(state) for c in rotational])
+                pelvis_path.append(list(model.state_description()["body_pos"]["pelvis"]))
+                angles.append(model.state_variable_values()[rotational].tolist())
                 if "simulation_failure" in info:
                     break
             best = min(best, (time.process_time() - start) / len(pelvis_path))

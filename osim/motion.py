@@ -10,7 +10,7 @@ writes:
 * ``write_coordinates(path)``: a motion file (``.mot``, one column per coordinate by its name,
   rotational coordinates in degrees, ``inDegrees=yes``) as produced by OpenSim's own tools.
 
-Recording a step reads one vector from OpenSim (``getStateVariableValues``); nothing is written
+Recording a step reads one vector from the engine (``state_variable_values()``); nothing is written
 until the episode ends.
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ import os
 from typing import Any
 
 import numpy as np
-import opensim
 
+from osim.engine.files import write_sto
 from osim.engine.simulation import Simulation
 
 
@@ -47,26 +47,15 @@ class EpisodeLog:
 
     def __init__(self, env: Any) -> None:
         self.sim = simulation_of(env)
-        model = self.sim.model
-        names = model.getStateVariableNames()
-        self.state_names: list[str] = [names.get(i) for i in range(names.getSize())]
-        index = {name: i for i, name in enumerate(self.state_names)}
-        coordinates = model.getCoordinateSet()
-        self.coordinate_names: list[str] = []
-        self.coordinate_rotational: list[bool] = []
-        self._coordinate_columns: list[int] = []
-        for i in range(coordinates.getSize()):
-            coordinate = coordinates.get(i)
-            self.coordinate_names.append(coordinate.getName())
-            # Rotational = 1; coupled coordinates (knee translations' drivers) are angles too.
-            self.coordinate_rotational.append(coordinate.getMotionType() != 2)
-            self._coordinate_columns.append(index[coordinate.getAbsolutePathString() + "/value"])
+        structure = self.sim.structure
+        self.state_names: list[str] = list(structure.state_variables)
+        self.coordinate_names = [c.name for c in structure.coordinates]
+        # Coupled coordinates (the knee translations' drivers) are angles too.
+        self.coordinate_rotational = [c.motion_type != "translational" for c in structure.coordinates]
+        self._coordinate_columns = [c.value_column for c in structure.coordinates]
         self.muscle_names = list(self.sim.muscle_names)
-        muscles = model.getMuscles()
-        self._activation_columns = []
-        for j in range(muscles.getSize()):
-            column = index.get(muscles.get(j).getAbsolutePathString() + "/activation")
-            self._activation_columns.append(-1 if column is None else column)
+        self._activation_columns = [-1 if m.activation_column is None else m.activation_column
+                                    for m in structure.muscles]
         self.times: list[float] = []
         self._states: list[np.ndarray] = []
         self.rewards: list[float] = []
@@ -77,11 +66,10 @@ class EpisodeLog:
 
     def record(self, reward: float | None = None, reward_terms: dict[str, float] | None = None) -> None:
         """Add the simulation's current state (and the reward that led to it, if any)."""
-        state = self.sim.state
-        if state is None:
+        if self.sim.state is None:
             raise RuntimeError("the simulation has no state yet: call reset() first")
-        values = self.sim.model.getStateVariableValues(state).to_numpy()
-        self.times.append(state.getTime())
+        values = self.sim.state_variable_values()
+        self.times.append(self.sim.time)
         self._states.append(np.array(values, dtype=float))
         self.rewards.append(float("nan") if reward is None else float(reward))
         self.reward_terms.append(dict(reward_terms or {}))
@@ -114,20 +102,10 @@ class EpisodeLog:
 
     # -- files ----------------------------------------------------------------------------------
 
-    def _table(self, labels: list[str], values: np.ndarray, in_degrees: bool, name: str) -> opensim.TimeSeriesTable:
-        table = opensim.TimeSeriesTable()
-        table.setColumnLabels(labels)
-        for time, row in zip(self.times, values):
-            table.appendRow(time, opensim.RowVector.createFromMat(np.ascontiguousarray(row)))
-        table.addTableMetaDataString("inDegrees", "yes" if in_degrees else "no")
-        table.addTableMetaDataString("header", name)
-        return table
-
     def write_states(self, path: str | os.PathLike[str]) -> None:
         """Write every state variable (radians, metres) as an OpenSim states file (``.sto``)."""
         self._require_data()
-        table = self._table(self.state_names, self.states, False, "osim-rl states")
-        opensim.STOFileAdapter.write(table, os.fspath(path))
+        write_sto(path, self.state_names, self.times, self.states, in_degrees=False, header="osim-rl states")
 
     def write_coordinates(self, path: str | os.PathLike[str]) -> None:
         """Write the coordinates as an OpenSim motion file (``.mot``, rotations in degrees)."""
@@ -135,5 +113,4 @@ class EpisodeLog:
         values = self.coordinates.copy()
         rotational = np.array(self.coordinate_rotational)
         values[:, rotational] = np.degrees(values[:, rotational])
-        table = self._table(self.coordinate_names, values, True, "osim-rl coordinates")
-        opensim.STOFileAdapter.write(table, os.fspath(path))
+        write_sto(path, self.coordinate_names, self.times, values, in_degrees=True, header="osim-rl coordinates")

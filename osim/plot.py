@@ -46,12 +46,10 @@ def moving_coordinates(log: EpisodeLog) -> list[int]:
     Left out: coordinates locked in the model or in the simulation's current state (e.g. the
     lumbar joint of the gait models), and any whose value never changes during the episode.
     """
-    state = log.sim.state
     values = log.coordinates
     moving = []
     for j, name in enumerate(log.coordinate_names):
-        coordinate = log.sim.get_coordinate(name)
-        locked = coordinate.get_locked() or (state is not None and coordinate.getLocked(state))
+        locked = log.sim.coordinate_locked(name)
         if not locked and np.ptp(values[:, j]) > 0:
             moving.append(j)
     return moving

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import opensim
 
 from .simulation import Simulation
+from .structure import offset_in_base, rotation_from_body_fixed_xyz, rotation_of, vec3
+
+__all__ = ["BodyGeometry", "SceneGeometry", "rotation_from_body_fixed_xyz"]
 
 #: Density used to turn a segment's mass into a radius (water, kg/m^3).
 _DENSITY = 1000.0
@@ -77,33 +79,6 @@ class SceneGeometry:
     body_positions: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def rotation_from_body_fixed_xyz(angles: Any) -> np.ndarray:
-    """The rotation matrix of body-fixed X-Y-Z angles (as reported in ``body_pos_rot``)."""
-    a, b, c = angles
-    ca, sa, cb, sb, cc, sc = math.cos(a), math.sin(a), math.cos(b), math.sin(b), math.cos(c), math.sin(c)
-    rx = np.array([[1.0, 0.0, 0.0], [0.0, ca, -sa], [0.0, sa, ca]])
-    ry = np.array([[cb, 0.0, sb], [0.0, 1.0, 0.0], [-sb, 0.0, cb]])
-    rz = np.array([[cc, -sc, 0.0], [sc, cc, 0.0], [0.0, 0.0, 1.0]])
-    return rx @ ry @ rz
-
-
-def _vec(vector: Any) -> np.ndarray:
-    return np.array([vector[0], vector[1], vector[2]], dtype=float)
-
-
-def _offset_in_base(frame: opensim.Frame, location: Any = (0.0, 0.0, 0.0)) -> tuple[str, np.ndarray]:
-    """(name of the base frame, position of ``location`` given in ``frame``, expressed in the base frame)."""
-    base = frame.findBaseFrame()
-    transform = frame.findTransformInBaseFrame()
-    point = _vec(transform.p()) + _rotation_of(transform) @ np.asarray(location, dtype=float)
-    return base.getName(), point
-
-
-def _rotation_of(transform: opensim.Transform) -> np.ndarray:
-    rotation = transform.R()
-    return rotation_from_body_fixed_xyz(_vec(rotation.convertRotationToBodyFixedXYZ()))
-
-
 def _perpendicular_frame(direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two unit vectors perpendicular to ``direction``: (depth ~ local x, width ~ local z)."""
     width = np.array([0.0, 0.0, 1.0]) - direction * direction[2]
@@ -145,24 +120,14 @@ class BodyGeometry:
 
     # -- discovery (once per model structure) ---------------------------------------------------
 
-    def _signature(self) -> tuple[int, ...]:
-        model = self.sim.model
-        return (
-            model.getJointSet().getSize(),
-            model.getBodySet().getSize(),
-            model.getMuscles().getSize(),
-            model.getContactGeometrySet().getSize(),
-            model.getMarkerSet().getSize(),
-        )
-
     def _discover(self) -> None:
         model = self.sim.model
-        self._structure = self._signature()
+        self._structure = self.sim.structure_signature()
         bodies = model.getBodySet()
         self.body_names = [bodies.get(i).getName() for i in range(bodies.getSize())]
         self._bodies = [bodies.get(i) for i in range(bodies.getSize())]
         masses = {bodies.get(i).getName(): bodies.get(i).getMass() for i in range(bodies.getSize())}
-        mass_centers = {bodies.get(i).getName(): _vec(bodies.get(i).getMassCenter())
+        mass_centers = {bodies.get(i).getName(): vec3(bodies.get(i).getMassCenter())
                         for i in range(bodies.getSize())}
 
         # Joint centres: each joint's child frame, as an offset in its child body.
@@ -174,7 +139,7 @@ class BodyGeometry:
         children_of: dict[str, list[int]] = {name: [] for name in self.body_names}
         for j in range(joints.getSize()):
             joint = joints.get(j)
-            child_body, offset = _offset_in_base(joint.getChildFrame())
+            child_body, offset = offset_in_base(joint.getChildFrame())
             parent_body = joint.getParentFrame().findBaseFrame().getName()
             self._joint_child_body.append(child_body)
             self._joint_child_offset.append(offset)
@@ -187,10 +152,10 @@ class BodyGeometry:
         state = opensim.State(model.initializeState()) if self.sim.state is None else self.sim.state
         model.realizePosition(state)
         default_location = [
-            _vec(joints.get(j).getChildFrame().getPositionInGround(state)) for j in range(joints.getSize())
+            vec3(joints.get(j).getChildFrame().getPositionInGround(state)) for j in range(joints.getSize())
         ]
-        default_pose = {name: (_vec(bodies.get(i).getPositionInGround(state)),
-                               _rotation_of(bodies.get(i).getTransformInGround(state)))
+        default_pose = {name: (vec3(bodies.get(i).getPositionInGround(state)),
+                               rotation_of(bodies.get(i).getTransformInGround(state)))
                         for i, name in enumerate(self.body_names)}
 
         self._capsules: list[_LocalCapsule] = []
@@ -260,19 +225,17 @@ class BodyGeometry:
             if sphere is None:
                 continue  # half-spaces are the ground; meshes are not drawn
             frame = sphere.getFrame()
-            base, center = _offset_in_base(frame, _vec(sphere.get_location()))
+            base, center = offset_in_base(frame, vec3(sphere.get_location()))
             self._spheres.append((sphere.getName(), sphere, base, center, base in self.prop_names))
 
         markers = model.getMarkerSet()
         self.marker_names = [markers.get(i).getName() for i in range(markers.getSize())]
         self._markers = [markers.get(i) for i in range(markers.getSize())]
-        self._muscles = [muscles.get(i) for i in range(muscles.getSize())]
         # Activations are read from the state-variable vector in one call (getActivation() would
         # need a dynamics-stage realization); muscles without activation dynamics show excitation.
-        names = model.getStateVariableNames()
-        index = {names.get(k): k for k in range(names.getSize())}
         self._activation_index = np.array([
-            index.get(m.getAbsolutePathString() + "/activation", -1) for m in self._muscles], dtype=int)
+            -1 if m.activation_column is None else m.activation_column for m in self.sim.structure.muscles],
+            dtype=int)
 
     # -- per state ------------------------------------------------------------------------------
 
@@ -281,14 +244,14 @@ class BodyGeometry:
         sim = self.sim
         if sim.state is None:
             raise RuntimeError("the simulation has no state yet: call reset() first")
-        if self._signature() != self._structure:
+        if self.sim.structure_signature() != self._structure:
             self._discover()
         state = sim.state
         sim.model.realizePosition(state)  # a no-op when the state is realized already
         pose: dict[str, tuple[np.ndarray, np.ndarray]] = {"ground": (np.zeros(3), np.eye(3))}
         for name, body in zip(self.body_names, self._bodies):
             transform = body.getTransformInGround(state)
-            pose[name] = (_vec(transform.p()), _rotation_of(transform))
+            pose[name] = (vec3(transform.p()), rotation_of(transform))
 
         def to_ground(body: str, local: np.ndarray) -> np.ndarray:
             origin, rotation = pose[body]
@@ -308,9 +271,9 @@ class BodyGeometry:
         paths = []
         for path in self._paths:
             current = path.getCurrentPath(state)
-            paths.append(np.array([_vec(current.get(k).getLocationInGround(state))
+            paths.append(np.array([vec3(current.get(k).getLocationInGround(state))
                                    for k in range(current.getSize())]).reshape(-1, 3))
-        values = sim.model.getStateVariableValues(state).to_numpy()
+        values = sim.state_variable_values()
         activations = np.where(self._activation_index >= 0, values[self._activation_index],
                                np.broadcast_to(sim.last_excitations, self._activation_index.shape))
 
@@ -333,7 +296,7 @@ class BodyGeometry:
             contact_radius=np.array(contact_radius, dtype=float),
             contact_is_prop=np.array([prop for *_, prop in self._spheres], dtype=bool),
             marker_names=list(self.marker_names),
-            marker_positions=np.array([_vec(marker.getLocationInGround(state))
+            marker_positions=np.array([vec3(marker.getLocationInGround(state))
                                        for marker in self._markers]).reshape(-1, 3),
             prop_names=list(self.prop_names),
             prop_positions=np.array([pose[name][0] for name in self.prop_names]).reshape(-1, 3),

@@ -12,7 +12,7 @@ osim-rl 2.x/3.x (spec §2.3) exactly, so that trajectories are bitwise identical
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,10 @@ from numpy.typing import ArrayLike
 from .actions import validate_excitations
 from .display import visualizer_usable
 from .errors import SimulationError
+from .interface import ModelStructure, StateDescription
 from .opensim_log import set_opensim_log_level
-from .state_description import StateDescriber, StateDescription
+from .state_description import StateDescriber
+from .structure import read_structure
 
 # OpenSim's Manager integrators by name. CPodes is not in every build (OpenSim 4.5's Manager has no
 # IntegratorMethod_CPodes), so each method is listed only where this opensim provides it.
@@ -84,8 +86,28 @@ class IntegratorSettings:
 
 
 
+@dataclass(frozen=True)
+class OpenSimHandles:
+    """The OpenSim objects behind a :class:`Simulation`: OpenSim-only, for user scripts.
+
+    The original ``OsimModel`` attributes (``model``, ``forceSet``, ``bodySet`` ...) come from here.
+    No project code outside :mod:`osim.engine` uses them; it uses :attr:`Simulation.structure`.
+    """
+
+    model: opensim.Model
+    controller: opensim.PrescribedController
+    muscles: opensim.SetMuscles
+    forces: opensim.ForceSet
+    bodies: opensim.BodySet
+    joints: opensim.JointSet
+    markers: opensim.MarkerSet
+    contact_geometry: opensim.ContactGeometrySet
+
+
 class Simulation:
     """An OpenSim model, its excitation controller, its current state and its integrator.
+
+    The OpenSim implementation of :class:`osim.engine.interface.Engine`.
 
     Args:
         model: path of an ``.osim`` file, or an ``opensim.Model`` not yet initialised.
@@ -144,7 +166,11 @@ class Simulation:
         )
         self.strength = np.ones(self.n_muscles)
         self._describer = StateDescriber(self.model)
-        self._describer_signature = self._structure_signature()
+        self._describer_signature = self.structure_signature()
+        self._structure: ModelStructure | None = None
+        self._structure_of = self._describer_signature
+        # Filled with the structure: Q and U index of each coordinate by name (for set_pose).
+        self._pose_index: dict[str, tuple[int, int]] = {}
 
         self.state: opensim.State | None = None
         self.manager: opensim.Manager | None = None
@@ -154,7 +180,8 @@ class Simulation:
 
     # -- structure ------------------------------------------------------------------------------
 
-    def _structure_signature(self) -> tuple[int, ...]:
+    def structure_signature(self) -> tuple[int, ...]:
+        """Component counts of the model: they change when components are added."""
         model = self.model
         return (
             model.getJointSet().getSize(),
@@ -162,15 +189,52 @@ class Simulation:
             model.getForceSet().getSize(),
             model.getMuscles().getSize(),
             model.getMarkerSet().getSize(),
+            model.getContactGeometrySet().getSize(),
         )
 
     def reinitialize(self) -> opensim.State:
         """Call after adding components to :attr:`model` (``initSystem`` and refreshed caches)."""
         state = self.model.initSystem()
         self._describer = StateDescriber(self.model)
-        self._describer_signature = self._structure_signature()
+        self._describer_signature = self.structure_signature()
+        self._structure = None
         self._description = None
         return state
+
+    @property
+    def structure(self) -> ModelStructure:
+        """The model's coordinates, joints, muscles, bodies, contact geometry and markers.
+
+        Read from OpenSim when first asked for and cached; read again after :meth:`reinitialize` or
+        when components were added (the component counts changed). Never read per step.
+        """
+        signature = self.structure_signature()
+        if self._structure is None or signature != self._structure_of:
+            self._structure = read_structure(self.model, opensim.State(self.model.getWorkingState()))
+            self._structure_of = signature
+            self._pose_index = {c.name: (c.index, c.speed_index) for c in self._structure.coordinates}
+        return self._structure
+
+    def coordinate_locked(self, name: str) -> bool:
+        """Whether coordinate ``name`` is locked by default or in the current state."""
+        info = self.structure.coordinate(name)  # raises for an unknown name, listing the valid ones
+        if info.locked or self.state is None:
+            return info.locked
+        return bool(self.model.getCoordinateSet().get(name).getLocked(self.state))
+
+    def native_handles(self) -> OpenSimHandles:
+        """The OpenSim objects themselves (OpenSim-only; the original ``OsimModel`` attributes)."""
+        model = self.model
+        return OpenSimHandles(
+            model=model,
+            controller=self.controller,
+            muscles=self.muscle_set,
+            forces=model.getForceSet(),
+            bodies=model.getBodySet(),
+            joints=model.getJointSet(),
+            markers=model.getMarkerSet(),
+            contact_geometry=model.getContactGeometrySet(),
+        )
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -182,16 +246,49 @@ class Simulation:
         integrator's first derivative evaluation sees the controls held when it was started (OpenSim
         caches them in the state), so without this an episode would depend on the previous
         episode's last action. With it, every episode equals a fresh process's first episode.
+        Raises :class:`SimulationError` when the muscles cannot be equilibrated (e.g. a pose or
+        speeds out of their reach); the previous state is kept.
         """
         state = opensim.State(self.model.initializeState())
         if adjust_state is not None:
             adjust_state(state)
-        self.model.equilibrateMuscles(state)
+        try:
+            self.model.equilibrateMuscles(state)
+        except RuntimeError as error:
+            raise SimulationError(
+                f"OpenSim could not equilibrate the muscles in the initial state: {str(error).strip()}"
+            ) from error
         state.setTime(0)
         self.restore_initial_excitations()
         self.istep = 0
         self.state = state
         self.reset_manager()
+
+    def set_pose(self, q: Mapping[str, float] | None = None, u: Mapping[str, float] | None = None) -> None:
+        """:meth:`reset` with coordinate values ``q`` and speeds ``u`` given by coordinate name.
+
+        The values are written into the initial state's Q and U vectors (locked coordinates too)
+        before the muscles are equilibrated; coordinates not named keep their default value and
+        speed. An unknown name raises :class:`~osim.engine.errors.UnknownComponentError` (a
+        ``KeyError`` naming it and listing the valid coordinates), a non-finite value
+        ``ValueError``, both before anything changes.
+        """
+        values = self._pose_entries(q or {}, 0)
+        speeds = self._pose_entries(u or {}, 1)
+        self.reset(adjust_state=lambda state: _write_pose(state, values, speeds))
+
+    def _pose_entries(self, values: Mapping[str, float], which: int) -> list[tuple[int, float]]:
+        """(Q index if ``which`` is 0, else U index; value) of each named coordinate, validated."""
+        structure = self.structure
+        entries = []
+        for name, value in values.items():
+            if name not in self._pose_index:
+                structure.coordinate(name)  # raises, naming the valid coordinates
+            number = float(value)
+            if not np.isfinite(number):
+                raise ValueError(f"coordinate {name!r} must be given a finite value, got {value!r}")
+            entries.append((self._pose_index[name][which], number))
+        return entries
 
     def restore_initial_excitations(self) -> None:
         """Set every excitation back to the value it had after construction (1.0)."""
@@ -266,11 +363,17 @@ class Simulation:
             self.model.getControls(self.state)
         # A NaN in the state does not stop Simbody's integrators: it spreads silently. One vector
         # check per step (microseconds) turns it into a failure that ends the episode.
-        if not np.isfinite(self.state.getY().to_numpy()).all():
+        if not np.isfinite(self.state_vector()).all():
             raise SimulationError(
                 f"the state became non-finite (NaN or infinite) at step {self.istep} "
                 f"(t = {self.step_size * self.istep:.2f} s)"
             )
+
+    def step(self, excitations: Any) -> np.ndarray:
+        """:meth:`actuate` then :meth:`integrate`: one control interval; returns the excitations."""
+        applied = self.actuate(excitations)
+        self.integrate()
+        return applied
 
     @property
     def time(self) -> float:
@@ -290,10 +393,25 @@ class Simulation:
         self.istep = round(self.state.getTime() / self.step_size)
         self.reset_manager()
 
+    def state_vector(self) -> np.ndarray:
+        """The current state's continuous variables, OpenSim's Y (Q, U, then the auxiliary Z)."""
+        if self.state is None:
+            raise RuntimeError("the simulation has no state yet: call reset() first")
+        return self.state.getY().to_numpy()
+
+    def state_variable_values(self) -> np.ndarray:
+        """Every state variable's value, in the order of ``structure.state_variables``."""
+        return self.model.getStateVariableValues(self.state).to_numpy()
+
+    def show_in_visualizer(self) -> None:
+        """Redraw OpenSim's visualizer window with the current state (if it is on)."""
+        if self.state is not None and self.model.getUseVisualizer():
+            self.model.getVisualizer().show(self.state)
+
     def state_description(self) -> StateDescription:
         """The state-description dictionary, computed at most once per state."""
         if self._description is None:
-            signature = self._structure_signature()
+            signature = self.structure_signature()
             if signature != self._describer_signature:
                 # Components were added behind our back (``model.initSystem()`` by a subclass).
                 self._describer = StateDescriber(self.model)
@@ -357,3 +475,15 @@ class Simulation:
     def get_coordinate(self, name: str) -> opensim.Coordinate:
         """The model's coordinate ``name``."""
         return self.model.getCoordinateSet().get(name)
+
+
+def _write_pose(state: opensim.State, values: list[tuple[int, float]], speeds: list[tuple[int, float]]) -> None:
+    """Write (index, value) entries into ``state``'s Q and U vectors."""
+    q = state.getQ()
+    u = state.getU()
+    for index, value in values:
+        q.set(index, value)
+    for index, value in speeds:
+        u.set(index, value)
+    state.setQ(q)
+    state.setU(u)

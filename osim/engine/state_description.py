@@ -25,9 +25,7 @@ from typing import Any
 
 import opensim
 
-#: Mostly {group: {name: value}}; environments add top-level entries of other kinds (``target_vel``
-#: a list, ``v_tgt_field`` an array), hence ``Any`` for the values.
-StateDescription = dict[str, Any]
+from .interface import StateDescription
 
 
 def _vec3(vector: Any) -> list[float]:

@@ -50,13 +50,15 @@ class OsimModel(Simulation):
         settings = integrator or IntegratorSettings(accuracy=integrator_accuracy)
         super().__init__(model_path, visualize=visualize, integrator=settings, step_size=self.stepsize)
         self.integrator_accuracy = settings.accuracy
-        self.brain = self.controller
-        self.muscleSet = self.muscle_set
-        self.forceSet = self.model.getForceSet()
-        self.bodySet = self.model.getBodySet()
-        self.jointSet = self.model.getJointSet()
-        self.markerSet = self.model.getMarkerSet()
-        self.contactGeometrySet = self.model.getContactGeometrySet()
+        # The original's OpenSim objects, for user scripts (project code uses ``structure``).
+        native = self.native_handles()
+        self.brain = native.controller
+        self.muscleSet = native.muscles
+        self.forceSet = native.forces
+        self.bodySet = native.bodies
+        self.jointSet = native.joints
+        self.markerSet = native.markers
+        self.contactGeometrySet = native.contact_geometry
         self.noutput = self.n_muscles
         self.maxforces = self.max_isometric_forces.tolist()
         self.curforces = [1.0] * self.n_muscles
@@ -64,16 +66,17 @@ class OsimModel(Simulation):
 
     def list_elements(self) -> None:
         """Print the indexed names of joints, bodies, muscles, forces and markers."""
-        for title, component_set in (
-            ("JOINTS", self.jointSet),
-            ("BODIES", self.bodySet),
-            ("MUSCLES", self.muscleSet),
-            ("FORCES", self.forceSet),
-            ("MARKERS", self.markerSet),
+        structure = self.structure
+        for title, names in (
+            ("JOINTS", [joint.name for joint in structure.joints]),
+            ("BODIES", [body.name for body in structure.bodies]),
+            ("MUSCLES", [muscle.name for muscle in structure.muscles]),
+            ("FORCES", list(structure.forces)),
+            ("MARKERS", [marker.name for marker in structure.markers]),
         ):
             print(title)
-            for i in range(component_set.getSize()):
-                print(i, component_set.get(i).getName())
+            for i, name in enumerate(names):
+                print(i, name)
 
     def actuate(self, action: Any) -> np.ndarray:
         """Apply ``action`` (clipped excitations) and remember it as ``last_action``; returns the excitations."""

@@ -118,11 +118,9 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
-import opensim
 from gymnasium import spaces
 
 from osim.engine import StateDescription, validate_excitations
@@ -254,15 +252,15 @@ class L2M2019Env(OsimEnv):
         super().load_model(model_path)
         bounds = np.concatenate((self.obs_vtgt_space, self.obs_body_space), axis=1)
         self.observation_space = spaces.Box(low=bounds[0], high=bounds[1], dtype=np.float64)
-        muscles = self.osim_model.muscleSet
+        structure = self.osim_model.structure
         self.Fmax: dict[str, dict[str, float]] = {}
         self.lopt: dict[str, dict[str, float]] = {}
         for leg, side in LEGS:
             self.Fmax[leg], self.lopt[leg] = {}, {}
             for MUS in LEG_MUSCLES:
-                muscle = muscles.get(f"{MODEL_MUSCLE_NAMES[MUS]}_{side}")
-                self.Fmax[leg][MUS] = muscle.getMaxIsometricForce()
-                self.lopt[leg][MUS] = muscle.getOptimalFiberLength()
+                muscle = structure.muscle(f"{MODEL_MUSCLE_NAMES[MUS]}_{side}")
+                self.Fmax[leg][MUS] = muscle.max_isometric_force
+                self.lopt[leg][MUS] = muscle.optimal_fiber_length
         n_muscles = self.osim_model.n_muscles
         if n_muscles != len(self.act2mus):
             raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {n_muscles}")
@@ -317,7 +315,7 @@ class L2M2019Env(OsimEnv):
         self.init_reward()
         self._target_field().reset(version=self.difficulty, seed=seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
-        self.osim_model.reset(adjust_state=_pose_setter(pose))
+        self.osim_model.set_pose(*_initial_pose(pose, [c.name for c in self.osim_model.structure.coordinates]))
         self.prev_state_desc = None
         self.simulation_failure = None
         self.reward_terms = {}
@@ -522,38 +520,25 @@ class L2M2019Env(OsimEnv):
             self._report = None
 
 
-def _pose_setter(init_pose: np.ndarray) -> Callable[[opensim.State], None]:
-    """``adjust_state`` for :meth:`Simulation.reset`: the original's initial pose and speeds.
+def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """(q, u) for :meth:`Simulation.set_pose`: the original's initial pose and speeds.
 
-    Indices are the model's generalized coordinates (Q): pelvis tilt 0, list 1, rotation 2, tx 3,
-    ty 4, tz 5; hip_r flexion 6, adduction 7; hip_l flexion 9, adduction 10; knees 13 (r), 14 (l);
-    ankles 15 (r), 16 (l).
+    ``init_pose`` is (forward speed, rightward speed, pelvis height, trunk lean, then per leg, right
+    first: hip adduction, hip flexion, knee extension, ankle flexion). Every speed is zero but the
+    pelvis's forward (x) and rightward (z) speeds; the pelvis list, rotation, x and z are zero; the
+    other coordinates (hip rotations, lumbar extension) keep their default values.
     """
     p = [float(v) for v in init_pose]
-
-    def adjust(state: opensim.State) -> None:
-        q = state.getQ()
-        u = state.getU()
-        for i in range(u.size()):
-            u.set(i, 0.0)
-        for index in (1, 2, 3, 5):  # list, yaw, x, z
-            q.set(index, 0.0)
-        u.set(3, p[0])  # forward speed
-        u.set(5, p[1])  # rightward speed
-        q.set(4, p[2])  # pelvis height
-        q.set(0, -p[3])  # trunk lean (+ forward) -> pelvis tilt
-        q.set(7, -p[4])  # right hip adduction
-        q.set(6, -p[5])  # right hip flexion
-        q.set(13, p[6])  # right knee extension
-        q.set(15, -p[7])  # right ankle flexion
-        q.set(10, -p[8])  # left hip adduction
-        q.set(9, -p[9])  # left hip flexion
-        q.set(14, p[10])  # left knee extension
-        q.set(16, -p[11])  # left ankle flexion
-        state.setQ(q)
-        state.setU(u)
-
-    return adjust
+    q = {
+        "pelvis_list": 0.0, "pelvis_rotation": 0.0, "pelvis_tx": 0.0, "pelvis_tz": 0.0,
+        "pelvis_ty": p[2],  # pelvis height
+        "pelvis_tilt": -p[3],  # trunk lean (+ forward) -> pelvis tilt
+        "hip_adduction_r": -p[4], "hip_flexion_r": -p[5], "knee_angle_r": p[6], "ankle_angle_r": -p[7],
+        "hip_adduction_l": -p[8], "hip_flexion_l": -p[9], "knee_angle_l": p[10], "ankle_angle_l": -p[11],
+    }
+    u = dict.fromkeys(coordinates, 0.0)
+    u["pelvis_tx"], u["pelvis_tz"] = p[0], p[1]  # forward and rightward speed
+    return q, u
 
 
 class _CsvReport:

@@ -281,9 +281,9 @@ class ProstheticsEnv(OsimEnv):
         quantities = ("x", "y", "vx", "vy", "ax", "ay", "rz", "vrz", "arz")
         names = [f"pelvis.{q}" for q in quantities[1:]]
         names += [f"{body}.{q}" for body in OBSERVED_BODIES[1:] for q in quantities]
+        structure = self.osim_model.structure
         for joint in OBSERVED_JOINTS:
-            joint_object = self.osim_model.get_joint(joint)
-            coordinates = [joint_object.get_coordinates(k).getName() for k in range(joint_object.numCoordinates())]
+            coordinates = structure.joint(joint).coordinates
             for kind in ("pos", "vel", "acc"):
                 names += [f"{joint}.{coordinate}.{kind}" for coordinate in coordinates]
         for muscle in sorted(self.osim_model.muscle_names):

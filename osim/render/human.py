@@ -38,9 +38,7 @@ def require_visualizer() -> None:
 
 def show(sim: Any) -> None:
     """Redraw OpenSim's window with the simulation's current state (e.g. right after a reset)."""
-    model = sim.model
-    if sim.state is not None and model.getUseVisualizer():
-        model.getVisualizer().show(sim.state)
+    sim.show_in_visualizer()
 
 
 def _visualizer_children() -> set[int]:

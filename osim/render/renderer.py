@@ -144,18 +144,17 @@ class Renderer:
 
     def _frame(self, scene: SceneGeometry) -> None:
         """Choose what the camera follows and how far it stands (once, from the first frame)."""
-        model = self.sim.model
-        joints = model.getJointSet()
+        structure = self.sim.structure
+        joints = structure.joints
         self._follow_body: str | None = None
         pivot: np.ndarray | None = None
-        for j in range(joints.getSize()):
-            joint = joints.get(j)
-            child = joint.getChildFrame().findBaseFrame().getName()
-            if child in scene.prop_names or joint.numCoordinates() == 0:
+        for joint in joints:
+            child = joint.child
+            if child in scene.prop_names or not joint.coordinates:
                 continue
-            translates = any(joint.get_coordinates(k).getMotionType() == 2  # Translational
-                             for k in range(joint.numCoordinates()))
-            if joint.getParentFrame().findBaseFrame().getName() == "ground" and translates:
+            translates = any(structure.coordinate(name).motion_type == "translational"
+                             for name in joint.coordinates)
+            if joint.parent == "ground" and translates:
                 self._follow_body = child
             elif pivot is None:
                 pivot = scene.body_positions[child]
@@ -177,10 +176,9 @@ class Renderer:
             # Frame every pose the limb can take: its reach from the pivot is at most the summed
             # lengths of the moving segments (pose-independent, unlike the first frame's extent).
             welded = {"ground"}
-            for j in range(joints.getSize()):
-                joint = joints.get(j)
-                if joint.numCoordinates() == 0 and joint.getParentFrame().findBaseFrame().getName() in welded:
-                    welded.add(joint.getChildFrame().findBaseFrame().getName())
+            for joint in joints:
+                if not joint.coordinates and joint.parent in welded:
+                    welded.add(joint.child)
             moving = np.array([body not in welded for body in scene.capsule_body], dtype=bool)
             lengths = np.linalg.norm(scene.capsule_end - scene.capsule_start, axis=1)
             ellipsoid_reach = sum(2 * float(r) for body, r in zip(scene.ellipsoid_body, reach[:, 0])
