@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from golden import case_definition, load_case
+from golden.loader import episode_total
 
 from osim.http.client import Client
 from osim.http.testing import GraderProcess
@@ -29,14 +30,6 @@ STEP_TOLERANCE = 1e-12
 TOTAL_TOLERANCE = 1e-9
 
 
-def original_total(rewards: list[float]) -> float:
-    """The original's episode total: its per-step rewards added in step order, from 0.0."""
-    total = 0.0
-    for reward in rewards:
-        total += reward
-    return total
-
-
 def grader_arguments(name: str) -> list[str]:
     """``osim serve`` arguments that make the grader's one simulation the golden episode."""
     definition = case_definition(name)
@@ -51,7 +44,7 @@ def grader_arguments(name: str) -> list[str]:
 @pytest.mark.parametrize("name", GRADER_CASES)
 def test_grader_score_equals_the_originals_total_reward(name: str, tmp_path: Path) -> None:
     case = load_case(name)
-    expected = original_total(case["rewards"].tolist())
+    expected = episode_total(case["rewards"])
     with GraderProcess(tmp_path / "grader.sqlite3", grader_arguments(name)) as grader:
         client = Client(grader.url)
         assert client.env_create(grader.create_token("golden"), case_definition(name).env_class)
