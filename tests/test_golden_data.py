@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from golden import case_definition, case_names, load_case, state_column
-from golden.loader import DATA_DIR
+from golden.loader import DATA_DIR, episode_total
 
 README = Path(__file__).resolve().parent / "golden" / "README.md"
 
@@ -107,6 +107,8 @@ def test_case_is_well_formed(name: str) -> None:
     assert data["initial_observation"].shape == (obs_size,)
     assert np.isfinite(data["observations"]).all() and np.isfinite(data["initial_observation"]).all()
     assert data["rewards"].shape == (n,) and np.isfinite(data["rewards"]).all()
+    if "total_reward" in meta:  # recorded since the long cases: the original's episode total
+        assert meta["total_reward"] == episode_total(data["rewards"])
     dones = data["dones"]
     assert dones.shape == (n,) and dones.dtype == bool
     assert not dones[:-1].any(), "recording stops at the first done"
