@@ -57,15 +57,12 @@ def digest_columns(n_columns: int, copies: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~from_observation)
 
 
-def _restore_copies(stored: np.ndarray | None, n_columns: int, copies: np.ndarray, obs: np.ndarray | None,
-                    n_rows: int = 0) -> np.ndarray:
-    """Undo the recorder's de-duplication: put back columns that were copies of others. With
-    ``stored`` None (a digest case) the columns that were stored are NaN."""
-    shape = (n_rows, n_columns) if stored is None else stored.shape[:-1] + (n_columns,)
-    full = np.empty(shape, dtype=np.float64)
+def _restore_copies(stored: np.ndarray, n_columns: int, copies: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
+    """Undo the recorder's de-duplication: put back columns that were copies of others."""
+    full = np.empty((*stored.shape[:-1], n_columns), dtype=np.float64)
     copied = np.zeros(n_columns, dtype=bool)
     copied[copies[:, 0]] = True
-    full[..., ~copied] = np.nan if stored is None else stored
+    full[..., ~copied] = stored
     for column, kind, source, sign in copies:
         if kind == 0:
             if obs is None:
@@ -109,7 +106,9 @@ def load_case(name: str, data_dir: Path | None = None) -> dict[str, Any]:
     obs0 = arrays.get("initial_observation")
     result: dict[str, Any] = {name_: arrays.get(name_) for name_ in _ENV_ARRAYS}
     digests = arrays.get("state_digests")
-    result["state_desc"] = _restore_copies(arrays.get("state_desc"), len(keys), copies, obs, len(result["actions"]))
+    # A digest case stores no state values: its non-copied columns are NaN.
+    stored = arrays["state_desc"] if digests is None else np.full((len(digests), len(keys) - len(copies)), np.nan)
+    result["state_desc"] = _restore_copies(stored, len(keys), copies, obs)
     if digests is not None:
         result["state_digests"] = digests
         result["state_digest_columns"] = digest_columns(len(keys), copies)

@@ -41,8 +41,8 @@ REPO_ROOT = HERE.parent.parent
 DATA_DIR = HERE / "data"
 
 sys.path.insert(0, str(HERE))
-from cases import CASES, CASES_BY_NAME, Case
-from loader import digest_columns, episode_total, flatten_state_desc, state_digest
+from cases import CASES, CASES_BY_NAME, Case  # noqa: E402 - after the sys.path insert
+from loader import flatten_state_desc  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Inside the original's scratch venv
@@ -119,6 +119,8 @@ def _without_copies(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _with_state_digests(stored: dict[str, np.ndarray], full_state: np.ndarray) -> dict[str, np.ndarray]:
     """Replace the per-step state values by one digest per step (``Case.state_digests``): of every
     column that is not a copy of an observation column (those are restored from the observations)."""
+    from loader import digest_columns, state_digest
+
     columns = digest_columns(full_state.shape[1], stored["state_copies"])
     out = {name: value for name, value in stored.items() if name != "state_desc"}
     out["state_digests"] = np.asarray([state_digest(row[columns]) for row in full_state]).reshape(-1, 16)
@@ -389,7 +391,10 @@ def _actions_meta(case: Case, n_actions: int) -> dict[str, Any]:
     }
 
 
-def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], obs_size: int) -> dict[str, Any]:
+def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+           obs_size: int) -> dict[str, Any]:
+    from loader import episode_total
+
     n_steps = int(arrays["actions"].shape[0])
     full = {
         "case": case.name,
