@@ -393,9 +393,9 @@ def _actions_meta(case: Case, n_actions: int) -> dict[str, Any]:
 
 def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any],
            obs_size: int) -> dict[str, Any]:
+    n_steps = int(arrays["actions"].shape[0])
     from loader import episode_total
 
-    n_steps = int(arrays["actions"].shape[0])
     full = {
         "case": case.name,
         "kind": case.kind,
