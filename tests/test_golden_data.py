@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from golden import case_definition, case_names, load_case, state_column
-from golden.loader import DATA_DIR
+from golden.loader import DATA_DIR, episode_total
 
 README = Path(__file__).resolve().parent / "golden" / "README.md"
 
@@ -62,7 +62,14 @@ def _check_state(data: dict, n_steps: int, env_class: str) -> None:
     assert len(keys) == len(set(keys)), "state keys must be unique"
     assert data["state_desc"].shape == (n_steps, len(keys))
     assert data["initial_state_desc"].shape == (len(keys),)
-    assert np.isfinite(data["state_desc"]).all() and np.isfinite(data["initial_state_desc"]).all()
+    assert np.isfinite(data["initial_state_desc"]).all()
+    restored = np.ones(len(keys), dtype=bool)
+    if "state_digests" in data:  # long cases: the entries not copied from observations are digests
+        assert data["state_digests"].shape == (n_steps, 16) and data["state_digests"].dtype == np.uint8
+        assert len(np.unique(data["state_digests"], axis=0)) == n_steps, "every step's state differs"
+        restored[data["state_digest_columns"]] = False
+        assert np.isnan(data["state_desc"][:, ~restored]).all()
+    assert np.isfinite(data["state_desc"][:, restored]).all()
     expected = ["misc/mass_center_pos/2"]
     if env_class == "Arm2DEnv":  # spec §3.7: joints r_shoulder, r_elbow; marker r_radius_styloid
         expected += ["joint_pos/r_elbow/0", "markers/r_radius_styloid/pos/1"]
@@ -100,6 +107,8 @@ def test_case_is_well_formed(name: str) -> None:
     assert data["initial_observation"].shape == (obs_size,)
     assert np.isfinite(data["observations"]).all() and np.isfinite(data["initial_observation"]).all()
     assert data["rewards"].shape == (n,) and np.isfinite(data["rewards"]).all()
+    if "total_reward" in meta:  # recorded since the long cases: the original's episode total
+        assert meta["total_reward"] == episode_total(data["rewards"])
     dones = data["dones"]
     assert dones.shape == (n,) and dones.dtype == bool
     assert not dones[:-1].any(), "recording stops at the first done"

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from golden import case_definition, case_names, flatten_state_desc, load_case
+from golden import case_definition, case_names, load_case
+from golden.parity import assert_state_desc_matches
 
 from osim.env.arm import Arm2DEnv
 from osim.env.l2run import L2RunEnv
@@ -41,11 +42,7 @@ def replay(env: Any, case: dict[str, Any], step_kwargs: dict[str, Any]) -> tuple
         observations.append(observation)
         rewards.append(reward)
         dones.append(done)
-        keys, values = flatten_state_desc(env.get_state_desc())
-        assert keys == case["state_keys"], f"step {k}: the state description's keys differ"
-        deviation = np.abs(np.asarray(values) - case["state_desc"][k])
-        worst = int(deviation.argmax())
-        assert deviation[worst] <= TOLERANCE, f"step {k}: {keys[worst]} deviates by {deviation[worst]:.3g}"
+        assert_state_desc_matches(env.get_state_desc(), case, k, TOLERANCE)
     return np.asarray(observations, dtype=np.float64), rewards, dones
 
 

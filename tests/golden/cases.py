@@ -45,6 +45,10 @@ class Case:
     # dict; they are stored like the random ones.
     reflex_mode: str = ""
     reflex_params: str = ""
+    # env: store the state description's entries (except those copied from the observations) as
+    # one 16-byte digest per step instead of their values, which keeps 1000-step cases small;
+    # the parity tests compare them bitwise through the digest.
+    state_digests: bool = False
     # vtgt: VTgtField(version, seed) with a point agent moving along the field; the local field
     # is stored every field_stride steps and at every step where a target is reached.
     vtgt_version: int = 0
@@ -163,6 +167,16 @@ CASES: tuple[Case, ...] = (
         change_model_kwargs={"model": "2D", "difficulty": 1, "seed": 37},
         reset_kwargs={**_L2M_VEC, "seed": 37, "init_pose": list(REFLEX_EXAMPLE_INIT_POSE)},
         step_kwargs=_L2M_VEC, max_steps=120, reflex_mode="2D", reflex_params="params_2D.txt",
+    ),
+    Case(
+        "l2m_2d_reflex_d3_long", "3.0.11", "env",
+        "as l2m_2d_reflex_d3 with seed=38, for 1000 steps: the whole 10 s reflex walk (difficulty 3:"
+        " its time limit is 2500 steps, so the run does not meet the Round-1 time-limit crash #215)",
+        env_class="L2M2019Env", constructor_kwargs={**_NO_VIS, "difficulty": 3, "seed": 38},
+        change_model_kwargs={"model": "2D", "difficulty": 3, "seed": 38},
+        reset_kwargs={**_L2M_VEC, "seed": 38, "init_pose": list(REFLEX_EXAMPLE_INIT_POSE)},
+        step_kwargs=_L2M_VEC, max_steps=1000, reflex_mode="2D", reflex_params="params_2D.txt",
+        state_digests=True,
     ),
     Case(
         "vtgt_v3", "3.0.11", "vtgt",

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,20 @@ def case_paths(name: str, data_dir: Path | None = None) -> tuple[Path, Path]:
     return folder / f"{name}.npz", folder / f"{name}.json"
 
 
+def state_digest(values: Any) -> np.ndarray:
+    """The 16-byte BLAKE2b digest (as uint8) of state values' float64 bytes: equal digests mean
+    bitwise-equal values (a -0.0 differs from 0.0)."""
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    return np.frombuffer(hashlib.blake2b(data, digest_size=16).digest(), dtype=np.uint8)
+
+
+def digest_columns(n_columns: int, copies: np.ndarray) -> np.ndarray:
+    """Indices of the state columns a digest covers: all but the copies of observation columns."""
+    from_observation = np.zeros(n_columns, dtype=bool)
+    from_observation[copies[copies[:, 1] == 0, 0]] = True
+    return np.flatnonzero(~from_observation)
+
+
 def _restore_copies(stored: np.ndarray, n_columns: int, copies: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
     """Undo the recorder's de-duplication: put back columns that were copies of others."""
     full = np.empty((*stored.shape[:-1], n_columns), dtype=np.float64)
@@ -64,7 +79,9 @@ def load_case(name: str, data_dir: Path | None = None) -> dict[str, Any]:
     Environment and OsimModel cases: ``actions`` (n, n_actions); ``observations`` (n, n_obs) and
     ``initial_observation`` (n_obs,) (None for OsimModel); ``rewards`` (n,); ``dones`` (n,) bool;
     ``state_desc`` (n, n_keys) and ``initial_state_desc`` (n_keys,); ``state_keys`` (list of key
-    paths); ``extras`` (dict of extra arrays, e.g. ``targets``); ``meta`` (the JSON metadata).
+    paths); for cases recorded with ``state_digests``, ``state_digests`` (n, 16) (``state_digest``
+    of row k's ``state_digest_columns``), whose columns are NaN in ``state_desc``; ``extras`` (dict
+    of extra arrays, e.g. ``targets``); ``meta`` (the JSON metadata).
     Row k of every per-step array belongs to step k (0-based); "initial" is right after reset.
 
     Target-field cases (kind "vtgt"): ``poses``, ``flags``, ``vtgt_global``, ``field_steps``,
@@ -88,12 +105,26 @@ def load_case(name: str, data_dir: Path | None = None) -> dict[str, Any]:
     obs = arrays.get("observations")
     obs0 = arrays.get("initial_observation")
     result: dict[str, Any] = {name_: arrays.get(name_) for name_ in _ENV_ARRAYS}
-    result["state_desc"] = _restore_copies(arrays["state_desc"], len(keys), copies, obs)
+    digests = arrays.get("state_digests")
+    # A digest case stores no state values: its non-copied columns are NaN.
+    stored = arrays["state_desc"] if digests is None else np.full((len(digests), len(keys) - len(copies)), np.nan)
+    result["state_desc"] = _restore_copies(stored, len(keys), copies, obs)
+    if digests is not None:
+        result["state_digests"] = digests
+        result["state_digest_columns"] = digest_columns(len(keys), copies)
     result["initial_state_desc"] = _restore_copies(arrays["initial_state_desc"], len(keys), copies, obs0)
     result["state_keys"] = keys
     result["extras"] = {key[len("extra_"):]: value for key, value in arrays.items() if key.startswith("extra_")}
     result["meta"] = meta
     return result
+
+
+def episode_total(rewards: Any) -> float:
+    """An episode's total reward as a grader adds it up: step by step, from 0.0."""
+    total = 0.0
+    for reward in rewards:
+        total += float(reward)
+    return total
 
 
 def state_column(case: dict[str, Any], key: str) -> np.ndarray:

@@ -116,6 +116,17 @@ def _without_copies(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def _with_state_digests(stored: dict[str, np.ndarray], full_state: np.ndarray) -> dict[str, np.ndarray]:
+    """Replace the per-step state values by one digest per step (``Case.state_digests``): of every
+    column that is not a copy of an observation column (those are restored from the observations)."""
+    from loader import digest_columns, state_digest
+
+    columns = digest_columns(full_state.shape[1], stored["state_copies"])
+    out = {name: value for name, value in stored.items() if name != "state_desc"}
+    out["state_digests"] = np.asarray([state_digest(row[columns]) for row in full_state]).reshape(-1, 16)
+    return out
+
+
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """An ordinary .npz (np.load reads it) whose members are LZMA-compressed (smaller than deflate)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_LZMA) as archive:
@@ -383,6 +394,8 @@ def _actions_meta(case: Case, n_actions: int) -> dict[str, Any]:
 def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any],
            obs_size: int) -> dict[str, Any]:
     n_steps = int(arrays["actions"].shape[0])
+    from loader import episode_total
+
     full = {
         "case": case.name,
         "kind": case.kind,
@@ -399,13 +412,17 @@ def _write(case: Case, out_dir: Path, arrays: dict[str, np.ndarray], meta: dict[
         "actions": _actions_meta(case, int(arrays["actions"].shape[1])),
         "n_steps": n_steps,
         "ended_by_done": bool(arrays["dones"][-1]) if "dones" in arrays else False,
+        "total_reward": episode_total(arrays["rewards"]) if "rewards" in arrays else None,
         "observation_size": obs_size,
         "state_desc_size": int(arrays["state_keys"].shape[0]),
         "versions": _versions(),
         **meta,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _save_npz(out_dir / f"{case.name}.npz", _without_copies(arrays))
+    stored = _without_copies(arrays)
+    if case.state_digests:
+        stored = _with_state_digests(stored, arrays["state_desc"])
+    _save_npz(out_dir / f"{case.name}.npz", stored)
     (out_dir / f"{case.name}.json").write_text(json.dumps(full, indent=1, sort_keys=True) + "\n")
     return full
 
