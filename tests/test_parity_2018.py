@@ -72,6 +72,15 @@ def test_the_golden_set_covers_every_prosthetics_variant_and_both_arm_releases()
     assert L2RUN_CASES
 
 
+def test_a_prosthetics_case_runs_through_every_target_change():
+    """One case covers the whole 1000-step Round-2 episode, past the falls and all target changes."""
+    long_cases = [load_case(n) for n in PROSTHETICS_CASES if len(load_case(n)["actions"]) == 1000]
+    assert long_cases, "no ProstheticsEnv case runs the whole 1000 steps"
+    targets = long_cases[0]["extras"]["targets"]
+    changes = [k for k in range(1, len(targets)) if not np.array_equal(targets[k], targets[k - 1])]
+    assert len(changes) == 3 and changes[-1] > 900, changes
+
+
 @pytest.mark.parametrize("name", L2RUN_CASES)
 def test_l2run_matches_the_original(name):
     case = load_case(name)

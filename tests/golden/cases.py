@@ -49,6 +49,9 @@ class Case:
     # one 16-byte digest per step instead of their values, which keeps 1000-step cases small;
     # the parity tests compare them bitwise through the digest.
     state_digests: bool = False
+    # env: keep stepping after done (the original allows it) up to max_steps, so that a case whose
+    # model falls early still covers what happens later in the episode (target changes).
+    continue_after_done: bool = False
     # vtgt: VTgtField(version, seed) with a point agent moving along the field; the local field
     # is stored every field_stride steps and at every step where a target is reached.
     vtgt_version: int = 0
@@ -106,6 +109,13 @@ CASES: tuple[Case, ...] = (
         env_class="ProstheticsEnv", constructor_kwargs={**_NO_VIS, "difficulty": 0, "seed": 6},
         change_model_kwargs={"model": "3D", "prosthetic": True, "difficulty": 2, "seed": 16},
         max_steps=120, action_seed=116, action_high=0.4,
+    ),
+    Case(
+        "prosthetics_d1_long", "2.1.5", "env",
+        "ProstheticsEnv 3D prosthetic, difficulty 1, seed=3: the whole 1000-step episode, stepped on after"
+        " the fall, through the target-velocity changes at steps 302, 591 and 916",
+        env_class="ProstheticsEnv", constructor_kwargs={**_NO_VIS, "difficulty": 1, "seed": 3},
+        max_steps=1000, action_seed=117, action_high=0.4, state_digests=True, continue_after_done=True,
     ),
     Case(
         "arm2d_215", "2.1.5", "env",

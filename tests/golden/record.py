@@ -193,8 +193,8 @@ class _ReflexActions:
 
 
 def _run_env_episode(env: Any, case: Case, actions: np.ndarray | None) -> tuple[_Trajectory, float, np.ndarray]:
-    """reset + up to max_steps steps (stops after done); returns the trajectory, the step wall time
-    and the actions given (the pre-drawn ones, or the reflex controller's when actions is None)."""
+    """reset + up to max_steps steps (stops after done unless the case continues); returns the
+    trajectory, the step wall time and the actions given (the pre-drawn ones, or the reflex controller's when actions is None)."""
     traj = _Trajectory(case)
     obs = env.reset(**case.reset_kwargs)
     reflex = _ReflexActions(case, env) if actions is None else None
@@ -215,7 +215,7 @@ def _run_env_episode(env: Any, case: Case, actions: np.ndarray | None) -> tuple[
         traj.rewards.append(float(reward))
         traj.dones.append(bool(done))
         traj.add_state(env.get_state_desc())
-        if done:
+        if done and not case.continue_after_done:
             break
     if reflex is not None:
         traj.meta["reflex_params_sha256"] = reflex.params_sha256
