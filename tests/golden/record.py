@@ -194,7 +194,8 @@ class _ReflexActions:
 
 def _run_env_episode(env: Any, case: Case, actions: np.ndarray | None) -> tuple[_Trajectory, float, np.ndarray]:
     """reset + up to max_steps steps (stops after done unless the case continues); returns the
-    trajectory, the step wall time and the actions given (the pre-drawn ones, or the reflex controller's when actions is None)."""
+    trajectory, the step wall time and the actions given (the pre-drawn ones, or the reflex
+    controller's when actions is None)."""
     traj = _Trajectory(case)
     obs = env.reset(**case.reset_kwargs)
     reflex = _ReflexActions(case, env) if actions is None else None
