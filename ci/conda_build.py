@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,12 @@ def ccache_stats(ccache_dir: Path, machine: Machine) -> str:
     return f"{hits} hits, {stats.get('cache_miss', 0)} misses"
 
 
+def child_cpu_seconds() -> float:
+    """User + system CPU time of the finished child processes (compilers, tests) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def check_tools() -> None:
     """rattler-build needs patchelf on PATH, and the scaffold apt-get and dpkg-deb."""
     if not shutil.which("patchelf"):
@@ -180,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = variant_config(machine)
     for name in args.recipes:
         with step(f"build: recipes/{name} with py-rattler-build (its tests included)"):
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), child_cpu_seconds()
             recipe = REPO / "recipes" / name / "recipe.yaml"
             if name in DEBIAN_SOURCES:
                 source = DEBIAN_SOURCES[name]
@@ -191,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
                 old.unlink()
             packages = build_recipe(recipe, channel, [channel.as_uri(), scaffold.as_uri()], test=True,
                                     variant_config=variants)
-            seconds = round(time.monotonic() - t0, 1)
+            seconds, cpu = round(time.monotonic() - t0, 1), round(child_cpu_seconds() - cpu0, 1)
             after = ccache_stats(ccache_dir, machine) if ccache_dir else "no ccache"
-            print(f"built {', '.join(p.name for p in packages)} in {seconds} s (ccache before: {before}; after: {after})")
-            report["recipes"][name] = {"seconds": seconds, "packages": [p.name for p in packages],  # type: ignore[index]
+            print(f"built {', '.join(p.name for p in packages)} in {seconds} s wall, {cpu} s CPU "
+                  f"(ccache before: {before}; after: {after})")
+            report["recipes"][name] = {"seconds": seconds, "cpu_seconds": cpu,  # type: ignore[index]
+                                       "packages": [p.name for p in packages],
                                        "ccache_before": before, "ccache_after": after}
             index(channel)
     report["total_s"] = round(time.monotonic() - started, 1)
