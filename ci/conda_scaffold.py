@@ -137,6 +137,7 @@ def deb_version(deb: Path) -> str:
 
 
 def extract_deb(deb: Path, dest: Path) -> Path:
+    """The files of a Debian package (``dpkg-deb -x``) under ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     run(["dpkg-deb", "-x", str(deb), str(dest)])
     return dest
@@ -228,60 +229,94 @@ def stage_compiler(stage: Path, machine: Machine, name: str, ccache_dir: Path | 
     (activate / f"activate-{name}.sh").write_text(compiler_activation(variable, tool, ccache_dir), encoding="utf-8")
 
 
+def new_package(stages: Path, name: str, version: str, summary: str, **metadata: list[str]) -> ScaffoldPackage:
+    """A scaffold package with an empty stage directory ``stages/name``."""
+    package = ScaffoldPackage(name=name, version=version, summary=summary, stage=stages / name, **metadata)
+    shutil.rmtree(package.stage, ignore_errors=True)
+    package.stage.mkdir(parents=True)
+    return package
+
+
+def runtime_packages(stages: Path, trees: dict[str, Path], gcc: str) -> list[ScaffoldPackage]:
+    """libgcc, libstdcxx and libgfortran5: the GCC runtime libraries, from Debian."""
+    libgcc = new_package(stages, "libgcc", gcc, "GCC runtime (libgcc_s) of the build machine, from Debian's libgcc-s1")
+    copy_libraries(trees["libgcc-s1"], ("libgcc_s.so.1",), libgcc.stage / "lib")
+    libstdcxx = new_package(stages, "libstdcxx", gcc, "GNU C++ runtime of the build machine, from Debian's libstdc++6",
+                            depends=[f"libgcc >={gcc}"])
+    copy_libraries(trees["libstdc++6"], ("libstdc++.so.6*",), libstdcxx.stage / "lib")
+    for gdb_script in (libstdcxx.stage / "lib").glob("*.py"):
+        gdb_script.unlink()
+    gfortran = new_package(stages, "libgfortran5", gcc,
+                           "GNU Fortran runtime, from Debian's libgfortran5 and libquadmath0", depends=[f"libgcc >={gcc}"])
+    copy_libraries(trees["libgfortran5"], ("libgfortran.so.5*",), gfortran.stage / "lib")
+    copy_libraries(trees["libquadmath0"], ("libquadmath.so.0*",), gfortran.stage / "lib")
+    return [libgcc, libstdcxx, gfortran]
+
+
+def blas_packages(stages: Path, trees: dict[str, Path], debs: dict[str, Path], gcc: str) -> list[ScaffoldPackage]:
+    """libblas and liblapack (netlib reference), with the run_exports conda-forge's carry."""
+    packages = []
+    blas_version = deb_version(debs["libblas3"])
+    for name, deb, extra in (("libblas", "libblas3", []), ("liblapack", "liblapack3", [f"libblas >={blas_version}"])):
+        version = deb_version(debs[deb])
+        library = new_package(stages, name, version, f"Netlib reference {name[3:].upper()}, from Debian's {deb}",
+                              depends=[f"libgfortran5 >={gcc}", *extra], weak_run_exports=[f"{name} >={version},<4.0a0"])
+        lib = library.stage / "lib"
+        copy_libraries(trees[deb], (f"{name}.so.3*",), lib)
+        (lib / f"{name}.so").symlink_to(f"{name}.so.3")
+        packages.append(library)
+    return packages
+
+
+def sysroot_package(stages: Path, trees: dict[str, Path], glibc: str) -> ScaffoldPackage:
+    """sysroot_linux-64: glibc under the triplet's sysroot, exporting the __glibc floor."""
+    sysroot = new_package(stages, "sysroot_linux-64", glibc, "glibc of the build machine, from Debian's libc6 and libc6-dev",
+                          strong_run_exports=[f"__glibc >={glibc},<3.0.a0"])
+    for name in ("libc6", "libc6-dev"):
+        shutil.copytree(trees[name], sysroot.stage / TRIPLET / "sysroot", symlinks=True, dirs_exist_ok=True)
+    return sysroot
+
+
+def compiler_packages(stages: Path, machine: Machine, ccache_dir: Path | None) -> list[ScaffoldPackage]:
+    """gcc_linux-64 and gxx_linux-64 with the strong run_exports of conda-forge's compilers."""
+    gcc, major = machine.gcc_version, machine.gcc_major
+    packages = []
+    for name, depends, runtime in (("gcc_linux-64", [], [f"libgcc >={major}"]),
+                                   ("gxx_linux-64", [f"gcc_linux-64 =={gcc}"], [f"libstdcxx >={major}", f"libgcc >={major}"])):
+        compiler = new_package(stages, name, gcc, f"The build machine's GCC {gcc}, wrapped (osim-rl scaffold)",
+                               depends=depends, strong_run_exports=runtime)
+        shutil.rmtree(compiler.stage)
+        stage_compiler(compiler.stage, machine, name, ccache_dir)
+        packages.append(compiler)
+    return packages
+
+
+def wheel_tool_packages(stages: Path, wheel_dir: Path) -> list[ScaffoldPackage]:
+    """cmake and ninja: the binaries of their PyPI wheels."""
+    packages = []
+    for name, requirement in WHEEL_TOOLS.items():
+        wheel = wheel_tool(wheel_dir, requirement)
+        version = wheel.name.split("-")[1]
+        tool = new_package(stages, name, version, f"{name} {version} from its PyPI wheel")
+        if name == "cmake":
+            stage_wheel_data(wheel, "cmake/data/", tool.stage)
+        else:
+            stage_wheel_data(wheel, f"ninja-{version}.data/scripts/", tool.stage / "bin")
+        packages.append(tool)
+    return packages
+
+
 def scaffold_packages(machine: Machine, cache: Path, ccache_dir: Path | None) -> list[ScaffoldPackage]:
     """Stage every scaffold package's files under ``cache/stage`` and describe the packages."""
     stages = cache / "stage"
     shutil.rmtree(stages, ignore_errors=True)
     debs = download_debs(cache / "debs")
     trees = {name: extract_deb(deb, cache / "debs-extracted" / name) for name, deb in debs.items()}
-    gcc, gcc_major, glibc = machine.gcc_version, machine.gcc_major, machine.glibc_version
-    blas_version = deb_version(debs["libblas3"])
-    lapack_version = deb_version(debs["liblapack3"])
-    packages: list[ScaffoldPackage] = []
-
-    def package(name: str, version: str, summary: str, **kwargs: object) -> ScaffoldPackage:
-        item = ScaffoldPackage(name=name, version=version, summary=summary, stage=stages / name, **kwargs)  # type: ignore[arg-type]
-        item.stage.mkdir(parents=True, exist_ok=True)
-        packages.append(item)
-        return item
-
-    libgcc = package("libgcc", gcc, "GCC runtime (libgcc_s) of the build machine, from Debian's libgcc-s1")
-    copy_libraries(trees["libgcc-s1"], ("libgcc_s.so.1",), libgcc.stage / "lib")
-    libstdcxx = package("libstdcxx", gcc, "GNU C++ runtime of the build machine, from Debian's libstdc++6",
-                        depends=[f"libgcc >={gcc}"])
-    copy_libraries(trees["libstdc++6"], ("libstdc++.so.6*",), libstdcxx.stage / "lib")
-    for stray in (libstdcxx.stage / "lib").glob("*.py"):
-        stray.unlink()
-    gfortran = package("libgfortran5", gcc, "GNU Fortran runtime, from Debian's libgfortran5 and libquadmath0",
-                       depends=[f"libgcc >={gcc}"])
-    copy_libraries(trees["libgfortran5"], ("libgfortran.so.5*",), gfortran.stage / "lib")
-    copy_libraries(trees["libquadmath0"], ("libquadmath.so.0*",), gfortran.stage / "lib")
-    for name, deb, version, extra in (("libblas", "libblas3", blas_version, []),
-                                      ("liblapack", "liblapack3", lapack_version, [f"libblas >={blas_version}"])):
-        library = package(name, version, f"Netlib reference {name[3:].upper()}, from Debian's {deb}",
-                          depends=[f"libgfortran5 >={gcc}", *extra],
-                          weak_run_exports=[f"{name} >={version},<4.0a0"])
-        lib = library.stage / "lib"
-        copy_libraries(trees[deb], (f"{name}.so.3*",), lib)
-        (lib / f"{name}.so").symlink_to(f"{name}.so.3")
-    sysroot = package("sysroot_linux-64", glibc, "glibc of the build machine, from Debian's libc6 and libc6-dev",
-                      strong_run_exports=[f"__glibc >={glibc},<3.0.a0"])
-    for name in ("libc6", "libc6-dev"):
-        shutil.copytree(trees[name], sysroot.stage / TRIPLET / "sysroot", symlinks=True, dirs_exist_ok=True)
-    for name, runtime in (("gcc_linux-64", [f"libgcc >={gcc_major}"]),
-                          ("gxx_linux-64", [f"libstdcxx >={gcc_major}", f"libgcc >={gcc_major}"])):
-        compiler = package(name, gcc, f"The build machine's GCC {gcc}, wrapped (osim-rl scaffold)",
-                           depends=[f"gcc_linux-64 =={gcc}"] if name == "gxx_linux-64" else [],
-                           strong_run_exports=runtime)
-        shutil.rmtree(compiler.stage)
-        stage_compiler(compiler.stage, machine, name, ccache_dir)
-    for name, requirement in WHEEL_TOOLS.items():
-        wheel = wheel_tool(cache / "wheels", requirement)
-        version = wheel.name.split("-")[1]
-        tool = package(name, version, f"{name} {version} from its PyPI wheel")
-        data = "cmake/data/" if name == "cmake" else f"ninja-{version}.data/scripts/"
-        stage_wheel_data(wheel, data, tool.stage if name == "cmake" else tool.stage / "bin")
-    return packages
+    return [*runtime_packages(stages, trees, machine.gcc_version),
+            *blas_packages(stages, trees, debs, machine.gcc_version),
+            sysroot_package(stages, trees, machine.glibc_version),
+            *compiler_packages(stages, machine, ccache_dir),
+            *wheel_tool_packages(stages, cache / "wheels")]
 
 
 def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
