@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conda_scaffold import Machine, build_scaffold, detect_machine, scaffold_variants  # noqa: E402
-from local_channel import CACHE, REPO, build_recipe, index, run, step  # noqa: E402
+from conda_scaffold import Machine, build_scaffold, detect_machine, scaffold_variants
+from local_channel import CACHE, REPO, build_recipe, index, run, step
 
 #: Recipes this driver builds, in dependency order.
 BUILDABLE = ("simbody",)
@@ -45,7 +45,8 @@ NOT_YET = ("opensim", "osim-rl")
 #: the conda-forge packages that only they need: no OpenGL/GLUT stack is built offline, and the
 #: ctest suite (about 30 extra minutes on 2 cores) is left to the GitHub Actions matrix.
 FEATURE_SWITCHES: dict[str, dict[str, object]] = {
-    "simbody_visualizer": {"value": "off", "packages": ("libgl-devel", "libglu", "freeglut", "xorg-libxi", "xorg-libxmu")},
+    "simbody_visualizer": {"value": "off",
+                           "packages": ("libgl-devel", "libglu", "freeglut", "xorg-libxi", "xorg-libxmu")},
     "simbody_ctest": {"value": "off", "packages": ()},
 }
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_channel import build_recipe, run  # noqa: E402
+from local_channel import build_recipe, run
 
 #: Bump to rebuild every cached scaffold package (after changing how they are made).
 SCAFFOLD_FORMAT = 1
@@ -247,7 +247,8 @@ def runtime_packages(stages: Path, trees: dict[str, Path], gcc: str) -> list[Sca
     for gdb_script in (libstdcxx.stage / "lib").glob("*.py"):
         gdb_script.unlink()
     gfortran = new_package(stages, "libgfortran5", gcc,
-                           "GNU Fortran runtime, from Debian's libgfortran5 and libquadmath0", depends=[f"libgcc >={gcc}"])
+                           "GNU Fortran runtime, from Debian's libgfortran5 and libquadmath0",
+                           depends=[f"libgcc >={gcc}"])
     copy_libraries(trees["libgfortran5"], ("libgfortran.so.5*",), gfortran.stage / "lib")
     copy_libraries(trees["libquadmath0"], ("libquadmath.so.0*",), gfortran.stage / "lib")
     return [libgcc, libstdcxx, gfortran]
@@ -260,7 +261,8 @@ def blas_packages(stages: Path, trees: dict[str, Path], debs: dict[str, Path], g
     for name, deb, extra in (("libblas", "libblas3", []), ("liblapack", "liblapack3", [f"libblas >={blas_version}"])):
         version = deb_version(debs[deb])
         library = new_package(stages, name, version, f"Netlib reference {name[3:].upper()}, from Debian's {deb}",
-                              depends=[f"libgfortran5 >={gcc}", *extra], weak_run_exports=[f"{name} >={version},<4.0a0"])
+                              depends=[f"libgfortran5 >={gcc}", *extra],
+                              weak_run_exports=[f"{name} >={version},<4.0a0"])
         lib = library.stage / "lib"
         copy_libraries(trees[deb], (f"{name}.so.3*",), lib)
         (lib / f"{name}.so").symlink_to(f"{name}.so.3")
@@ -270,7 +272,8 @@ def blas_packages(stages: Path, trees: dict[str, Path], debs: dict[str, Path], g
 
 def sysroot_package(stages: Path, trees: dict[str, Path], glibc: str) -> ScaffoldPackage:
     """sysroot_linux-64: glibc under the triplet's sysroot, exporting the __glibc floor."""
-    sysroot = new_package(stages, "sysroot_linux-64", glibc, "glibc of the build machine, from Debian's libc6 and libc6-dev",
+    sysroot = new_package(stages, "sysroot_linux-64", glibc,
+                          "glibc of the build machine, from Debian's libc6 and libc6-dev",
                           strong_run_exports=[f"__glibc >={glibc},<3.0.a0"])
     for name in ("libc6", "libc6-dev"):
         shutil.copytree(trees[name], sysroot.stage / TRIPLET / "sysroot", symlinks=True, dirs_exist_ok=True)
@@ -281,8 +284,9 @@ def compiler_packages(stages: Path, machine: Machine, ccache_dir: Path | None) -
     """gcc_linux-64 and gxx_linux-64 with the strong run_exports of conda-forge's compilers."""
     gcc, major = machine.gcc_version, machine.gcc_major
     packages = []
-    for name, depends, runtime in (("gcc_linux-64", [], [f"libgcc >={major}"]),
-                                   ("gxx_linux-64", [f"gcc_linux-64 =={gcc}"], [f"libstdcxx >={major}", f"libgcc >={major}"])):
+    runtimes = {"gcc_linux-64": [f"libgcc >={major}"], "gxx_linux-64": [f"libstdcxx >={major}", f"libgcc >={major}"]}
+    for name, depends, runtime in (("gcc_linux-64", [], runtimes["gcc_linux-64"]),
+                                   ("gxx_linux-64", [f"gcc_linux-64 =={gcc}"], runtimes["gxx_linux-64"])):
         compiler = new_package(stages, name, gcc, f"The build machine's GCC {gcc}, wrapped (osim-rl scaffold)",
                                depends=depends, strong_run_exports=runtime)
         shutil.rmtree(compiler.stage)

@@ -90,12 +90,13 @@ def test_scaffold_changes_only_versions_and_the_switched_off_parts() -> None:
     forge_variant, forge_reqs = render_simbody(forge)
     local_variant, local_reqs = render_simbody(conda_build.variant_config(machine))
 
-    changed = {key for key in set(forge_variant) | set(local_variant) if forge_variant.get(key) != local_variant.get(key)}
+    keys = set(forge_variant) | set(local_variant)
+    changed = {key for key in keys if forge_variant.get(key) != local_variant.get(key)}
     assert changed == {"c_compiler_version", "cxx_compiler_version", "c_stdlib_version", *conda_build.FEATURE_SWITCHES}
     assert names(forge_reqs["build"]) == names(local_reqs["build"])
     assert f"gxx_linux-64 {forge_variant['cxx_compiler_version']}.*" in forge_reqs["build"]
     assert f"gxx_linux-64 {machine.gcc_major}.*" in local_reqs["build"]
-    switched_off = {p for switch in conda_build.FEATURE_SWITCHES.values() for p in switch["packages"]}  # type: ignore[attr-defined]
+    switched_off = {p for switch in conda_build.FEATURE_SWITCHES.values() for p in switch["packages"]}
     assert names(forge_reqs["host"]) - names(local_reqs["host"]) == switched_off
     assert names(local_reqs["host"]) <= names(forge_reqs["host"])
 
@@ -122,7 +123,7 @@ def test_stage_recipe_redirects_exactly_the_source(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(REPO / "recipes" / "simbody", broken)
     (broken / "recipe.yaml").write_text("source:\n  path: .\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match="exactly one 'source.url:'"):
+    with pytest.raises(SystemExit, match=r"exactly one 'source\.url:'"):
         conda_build.stage_recipe(broken, tarball, tmp_path / "staged2", "a test")
 
 
