@@ -100,7 +100,7 @@ build_simbody() {
     tar -C "${work}/build" -xf "${work}/src/simbody_${simbody_deb_version}.orig.tar.xz"
     apply_patches "${src}" "${repo}/recipes/simbody/patches"
     # No visualizer (would need GLUT/X11 headers) and no ctest (saves ~10 min).
-    run_recipe_script "${src}" "${repo}/recipes/simbody" SIMBODY_BUILD_VISUALIZER=OFF SIMBODY_RUN_TESTS=0
+    run_recipe_script "${src}" "${repo}/recipes/simbody" simbody_visualizer=off simbody_ctest=off
 }
 
 build_opensim() {

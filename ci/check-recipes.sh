@@ -8,7 +8,10 @@
 #   3. `conda build recipes/` made real: build recipes/osim-rl into a local
 #      file channel seeded from PyPI wheels, create an environment from it
 #      with py-rattler, import opensim and run osim tests inside it
-#      (ci/local_channel.py; seed cached under ~/.cache/osim-rl-ci).
+#      (ci/local_channel.py; seed cached under ~/.cache/osim-rl-ci);
+#   4. recipes/simbody built for real by py-rattler-build against the offline
+#      toolchain scaffold, its tests included (ci/conda_build.py; ccache and the
+#      scaffold channel cached under ~/.cache/osim-rl-ci).
 # Env: OSIM_CONDA_TESTS  test files run inside the conda environment
 #      (default: tests/test_doctor.py tests/test_engine.py)
 set -euo pipefail
@@ -25,6 +28,10 @@ python -m pip install -q "py-rattler-build>=0.73,<0.74" "py-rattler>=0.28,<0.29"
 if ! command -v shellcheck > /dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck > /dev/null 2>&1 \
         || echo "note: shellcheck not installable here; shell scripts are only syntax-checked"
+fi
+if ! command -v ccache > /dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ccache > /dev/null 2>&1 \
+        || echo "note: ccache not installable here; the conda build compiles without it"
 fi
 
 section "render and lint the recipes (py-rattler-build, ci/recipes.py)"
@@ -55,5 +62,8 @@ for test_file in "${wanted[@]}"; do
     fi
 done
 python ci/local_channel.py --tests "${conda_tests[@]}"
+
+section "conda build for real: recipes/simbody against the offline scaffold (ci/conda_build.py)"
+python ci/conda_build.py --recipes simbody
 
 section "conda packaging checks passed"

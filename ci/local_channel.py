@@ -162,15 +162,20 @@ class BuildLog:
             print(f"  {message.strip()}", flush=True)
 
 
-def build_recipe(path: Path, output_dir: Path, channels: list[str], test: bool) -> list[Path]:
+def build_recipe(path: Path, output_dir: Path, channels: list[str], test: bool,
+                 variant_config: object | None = None) -> list[Path]:
+    """Build one recipe with py-rattler-build into ``output_dir`` (a channel); the package paths.
+
+    ``no_build_id`` keeps the work and prefix paths the same from build to build, which ccache needs.
+    """
     from rattler_build import Stage0Recipe, ToolConfiguration
 
     log = BuildLog()
     tool = ToolConfiguration(test_strategy="native" if test else "skip", compression_threads=2)
     try:
         results = Stage0Recipe.from_file(path).run_build(
-            tool_config=tool, output_dir=output_dir, channels=channels, package_format="conda",
-            no_build_id=True, progress_callback=log)
+            variant_config=variant_config, tool_config=tool, output_dir=output_dir, channels=channels,
+            package_format="conda", no_build_id=True, progress_callback=log)
     except Exception:
         print("\n".join(["--- rattler-build log (last 300 lines) ---", *log.lines[-300:]]), flush=True)
         raise

@@ -9,22 +9,12 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from ci_modules import load_ci_module
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def load_ci_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"ci_{name}", REPO / "ci" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 recipes = load_ci_module("recipes")

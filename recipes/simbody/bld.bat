@@ -8,8 +8,11 @@ del /q Platform\Windows\lib_x64\*lapack* Platform\Windows\lib_x64\*blas* 2>nul
 :: CMake wants forward slashes in library paths that end up in exported targets.
 set "LIBRARY_LIB_FWD=%LIBRARY_LIB:\=/%"
 
+:: CMAKE_POLICY_VERSION_MINIMUM: Simbody 3.7's cmake_minimum_required is older than
+:: CMake >= 4 accepts (see build.sh).
 cmake %CMAKE_ARGS% -S . -B build -G Ninja ^
     -DCMAKE_BUILD_TYPE=Release ^
+    -DCMAKE_POLICY_VERSION_MINIMUM=3.5 ^
     -DCMAKE_INSTALL_PREFIX="%LIBRARY_PREFIX%" ^
     -DBUILD_EXAMPLES=OFF ^
     -DBUILD_TESTING=ON ^

@@ -1,0 +1,235 @@
+"""The real conda build of recipes/simbody by ``ci/conda_build.py`` (py-rattler-build, offline).
+
+Two kinds of checks:
+
+* rendering (fast, no build): the recipes render for conda-forge exactly as they would without
+  the scaffold's hooks, and the scaffold only changes versions and the switched-off parts;
+* the built package (``bash ci/check-recipes.sh`` or ``python ci/conda_build.py --recipes simbody``
+  makes it; without it these tests skip, and fail under CI=true): its run_exports, that every
+  file is Simbody's own and every library it links comes from a run dependency or the sysroot,
+  and that an environment made from the channel by py-rattler compiles and runs the recipe's
+  CMake consumer.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from ci_modules import load_ci_module
+
+REPO = Path(__file__).resolve().parent.parent
+pytest.importorskip("rattler_build")
+pytest.importorskip("rattler")
+
+
+conda_build = load_ci_module("conda_build")
+recipe_checks = load_ci_module("recipes")
+detect_machine = load_ci_module("conda_scaffold").detect_machine
+
+WORK = conda_build.CACHE / "conda-build"
+HOW = "run `python ci/conda_build.py --recipes simbody` (part of `bash ci/check-recipes.sh`) first"
+SHARED_LIBRARY = re.compile(r"\.so(\.|$)")
+SWITCH = re.compile(r'\$\{\{\s*(\w+)\s*\|\s*default\("([^"]*)"\)\s*\}\}')
+
+
+# --------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------
+
+
+def without_scaffold_hooks(root: Path) -> Path:
+    """A copy of the repository's recipes with every ``${{ key | default("x") }}`` replaced by "x"."""
+    shutil.copytree(REPO / "recipes", root / "recipes")
+    replaced = 0
+    for recipe in (root / "recipes").glob("*/recipe.yaml"):
+        text = recipe.read_text(encoding="utf-8")
+        new, count = SWITCH.subn(lambda m: f'"{m.group(2)}"', text)
+        replaced += count
+        recipe.write_text(new, encoding="utf-8")
+    assert replaced >= len(conda_build.FEATURE_SWITCHES), "the recipes no longer use the feature switches"
+    return root
+
+
+def test_conda_forge_rendering_is_the_same_without_the_scaffold_hooks(tmp_path: Path) -> None:
+    with_hooks, problems = recipe_checks.render_all(REPO)
+    assert not problems, problems
+    without, problems = recipe_checks.render_all(without_scaffold_hooks(tmp_path))
+    assert not problems, problems
+    assert with_hooks == without
+    for item in with_hooks:
+        assert not set(item.variant) & set(conda_build.FEATURE_SWITCHES), item
+
+
+def render_simbody(variants: object) -> tuple[dict, dict[str, list[str]]]:
+    from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe
+
+    platform = PlatformConfig(target_platform="linux-64", build_platform="linux-64", host_platform="linux-64")
+    (output,) = Stage0Recipe.from_file(REPO / "recipes" / "simbody" / "recipe.yaml").render(
+        variants, RenderConfig(platform=platform))
+    requirements = output.recipe.requirements
+    return dict(output.variant), {section: [str(s) for s in getattr(requirements, section)]
+                                  for section in ("build", "host", "run")}
+
+
+def names(specs: list[str]) -> set[str]:
+    return {spec.split()[0] for spec in specs}
+
+
+def test_scaffold_changes_only_versions_and_the_switched_off_parts() -> None:
+    from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
+
+    platform = PlatformConfig(target_platform="linux-64", build_platform="linux-64", host_platform="linux-64")
+    forge = VariantConfig.from_file_with_context(REPO / "recipes" / "variants.yaml", JinjaConfig(platform=platform))
+    machine = detect_machine()
+    forge_variant, forge_reqs = render_simbody(forge)
+    local_variant, local_reqs = render_simbody(conda_build.variant_config(machine))
+
+    keys = set(forge_variant) | set(local_variant)
+    changed = {key for key in keys if forge_variant.get(key) != local_variant.get(key)}
+    assert changed == {"c_compiler_version", "cxx_compiler_version", "c_stdlib_version", *conda_build.FEATURE_SWITCHES}
+    assert names(forge_reqs["build"]) == names(local_reqs["build"])
+    assert f"gxx_linux-64 {forge_variant['cxx_compiler_version']}.*" in forge_reqs["build"]
+    assert f"gxx_linux-64 {machine.gcc_major}.*" in local_reqs["build"]
+    switched_off = {p for switch in conda_build.FEATURE_SWITCHES.values() for p in switch["packages"]}
+    assert names(forge_reqs["host"]) - names(local_reqs["host"]) == switched_off
+    assert names(local_reqs["host"]) <= names(forge_reqs["host"])
+
+
+def test_unknown_or_unbuilt_recipes_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in ((["--recipes", "simbdy"], "unknown recipe 'simbdy'"),
+                          (["--recipes", "opensim"], "not built by this driver yet")):
+        with pytest.raises(SystemExit) as exit_info:
+            conda_build.parse_args(argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_stage_recipe_redirects_exactly_the_source(tmp_path: Path) -> None:
+    tarball = tmp_path / "simbody.orig.tar.xz"
+    tarball.write_bytes(b"not really a tarball")
+    staged = conda_build.stage_recipe(REPO / "recipes" / "simbody", tarball, tmp_path / "staged", "a test")
+    original = (REPO / "recipes" / "simbody" / "recipe.yaml").read_text(encoding="utf-8").splitlines()
+    lines = staged.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# ci/conda_build.py: source redirected")
+    differing = [(a, b) for a, b in zip(original, lines[1:]) if a != b]
+    assert [b.strip().split(":")[0] for _, b in differing] == ["url", "sha256"]
+    assert tarball.as_uri() in lines[1:][original.index(differing[0][0])]
+    broken = tmp_path / "broken"
+    shutil.copytree(REPO / "recipes" / "simbody", broken)
+    (broken / "recipe.yaml").write_text("source:\n  path: .\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"exactly one 'source\.url:'"):
+        conda_build.stage_recipe(broken, tarball, tmp_path / "staged2", "a test")
+
+
+# --------------------------------------------------------------------------------------
+# The built package
+# --------------------------------------------------------------------------------------
+
+
+def missing(what: str) -> None:
+    message = f"{what}: {HOW}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    path = WORK / "report.json"
+    if not path.is_file():
+        missing(f"no build report at {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def simbody_package(report: dict) -> Path:
+    found = sorted((WORK / "channel" / "linux-64").glob("simbody-*.conda"))
+    if not found:
+        missing(f"no simbody package in {WORK / 'channel'}")
+    (package,) = found
+    return package
+
+
+def test_simbody_exports_its_own_pin(simbody_package: Path) -> None:
+    from rattler.package import IndexJson, RunExportsJson
+
+    version = IndexJson.from_package_archive(simbody_package).version
+    major, minor = (int(x) for x in str(version).split(".")[:2])
+    run_exports = RunExportsJson.from_package_archive(simbody_package)
+    assert list(run_exports.weak) == [f"simbody >={major}.{minor},<{major}.{minor + 1}.0a0"]
+    assert not list(run_exports.strong)
+
+
+def test_simbody_depends_on_the_runtimes_the_compilers_export(simbody_package: Path) -> None:
+    from rattler.package import IndexJson
+
+    depends = names(list(IndexJson.from_package_archive(simbody_package).depends))
+    assert {"libstdcxx", "libgcc", "__glibc", "libblas", "liblapack"} <= depends, depends
+
+
+def package_paths(package: Path) -> list[str]:
+    from rattler.package import PathsJson
+
+    return [str(entry.relative_path) for entry in PathsJson.from_package_archive(package).paths]
+
+
+def test_every_file_is_simbodys_own(simbody_package: Path, report: dict) -> None:
+    paths = package_paths(simbody_package)
+    libraries = [Path(p).name for p in paths if SHARED_LIBRARY.search(p)]
+    assert libraries and all(name.startswith("libSimTK") for name in libraries), libraries
+    owned = ("include/simbody/", "lib/", "share/", "libexec/simbody/", "etc/conda/test-files/simbody/")
+    assert all(p.startswith(owned) for p in paths), [p for p in paths if not p.startswith(owned)]
+    scaffold = sorted(Path(report["scaffold_channel"]).glob("*/*.conda"))
+    assert len(scaffold) >= 8, f"the scaffold channel holds only {scaffold}"
+    foreign = {p for package in scaffold for p in package_paths(package)}
+    assert not set(paths) & foreign, "files of the toolchain scaffold copied into simbody"
+    foreign_libraries = {Path(p).name for p in foreign if SHARED_LIBRARY.search(p)}
+    assert foreign_libraries and not set(libraries) & foreign_libraries
+
+
+def channel_sources(report: dict) -> list[str]:
+    return [(WORK / "channel").as_uri(), Path(report["scaffold_channel"]).as_uri()]
+
+
+@pytest.fixture(scope="module")
+def environment(report: dict, simbody_package: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """simbody, the scaffold's C++ compiler, cmake and ninja, solved and installed by py-rattler."""
+    import rattler
+
+    prefix = tmp_path_factory.mktemp("simbody-env") / "env"
+    specs = ["simbody", "gxx_linux-64", "sysroot_linux-64", "cmake", "ninja"]
+    records = asyncio.run(rattler.solve(sources=channel_sources(report), specs=specs,
+                                        virtual_packages=rattler.VirtualPackage.detect()))
+    asyncio.run(rattler.install(records, target_prefix=prefix, show_progress=False,
+                                cache_dir=tmp_path_factory.mktemp("rattler-cache")))
+    return prefix
+
+
+def test_environment_holds_the_built_simbody(environment: Path, simbody_package: Path) -> None:
+    meta = [json.loads(p.read_text()) for p in (environment / "conda-meta").glob("simbody-*.json")]
+    assert [m["fn"] for m in meta] == [simbody_package.name]
+    assert (environment / "lib" / "cmake" / "simbody" / "SimbodyConfig.cmake").is_file()
+
+
+def test_cmake_consumer_links_and_runs_in_the_environment(environment: Path, tmp_path: Path) -> None:
+    build = tmp_path / "consumer"
+    env = {"PATH": f"{environment / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "CONDA_PREFIX": str(environment),
+           "OSIM_CONDA_CCACHE_DIR": str(tmp_path / "ccache")}
+    cxx = environment / "bin" / "x86_64-conda-linux-gnu-g++"
+    subprocess.run([str(environment / "bin" / "cmake"), "-S", str(REPO / "recipes" / "simbody" / "test"),
+                    "-B", str(build), "-G", "Ninja", f"-DCMAKE_CXX_COMPILER={cxx}",
+                    f"-DCMAKE_MAKE_PROGRAM={environment / 'bin' / 'ninja'}", f"-DCMAKE_PREFIX_PATH={environment}",
+                    f"-DCMAKE_FIND_ROOT_PATH={environment}", "-DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY"],
+                   check=True, env=env, capture_output=True, text=True)
+    subprocess.run([str(environment / "bin" / "cmake"), "--build", str(build)], check=True, env=env,
+                   capture_output=True, text=True)
+    linked = subprocess.run(["ldd", str(build / "simbody_consumer")], check=True, capture_output=True, text=True).stdout
+    assert re.search(rf"libSimTKsimbody\S* => {re.escape(str(environment))}/lib/", linked), linked
+    result = subprocess.run([str(build / "simbody_consumer")], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and "0 check(s) failed" in result.stdout, result.stdout + result.stderr
