@@ -143,3 +143,14 @@ def test_grader_on_postgres_survives_a_kill(postgres_url: str) -> None:
         board = requests.get(restarted.url + "/leaderboard.json", params={"env_id": "L2RunEnv"}, timeout=30).json()
         (entry,) = [entry for entry in board["entries"] if entry["participant"] == "quinn"]
         assert entry["total_reward"] == pytest.approx(total, rel=1e-12)
+
+
+def test_tokens_are_safe_command_line_arguments(tmp_path: Path) -> None:
+    """A token is passed as ``--token TOKEN``: one starting with "-" would be read as an option."""
+    store = Store(tmp_path / "g.sqlite3")
+    try:
+        tokens = [store.create_token(f"participant {index}") for index in range(200)]
+    finally:
+        store.close()
+    assert len(set(tokens)) == len(tokens)
+    assert all(len(token) >= 32 and token.isalnum() and not token.startswith("-") for token in tokens)

@@ -164,7 +164,8 @@ class Store:
         name = name.strip()
         if not name:
             raise ValueError("a token needs a non-empty participant name")
-        token = secrets.token_urlsafe(24)
+        # Hex, not URL-safe base64: a token starting with "-" would read as an option on a command line.
+        token = secrets.token_hex(24)
         try:
             self._execute(
                 "INSERT INTO tokens(name, token_hash, created_at) VALUES (?, ?, ?)",
