@@ -23,7 +23,7 @@ SUBCOMMAND_MODULES = (
     "osim.doctor",  # osim doctor
     "osim.models.cli",  # osim models list|export
     "osim.run_cli",  # osim run
-    "osim.bench",  # osim bench
+    "osim.bench.cli",  # osim bench
     "osim.http.cli",  # osim serve, osim tokens
 )
 
