@@ -280,9 +280,9 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(grader: GraderProcess) -> N
 
 
 def test_submit_script(grader: GraderProcess, tmp_path: Path) -> None:
-    """scripts/submit.py: random actions by default, a policy file with --model."""
+    """examples/submit.py: random actions by default, a policy file with --model."""
     token = grader.create_token("dave")
-    script = REPO_ROOT / "scripts" / "submit.py"
+    script = REPO_ROOT / "examples" / "submit.py"
     result = subprocess.run(
         [sys.executable, str(script), "--token", token, "--remote", grader.url, "--env-id", "L2RunEnv"],
         capture_output=True, text=True, timeout=300, check=False,
