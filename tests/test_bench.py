@@ -15,7 +15,7 @@ import pytest
 from benchmarks.integrator_study import preset_deviation
 from benchmarks.render_cost import render_cost
 from osim import bench
-from osim.bench import cli as bench_cli
+from osim.cli import bench as bench_cli
 from osim.engine import IntegratorSettings
 from osim.engine.presets import PRESETS, preset, preset_fields
 

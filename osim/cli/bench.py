@@ -25,6 +25,7 @@ from typing import Any
 from osim.bench.compare import compare_envs
 from osim.bench.parallel import multi_env, vector_throughput
 from osim.bench.runner import ENVIRONMENTS, machine_details, run_worker
+from osim.cli import plain_text
 
 
 def _progress(line: str) -> None:
@@ -141,8 +142,6 @@ def _add_json_option(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``osim bench`` and its subcommands to the ``osim`` command."""
-    from osim.cli import plain_text
-
     bench = subparsers.add_parser("bench", help="benchmark stepping speed, memory and parallel throughput",
                                   description=plain_text(__doc__),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
