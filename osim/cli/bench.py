@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,46 +141,52 @@ def _add_json_option(parser: argparse.ArgumentParser) -> None:
                              "table and write the JSON there")
 
 
+def _subcommands() -> dict[str, tuple[str, Callable[[argparse.Namespace], int], list[tuple[str, dict[str, Any]]]]]:
+    """``osim bench``'s subcommands: name -> (help, function, options as (flag, add_argument keywords))."""
+    envs = list(ENVIRONMENTS)
+    return {
+        "envs": ("steps/s and cost split per env, ours vs the original", _cmd_envs, [
+            ("--env", {"nargs": "+", "choices": envs, "default": ["L2M2019Env"]}),
+            ("--steps", {"type": int, "default": 300}),
+            ("--rounds", {"type": int, "default": 3}),
+            ("--seed", {"type": int, "default": 0}),
+            ("--original", {"action": "store_true",
+                            "help": "also time the original (downloads and sets up its releases once)"}),
+            ("--preset", {"nargs": "*", "default": [], "help": "also time these presets of ours"}),
+        ]),
+        "memory": ("RSS over a long run with many resets", _cmd_memory, [
+            ("--env", {"choices": envs, "default": "L2RunEnv"}),
+            ("--steps", {"type": int, "default": 20000}),
+            ("--episode-steps", {"type": int, "default": 100}),
+            ("--rss-every", {"type": int, "default": 500}),
+            ("--preset", {"default": None}),
+            ("--nice", {"type": int, "default": 0}),
+        ]),
+        "multi": ("several envs in one process: do they slow each other down?", _cmd_multi, [
+            ("--env", {"choices": envs, "default": "L2RunEnv"}),
+            ("--count", {"type": int, "default": 3}),
+            ("--steps", {"type": int, "default": 200}),
+        ]),
+        "vector": ("steps/s of N envs stepped in parallel (vector envs, pool) for each N", _cmd_vector, [
+            ("--env-id", {"default": "osim/L2Run-v0"}),
+            ("--workers", {"type": int, "nargs": "+", "default": [1, 2]}),
+            ("--steps", {"type": int, "default": 200}),
+            ("--rounds", {"type": int, "default": 3}),
+            ("--policy-ms", {"type": float, "default": 0.0,
+                             "help": "CPU ms in the parent before each batch of actions"}),
+        ]),
+    }
+
+
 def register(subparsers: Any) -> None:
     """Add ``osim bench`` and its subcommands to the ``osim`` command."""
     bench = subparsers.add_parser("bench", help="benchmark stepping speed, memory and parallel throughput",
                                   description=plain_text(__doc__),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    envs = list(ENVIRONMENTS)
-
-    p = sub.add_parser("envs", help="steps/s and cost split per env, ours vs the original")
-    p.add_argument("--env", nargs="+", choices=envs, default=["L2M2019Env"])
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--original", action="store_true", help="also time the original (needs a repository checkout)")
-    p.add_argument("--preset", nargs="*", default=[], help="also time these presets of ours")
-    _add_json_option(p)
-    p.set_defaults(func=_cmd_envs)
-
-    p = sub.add_parser("memory", help="RSS over a long run with many resets")
-    p.add_argument("--env", choices=envs, default="L2RunEnv")
-    p.add_argument("--steps", type=int, default=20000)
-    p.add_argument("--episode-steps", type=int, default=100)
-    p.add_argument("--rss-every", type=int, default=500)
-    p.add_argument("--preset", default=None)
-    p.add_argument("--nice", type=int, default=0)
-    _add_json_option(p)
-    p.set_defaults(func=_cmd_memory)
-
-    p = sub.add_parser("multi", help="several envs in one process: do they slow each other down?")
-    p.add_argument("--env", choices=envs, default="L2RunEnv")
-    p.add_argument("--count", type=int, default=3)
-    p.add_argument("--steps", type=int, default=200)
-    _add_json_option(p)
-    p.set_defaults(func=_cmd_multi)
-
-    p = sub.add_parser("vector", help="steps/s of N envs stepped in parallel (vector envs, pool) for each N")
-    p.add_argument("--env-id", default="osim/L2Run-v0")
-    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--policy-ms", type=float, default=0.0, help="CPU ms in the parent before each batch of actions")
-    _add_json_option(p)
-    p.set_defaults(func=_cmd_vector)
+    for name, (text, function, options) in _subcommands().items():
+        parser = sub.add_parser(name, help=text)
+        for flag, keywords in options:
+            parser.add_argument(flag, **keywords)
+        _add_json_option(parser)
+        parser.set_defaults(func=function)
