@@ -9,7 +9,9 @@ Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from wha
 * ``vector``  N envs stepped in parallel (independent processes, vector envs, the env pool);
 * ``memory``  RSS over >= 20,000 steps with >= 200 resets (long: run it on its own, niced);
 * ``render``  CPU cost of a headless frame (both cameras) against the step it records;
-* ``grader``  request latency (p50/p95/p99) and episodes/s of ``osim serve`` with N clients on loopback.
+* ``grader``  request latency (p50/p95/p99) and episodes/s of ``osim serve`` with N clients on loopback;
+* ``engines`` one core: the original vs ours on OpenSim and on MuJoCo (and MyoSuite with ``--myosuite``),
+              alternating rounds; vector stepping on MuJoCo; a profile of the MuJoCo env (engines_speed.py).
 
 Usage (from the repository root, in the project venv)::
 
@@ -30,7 +32,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from integrator_study import preset_deviation  # noqa: E402 - this folder, as the script's own
+import engines_speed  # noqa: E402 - this folder, as the script's own
+from integrator_study import preset_deviation  # noqa: E402
 from render_cost import render_cost  # noqa: E402
 
 from osim import bench  # noqa: E402 - after the sys.path insert
@@ -147,6 +150,29 @@ def stage_grader(args: argparse.Namespace) -> None:
     result["command"] = (f"python benchmarks/run_suite.py grader --grader-clients {args.grader_clients} "
                          f"--grader-submissions {args.grader_submissions} --grader-steps {args.grader_steps}")
     _save("grader", result)
+
+
+def stage_engines(args: argparse.Namespace) -> None:
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    envs = [env for env in args.envs if env in engines_speed.ENGINE_ENVS] or list(engines_speed.ENGINE_ENVS)
+    result = engines_speed.engines_speed(envs, args.steps, args.mujoco_steps, args.rounds,
+                                         original=not args.no_original, myosuite=args.myosuite,
+                                         cpu=None if args.cpu < 0 else args.cpu, progress=say)
+    if f"{envs[0]}/mujoco" in result["errors"]:
+        say(f"{envs[0]} does not run on MuJoCo in this checkout: no vector stepping, no profile")
+    elif args.vector_counts:
+        result["vector"] = engines_speed.vector_mujoco(envs[0], args.vector_counts, args.mujoco_steps // 3,
+                                                       args.rounds, progress=say)
+    if args.profile_steps and f"{envs[0]}/mujoco" not in result["errors"]:
+        result["profile"] = engines_speed.profile_mujoco(envs[0], args.profile_steps)
+    result["command"] = (f"python benchmarks/run_suite.py engines --envs {' '.join(envs)} --steps {args.steps} "
+                         f"--mujoco-steps {args.mujoco_steps} --rounds {args.rounds} --cpu {args.cpu}"
+                         + (" --myosuite" if args.myosuite else "") + (" --no-original" if args.no_original else "")
+                         + f" --vector-counts {' '.join(map(str, args.vector_counts))}"
+                         + f" --profile-steps {args.profile_steps}")
+    _save(args.engines_json, result)
 
 
 # -- summary ---------------------------------------------------------------------------------------
@@ -285,6 +311,9 @@ def summary_markdown() -> str:
         from osim.http.loadtest import summary_lines
 
         lines += summary_lines(grader, _machine_line(grader["machine"]))
+    engines = _load("engines")
+    if engines:
+        lines += engines_speed.summary_lines(engines, _machine_line(engines["machine"]))
     memory = _load("memory")
     if memory:
         samples = memory["rss_mb"]
@@ -388,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("stages", nargs="+",
                         choices=["envs", "presets", "reference", "multi", "vector", "memory", "render", "grader",
-                                 "summary"])
+                                 "engines", "summary"])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -405,9 +434,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grader-clients", type=int, default=8, help="concurrent clients (grader stage)")
     parser.add_argument("--grader-submissions", type=int, default=2, help="submissions per client (grader stage)")
     parser.add_argument("--grader-steps", type=int, default=50, help="steps per simulation (grader stage)")
+    parser.add_argument("--mujoco-steps", type=int, default=3000,
+                        help="steps per MuJoCo run (ours and MyoSuite's; engines stage)")
+    parser.add_argument("--myosuite", action="store_true",
+                        help="also time MyoSuite's myoLegWalk-v0 (installs it into a cached venv with pip once)")
+    parser.add_argument("--no-original", action="store_true", help="engines stage without the original")
+    parser.add_argument("--cpu", type=int, default=0, help="the core the engines stage runs on (-1: not pinned)")
+    parser.add_argument("--vector-counts", type=int, nargs="*", default=[1, 2, 4, 8],
+                        help="MuJoCo envs per vector measurement (engines stage; none: skip)")
+    parser.add_argument("--profile-steps", type=int, default=3000, help="steps profiled on MuJoCo (0: skip)")
+    parser.add_argument("--engines-json", default="engines", help="results/<name>.json of the engines stage")
     args = parser.parse_args(argv)
     stages = {"envs": stage_envs, "presets": stage_presets, "reference": stage_reference, "multi": stage_multi,
-              "vector": stage_vector, "memory": stage_memory, "render": stage_render, "grader": stage_grader}
+              "vector": stage_vector, "memory": stage_memory, "render": stage_render, "grader": stage_grader,
+              "engines": stage_engines}
     for stage in args.stages:
         if stage in stages:
             stages[stage](args)

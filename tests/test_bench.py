@@ -274,3 +274,60 @@ def test_the_package_never_loads_a_repository_file():
         ):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def _mujoco_envs_available() -> bool:
+    """Whether this checkout's environments take ``engine="mujoco"`` (the MuJoCo engine is optional)."""
+    from osim.env import L2RunEnv
+
+    try:
+        L2RunEnv(visualize=False, engine="mujoco").close()
+    except (TypeError, ValueError, ImportError, NotImplementedError):
+        return False
+    return True
+
+
+def test_engines_job_times_each_engine_on_one_core_and_restores_the_affinity():
+    """The engines benchmark (benchmarks/results/engines.json) on tiny step counts: ours on OpenSim
+    and on MuJoCo in alternating rounds on one pinned core; MyoSuite and the original are opt-in
+    (they install into their own venvs with pip) and left out here."""
+    import os
+
+    from benchmarks import engines_speed
+
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    result = engines_speed.engines_speed(["L2RunEnv"], steps=3, fast_steps=30, rounds=2, original=False, cpu=cpu)
+    assert os.sched_getaffinity(0) == before
+    assert result["cpu"] == cpu and "myosuite" not in result
+    runs = result["envs"]["L2RunEnv"]["runs"]
+    assert [r["steps"] for r in runs["opensim"]] == [3, 3]
+    opensim = result["envs"]["L2RunEnv"]["variants"]["opensim"]
+    assert opensim["steps_per_cpu_second"] > 0 and "ratio_cpu" not in opensim  # no original: no ratio
+    assert opensim["split_ms_per_step"]["integration"] > 0
+    if _mujoco_envs_available():
+        mujoco = result["envs"]["L2RunEnv"]["variants"]["mujoco"]
+        assert [r["steps"] for r in runs["mujoco"]] == [30, 30]
+        assert mujoco["steps_per_cpu_second"] > 5 * opensim["steps_per_cpu_second"]
+        assert mujoco["split_ms_per_step"]["integration"] > 0  # the engine's step is found and timed
+    else:  # a checkout without the MuJoCo environments says so in the results instead of failing
+        assert "engine" in result["errors"]["L2RunEnv/mujoco"]
+    table = "\n".join(engines_speed.summary_lines(result, "test machine"))
+    assert "| L2RunEnv | opensim |" in table
+
+
+def test_engines_job_refuses_bad_input_before_timing_anything():
+    from benchmarks import engines_speed
+    from osim.bench.myosuite import run_myosuite
+
+    with pytest.raises(ValueError, match="expected steps >= 1"):
+        engines_speed.engines_speed(["L2RunEnv"], steps=0)
+    with pytest.raises(ValueError, match="envs must be among"):
+        engines_speed.engines_speed(["Arm2DEnv"])
+    with pytest.raises(ValueError, match="is not one this process may run on"):
+        engines_speed.engines_speed(["L2RunEnv"], steps=1, fast_steps=1, rounds=1, original=False, cpu=10_000)
+    with pytest.raises(ValueError, match="expected steps >= 1"):
+        run_myosuite(0)  # checked before MyoSuite's venv is created
+    with pytest.raises(ValueError, match="expected steps >= 1"):
+        engines_speed.vector_mujoco("L2RunEnv", counts=[0])
+

@@ -28,9 +28,12 @@ from typing import Any
 
 #: cost-split buckets -> methods (of the env or of ``env.osim_model``) whose exclusive time they get
 SPLIT_METHODS: dict[str, tuple[str, ...]] = {
-    "integration": ("osim_model.integrate",),
-    # ours: the describer; the original: compute_state_desc (whichever exists is wrapped)
-    "state_description": ("osim_model._describer.describe", "osim_model.compute_state_desc"),
+    # OpenSim: integrate; another engine of ours (``engine="mujoco"``): the engine's own step
+    "integration": ("osim_model.integrate", "osim_model._engine.step"),
+    # ours: the describer (MuJoCo: the engine's uncached description); the original:
+    # compute_state_desc (whichever exists first is wrapped)
+    "state_description": ("osim_model._describer.describe", "osim_model._engine._describe",
+                          "osim_model.compute_state_desc"),
     "observation": ("get_observation", "get_observation_dict"),
     "reward": ("get_reward", "reward"),
     "reset": ("reset",),
@@ -47,7 +50,10 @@ class SplitTimer:
 
     def wrap(self, owner: Any, attribute: str, bucket: str) -> bool:
         """Replace ``owner.attribute`` by a timed wrapper (instance attribute); False if absent."""
-        function = getattr(owner, attribute, None)
+        try:
+            function = getattr(owner, attribute, None)
+        except NotImplementedError:  # an OpenSim-only name on another engine's adapter
+            return False
         if function is None or not callable(function):
             return False
         clock = time.process_time
@@ -75,7 +81,10 @@ def _resolve(root: Any, dotted: str) -> tuple[Any, str] | None:
     *path, attribute = dotted.split(".")
     owner = root
     for name in path:
-        owner = getattr(owner, name, None)
+        try:
+            owner = getattr(owner, name, None)
+        except NotImplementedError:  # an OpenSim-only name on another engine's adapter
+            return None
         if owner is None:
             return None
     return owner, attribute
@@ -91,6 +100,12 @@ def instrument(env: Any) -> SplitTimer:
             if wrapped and bucket == "state_description":
                 break  # ours has both names; the describer is the one that does the work
     return timer
+
+
+def _state_vector(osim_model: Any) -> Any:
+    """The full state vector: ours has ``state_vector()``; the original exposes OpenSim's state."""
+    state_vector = getattr(osim_model, "state_vector", None)
+    return state_vector() if state_vector is not None else osim_model.state.getY().to_numpy()
 
 
 def rss_mb() -> float:
@@ -121,10 +136,13 @@ def _accepts(function: Callable[..., Any], name: str) -> bool:
         return False
 
 
-def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | None) -> Any:
-    """Construct the environment ``module:Class`` headless, seeded where it takes a seed."""
+def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | None, engine: str | None = None) -> Any:
+    """Construct the environment ``module:Class`` headless, seeded where it takes a seed, on
+    ``engine`` when one is named (the project's engines; the original has only OpenSim)."""
     cls = _load_env_class(spec)
     kwargs: dict[str, Any] = {"visualize": False}
+    if engine is not None:
+        kwargs["engine"] = engine
     if _accepts(cls, "seed"):  # the constructor's parameters
         kwargs["seed"] = 0
     if integrator:
@@ -146,6 +164,7 @@ def time_env(
     fingerprint_steps: int = 50,
     rss_every: int = 0,
     split: bool = True,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """Step ``spec`` for ``steps`` steps of random excitations and report timings (see module doc)."""
     import random
@@ -155,7 +174,7 @@ def time_env(
     np.random.seed(seed)  # the original's Arm2DEnv draws its targets from the global generators
     random.seed(seed)
     build_start = time.perf_counter()
-    env = make_env(spec, integrator, accuracy)
+    env = make_env(spec, integrator, accuracy, engine)
     build_seconds = time.perf_counter() - build_start
     n_actions = int(env.get_action_space_size())
     actions = np.random.default_rng(seed).random((steps, n_actions))
@@ -175,7 +194,7 @@ def time_env(
         _, _, done, _ = env.step(actions[i], **step_kwargs)
         episode_length += 1
         if first_episode and len(fingerprints) < fingerprint_steps:
-            y = env.osim_model.state_vector()
+            y = _state_vector(env.osim_model)
             fingerprints.append(hashlib.sha1(np.ascontiguousarray(y, dtype=np.float64).tobytes()).hexdigest()[:16])
         if done or (episode_steps is not None and episode_length >= episode_steps):
             first_episode = False
@@ -206,6 +225,7 @@ def time_env(
         "rss_mb": [*rss_samples, (steps, rss_mb())],
         "python": sys.version.split()[0],
         "numpy": np.__version__,
+        "engine": engine or "opensim",
     }
 
 
@@ -220,10 +240,11 @@ def _worker_main(argv: Sequence[str]) -> int:
     parser.add_argument("--fingerprint-steps", type=int, default=50)
     parser.add_argument("--rss-every", type=int, default=0)
     parser.add_argument("--no-split", action="store_true")
+    parser.add_argument("--engine", default=None, help="the project's engine by name (default: the env's own)")
     ns = parser.parse_args(argv)
     result = time_env(
         ns.spec, ns.steps, ns.seed, json.loads(ns.integrator) if ns.integrator else None, ns.accuracy,
-        ns.episode_steps, ns.fingerprint_steps, ns.rss_every, not ns.no_split,
+        ns.episode_steps, ns.fingerprint_steps, ns.rss_every, not ns.no_split, ns.engine,
     )
     sys.stdout.write("\n" + json.dumps(result) + "\n")
     return 0

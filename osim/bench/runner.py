@@ -48,8 +48,10 @@ def run_worker(
     split: bool = True,
     nice: int = 0,
     timeout: float | None = None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
-    """Time ``env`` (a name of :data:`ENVIRONMENTS`) in a fresh child: ``impl`` "ours" or "original"."""
+    """Time ``env`` (a name of :data:`ENVIRONMENTS`) in a fresh child: ``impl`` "ours" or "original";
+    ``engine`` names the project's engine (ours only; default: the env's own, OpenSim)."""
     if env not in ENVIRONMENTS:
         raise ValueError(f"env must be one of {sorted(ENVIRONMENTS)}, got {env!r}")
     if impl not in ("ours", "original"):
@@ -68,6 +70,10 @@ def run_worker(
         args += ["--rss-every", str(rss_every)]
     if not split:
         args.append("--no-split")
+    if engine is not None:
+        if impl == "original":
+            raise ValueError("the original runs on OpenSim only: engine applies to ours")
+        args += ["--engine", engine]
     environ = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     if impl == "ours":
         python = sys.executable
