@@ -183,6 +183,31 @@ def _env_loop(env: str, count: int, steps: int, seed: int) -> dict[str, float]:
     return {"steps_per_second": count * steps / wall, "steps_per_cpu_second": count * steps / cpu}
 
 
+#: the Gymnasium id of each env (the vector env is made through it)
+GYM_IDS = {"L2M2019Env": "osim/L2M2019-v0", "L2RunEnv": "osim/L2Run-v0"}
+
+
+def _vector_env(env: str, count: int, steps: int, seed: int) -> dict[str, float]:
+    """``gymnasium.make_vec(id, count, engine="mujoco")`` (osim.vector: one worker process per env),
+    ``steps`` batches of the same actions for every env; CPU time is the parent's and the workers'."""
+    import gymnasium
+
+    import osim  # noqa: F401 - registers the ids
+
+    vector = gymnasium.make_vec(GYM_IDS[env], num_envs=count, engine="mujoco")
+    actions = np.random.default_rng(seed).random((steps, *vector.single_action_space.shape)).astype(np.float32)
+    vector.reset(seed=[seed] * count)
+    children = os.times()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        vector.step(np.repeat(actions[i][None], count, axis=0))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    vector.close()  # the workers' CPU time is counted once they are joined
+    after = os.times()
+    cpu += (after.children_user - children.children_user) + (after.children_system - children.children_system)
+    return {"steps_per_second": count * steps / wall, "steps_per_cpu_second": count * steps / cpu}
+
+
 def _engine_of(env: Any) -> Any:
     """The MuJoCo engine under a MuJoCo env (``osim_model`` is its adapter)."""
     return env.osim_model._engine
@@ -234,6 +259,7 @@ def vector_mujoco(env: str = "L2M2019Env", counts: Sequence[int] = (1, 2, 4, 8),
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     ways: dict[str, Callable[[int], dict[str, float]]] = {
         "env loop": lambda n: _env_loop(env, n, steps, seed),
+        "osim.vector": lambda n: _vector_env(env, n, steps, seed),
         "rollout, 1 thread": lambda n: _rollout(env, n, steps, 1, seed),
         f"rollout, {cores} threads": lambda n: _rollout(env, n, steps, min(n, cores), seed),
     }
@@ -326,8 +352,10 @@ def summary_lines(result: dict[str, Any], machine_line: str) -> list[str]:
                    f"{vector['cores']} cores, medians of {vector['rounds']} rounds)"), "",
                   (f"The engine alone (step + state description, no env Python): "
                    f"{floor['steps_per_second']:.0f} steps/s ({floor['steps_per_cpu_second']:.0f} per CPU s). "
-                   "*env loop*: N envs stepped in turn in one process; *rollout*: `mujoco.rollout` of N copies "
-                   "of the model (physics only, no observation, reward or reset)."), "",
+                   "*env loop*: N envs stepped in turn in one process; *osim.vector*: "
+                   "`gymnasium.make_vec(id, N, engine=\"mujoco\")`, one worker process per env (CPU: parent and "
+                   "workers); *rollout*: `mujoco.rollout` of N copies of the model (physics only, no observation, "
+                   "reward or reset)."), "",
                   "| N | way | env steps/s (wall) | per CPU s |", "|---|---|---|---|"]
         for n, ways in vector["counts"].items():
             for way, cell in ways.items():
