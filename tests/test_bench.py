@@ -310,10 +310,18 @@ def test_engines_job_times_each_engine_on_one_core_and_restores_the_affinity():
         assert [r["steps"] for r in runs["mujoco"]] == [30, 30]
         assert mujoco["steps_per_cpu_second"] > 5 * opensim["steps_per_cpu_second"]
         assert mujoco["split_ms_per_step"]["integration"] > 0  # the engine's step is found and timed
+        result["vector"] = engines_speed.vector_mujoco("L2RunEnv", counts=[1, 2], steps=5, rounds=1)
+        cells = result["vector"]["counts"]["2"]
+        assert {"env loop", "osim.vector", "rollout, 1 thread"} <= set(cells)
+        assert all(cell["steps_per_second"] > 0 and cell["steps_per_cpu_second"] > 0 for cell in cells.values())
+        result["profile"] = engines_speed.profile_mujoco("L2RunEnv", steps=20, top=5)
+        assert len(result["profile"]["top"]) == 5
+        assert any("mj_step" in row["function"] for row in result["profile"]["top"])
     else:  # a checkout without the MuJoCo environments says so in the results instead of failing
         assert "engine" in result["errors"]["L2RunEnv/mujoco"]
     table = "\n".join(engines_speed.summary_lines(result, "test machine"))
     assert "| L2RunEnv | opensim |" in table
+    assert ("### Vector stepping on MuJoCo" in table) == ("vector" in result)
 
 
 def test_engines_job_refuses_bad_input_before_timing_anything():
