@@ -116,7 +116,6 @@ Quirks
 """
 from __future__ import annotations
 
-import csv
 import math
 from typing import Any, ClassVar
 
@@ -125,6 +124,7 @@ from gymnasium import spaces
 
 from osim.engine import StateDescription, validate_excitations
 from osim.env.base import OsimEnv
+from osim.env.report import CsvReport
 from osim.env.target import VTgtField
 from osim.models import model_path
 
@@ -219,7 +219,9 @@ class L2M2019Env(OsimEnv):
             visualize=self.visualize, version=self.difficulty, dt=self.osim_model.stepsize, rng=self.np_random
         )
         self.obs_vtgt_space = self.vtgt.vtgt_space
-        self._report: _CsvReport | None = _CsvReport(report) if report else None
+        self._csv_report: CsvReport | None = (
+            CsvReport(report, observation_names(), ACTION_NAMES) if report else None
+        )
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -320,8 +322,8 @@ class L2M2019Env(OsimEnv):
         self.simulation_failure = None
         self.reward_terms = {}
         self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
-        if self._report is not None:
-            self._report.new_episode(self.get_observation())
+        if self._csv_report is not None:
+            self._csv_report.new_episode(self.get_observation())
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
@@ -334,8 +336,8 @@ class L2M2019Env(OsimEnv):
         self.t += self.osim_model.stepsize
         self.update_footstep()
         self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
-        if self._report is not None:
-            self._report.write_step(self.get_observation(), excitations)
+        if self._csv_report is not None:
+            self._csv_report.write_step(self.get_observation(), excitations)
         return [self.observe(project, obs_as_dict), reward, done, info]
 
     def is_done(self) -> bool:
@@ -515,9 +517,9 @@ class L2M2019Env(OsimEnv):
         super().close()
         if self.vtgt is not None:
             self.vtgt.close()
-        if self._report is not None:
-            self._report.close()
-            self._report = None
+        if self._csv_report is not None:
+            self._csv_report.close()
+            self._csv_report = None
 
 
 def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:
@@ -539,30 +541,3 @@ def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[s
     u = dict.fromkeys(coordinates, 0.0)
     u["pelvis_tx"], u["pelvis_tz"] = p[0], p[1]  # forward and rightward speed
     return q, u
-
-
-class _CsvReport:
-    """The ``report=`` files: observations and actions, one row per reset/step."""
-
-    def __init__(self, prefix: str) -> None:
-        # Kept open for the environment's lifetime; closed by L2M2019Env.close().
-        self._files = [open(f"{prefix}-{kind}.csv", "w", newline="") for kind in ("obs", "act")]  # noqa: SIM115
-        self._obs, self._act = (csv.writer(f) for f in self._files)
-        self._obs.writerow(["episode", "step", *observation_names()])
-        self._act.writerow(["episode", "step", *ACTION_NAMES])
-        self.episode = -1
-        self.istep = 0
-
-    def new_episode(self, observation: list[float]) -> None:
-        self.episode += 1
-        self.istep = 0
-        self._obs.writerow([self.episode, 0, *observation])
-
-    def write_step(self, observation: list[float], action: np.ndarray) -> None:
-        self.istep += 1
-        self._act.writerow([self.episode, self.istep, *action.tolist()])
-        self._obs.writerow([self.episode, self.istep, *observation])
-
-    def close(self) -> None:
-        for f in self._files:
-            f.close()
