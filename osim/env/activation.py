@@ -66,9 +66,7 @@ class ActivationEnv(OsimEnv):
         self.osim_model.reset()
         # No controller in 2016-17: the excitations were zero.
         self.osim_model.actuate(np.zeros(self.osim_model.n_muscles))
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
+        self.episode_started()
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:

@@ -224,7 +224,7 @@ class OsimEnv(Environment):
             size = self.get_observation_space_size()
             self.observation_space = spaces.Box(low=-np.inf, high=np.inf, shape=(size,), dtype=np.float64)
         else:
-            low, high = self.task.observation_layout(self.engine).bounds()
+            low, high = self.task.observation_layout().bounds()
             self.observation_space = spaces.Box(low=low, high=high, dtype=np.float64)
 
     # -- what subclasses define (the original's hooks; by default the task's) --------------------
@@ -241,7 +241,7 @@ class OsimEnv(Environment):
 
     def get_observation_space_size(self) -> int:
         """Length of the observation vector (the task's layout; 0 in the base class)."""
-        return self.task.observation_layout(self.engine).size
+        return self.task.observation_layout().size
 
     def get_action_space_size(self) -> int:
         """Number of actions (the task's; by default the model's muscles)."""

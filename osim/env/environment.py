@@ -19,7 +19,14 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from osim.engine import Engine, EpisodeEndedError, IntegratorSettings, SimulationError, StateDescription
+from osim.engine import (
+    Engine,
+    EpisodeEndedError,
+    IntegratorSettings,
+    SimulationError,
+    StateDescription,
+    validate_excitations,
+)
 from osim.engine.registry import DEFAULT_ENGINE, create_engine
 from osim.env.report import CsvReport
 from osim.env.task import Reward, Task
@@ -158,7 +165,7 @@ class Environment:
         self.action_space = spaces.Box(
             low=np.zeros(n_actions, dtype=np.float32), high=np.ones(n_actions, dtype=np.float32)
         )
-        low, high = self.task.observation_layout(self.engine).bounds()
+        low, high = self.task.observation_layout().bounds()
         self.observation_space = spaces.Box(low=low, high=high, dtype=np.float64)
 
     # -- state and observation ------------------------------------------------------------------
@@ -243,7 +250,7 @@ class Environment:
         result.truncated = not result.terminated and self.time_limit_reached()
         self.task.after_step(self.engine, self.get_state_desc())
         if self._report is not None:
-            self._report.write_step(self.report_row(), excitations)
+            self._report.write_step(self.report_row(), validate_excitations(action, self.task.n_actions(self.engine)))
         return result
 
     def failed(self, message: str) -> StepResult:
@@ -262,7 +269,7 @@ class Environment:
 
     def report_columns(self) -> tuple[list[str], list[str]]:
         """(observation column names, action column names) of the report."""
-        return self.task.observation_layout(self.engine).names(), list(self.engine.muscle_names)
+        return self.task.observation_layout().names(), list(self.engine.muscle_names)
 
     def report_row(self) -> list[float]:
         """The report's observation row of the current state."""

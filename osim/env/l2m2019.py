@@ -318,9 +318,7 @@ class L2M2019Env(OsimEnv):
         self._target_field().reset(version=self.difficulty, seed=seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
         self.osim_model.set_pose(*_initial_pose(pose, [c.name for c in self.osim_model.structure.coordinates]))
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
+        self.episode_started()
         self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
         if self._csv_report is not None:
             self._csv_report.new_episode(self.get_observation())

@@ -11,19 +11,7 @@ of the left leg (9-17). Values outside [0, 1] are clipped; NaN raises ``ValueErr
 
 Observation
 -----------
-A list of 43 floats (``project=False`` gives the state-description dict instead):
-
-=======  ==========================================================================================
-index    content
-=======  ==========================================================================================
-0-2      pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)
-3-5      their speeds
-6-17     for ``hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r``: angle (rad) then angular speed
-18-31    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
-32-34    centre-of-mass position x, y, z (m)
-35-37    centre-of-mass velocity x, y, z (m/s)
-38-42    zeros (the original padded its 2017 layout)
-=======  ==========================================================================================
+A list (``project=False`` gives the state-description dict instead):
 
 Reward
 ------
@@ -42,6 +30,7 @@ visualize              True        OpenSim's visualizer (headless with one warni
 integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
 integrator             None        full ``osim.engine.IntegratorSettings`` (overrides the accuracy)
 render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
+engine                 "opensim"   the engine (``osim.engine.registry``; ``"mujoco"`` once it lands)
 =====================  ==========  ================================================================
 
 Quirks
@@ -87,7 +76,7 @@ class L2RunTask(Task):
     def __init__(self) -> None:
         self.model = model_path("gait9dof18musc")
 
-    def observation_layout(self, engine: Engine) -> ObservationLayout:
+    def observation_layout(self) -> ObservationLayout:
         """Pelvis, joints, bodies, centre of mass and padding (43 values)."""
         return OBSERVATION
 

@@ -130,7 +130,7 @@ class Task:
     #: Termination reason -> what it means (for the docs).
     termination_reasons: Mapping[str, str] = {}
 
-    def observation_layout(self, engine: Engine) -> ObservationLayout:
+    def observation_layout(self) -> ObservationLayout:
         """The named parts of the observation vector (none by default)."""
         return ObservationLayout(())
 
