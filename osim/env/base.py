@@ -136,6 +136,23 @@ class LegacyTask(Task):
         self.failure_reward = env.failure_reward
 
 
+class TaskSpec(Spec):
+    """``spec`` of an environment that runs a task: ``timestep_limit`` is the task's ``time_limit``."""
+
+    def __init__(self, task: Task, id: Any = 0) -> None:
+        self._task = task
+        self.id = id
+
+    @property
+    def timestep_limit(self) -> int | float:
+        """Steps per episode (setting it changes the task's time limit)."""
+        return self._task.time_limit
+
+    @timestep_limit.setter
+    def timestep_limit(self, value: int | float) -> None:
+        self._task.time_limit = value
+
+
 class OsimEnv(Environment):
     """The original 2017-2019 API (``OsimEnv``, 4-list ``step``) over the generic :class:`Environment`.
 
@@ -207,7 +224,11 @@ class OsimEnv(Environment):
         if isinstance(self.task, LegacyTask) or model_path is not None:
             self.task.model = self.model_path
         super().load_model()
-        self.spec = Spec(self.time_limit)
+        if isinstance(self.task, LegacyTask):
+            self.spec = Spec(self.time_limit)
+        else:
+            self.task.time_limit = self.time_limit
+            self.spec = TaskSpec(self.task)
 
     @property
     def osim_model(self) -> Any:

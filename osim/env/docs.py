@@ -141,7 +141,9 @@ def page(name: str, cls: Any) -> str:
     body = rst_tables_to_markdown(module_doc).splitlines()
     task_class = getattr(cls, "task_class", None)
     if task_class is not None:
-        task = task_class()
+        env = cls(visualize=False)  # the task of the default arguments, with its model loaded
+        task = env.task
+        env.close()
         body = _insert_after_section_text(body, "## Observation", observation_table(task))
         body = _insert_after_section_text(body, "## Reward", reward_table(task))
         body = _insert_after_section_text(body, "## Termination", termination_table(task))

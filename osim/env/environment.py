@@ -153,6 +153,7 @@ class Environment:
             self.task.model = model
         self.close_viewers()  # the previous model's window
         self.engine = self.create_engine(self.task.model)
+        self.task.engine_loaded(self.engine)
         if getattr(self.engine, "visualize", False):
             from osim.render.human import claim_new_visualizers
 
@@ -174,7 +175,7 @@ class Environment:
         """The current state description (after a failure: the last valid state's)."""
         if self.simulation_failure is not None and self.prev_state_desc is not None:
             return self.prev_state_desc
-        return self.engine.state_description()
+        return self.task.describe(self.engine)
 
     def get_prev_state_desc(self) -> StateDescription | None:
         """The state description before the last step; ``None`` right after a reset."""
@@ -213,7 +214,7 @@ class Environment:
         """Start an episode: re-seed when ``seed`` is given, let the task set the initial state."""
         if seed is not None:
             self.seed(seed)
-        self.task.initialize_episode(self.engine, self.np_random)
+        self.task.initialize_episode(self.engine, self.np_random, self.py_random)
         self.episode_started()
 
     def episode_started(self) -> None:

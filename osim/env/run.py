@@ -13,8 +13,6 @@ iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right leg (0-8), t
 
 Observation
 -----------
-A list:
-
 Reward
 ------
 ``forward = pelvis_tx - pelvis_tx before the step`` plus ``ligaments = -1e-7 * sqrt(sum F^2)``

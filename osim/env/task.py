@@ -16,6 +16,7 @@ A new task subclasses :class:`Task` in its own module under ``osim/env/`` (see d
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,9 +135,16 @@ class Task:
         """The named parts of the observation vector (none by default)."""
         return ObservationLayout(())
 
-    def initialize_episode(self, engine: Engine, rng: np.random.RandomState) -> None:
-        """Put the engine in the episode's initial state (default: the model's default pose)."""
+    def engine_loaded(self, engine: Engine) -> None:
+        """Read what the task needs from a newly made engine (its structure); nothing by default."""
+
+    def initialize_episode(self, engine: Engine, np_random: np.random.RandomState, py_random: random.Random) -> None:
+        """Draw the episode's randomness and put the engine in its initial state (default: the default pose)."""
         engine.reset()
+
+    def describe(self, engine: Engine) -> StateDescription:
+        """The state description the task computes from (default: the engine's)."""
+        return engine.state_description()
 
     def excitations(self, action: Any, engine: Engine) -> Any:
         """The engine's excitations for ``action`` (default: the action itself, one per muscle)."""
