@@ -17,7 +17,6 @@ import numpy as np
 
 from osim.engine import IntegratorSettings, SimulationError, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
-from osim.env.environment import StepResult
 
 #: The 2016-17 integrator: a new Manager per step, Simbody's default accuracy.
 ERA_2016_INTEGRATOR = IntegratorSettings(manager_per_step=True, accuracy=1e-3)
@@ -91,12 +90,7 @@ class ActivationEnv(OsimEnv):
             return [self.observe(project, obs_as_dict), self.failure_reward, True,
                     {"simulation_failure": self.simulation_failure}]
         self.simulation_failure = None
-        reward = self.step_reward()
-        self.reward_terms = reward.terms
-        reason = self.step_termination()
-        self.termination_reason = reason
-        result = StepResult(reward.total, reward.terms, reason is not None, False, reason)
-        result.truncated = not result.terminated and self.time_limit_reached()
+        result = self.score_step()
         return [self.observe(project, obs_as_dict), result.reward, result.done, result.info()]
 
     # -- helpers for the 2016-17 observations ---------------------------------------------------

@@ -78,7 +78,7 @@ from osim.engine import Engine, StateDescription
 from osim.engine.scene import add_arm_target, move_arm_target, reinitialize
 from osim.env.arm2016 import ArmEnv, angular_dist, sanitify
 from osim.env.base import OsimEnv
-from osim.env.task import ObservationLayout, Reward, Task, part
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 __all__ = ["ARM_MODELS", "Arm2DEnv", "Arm2DTask", "Arm2DVecEnv", "ArmEnv", "angular_dist", "sanitify"]
@@ -104,7 +104,6 @@ class Arm2DTask(Task):
         self.model = model_path(ARM_MODELS[release])
         self.target_x = 0.0
         self.target_y = 0.0
-        self._layout = ObservationLayout(())
 
     def engine_loaded(self, engine: Engine) -> None:
         """The layout of this model (its shoulder and elbow coordinates, its muscles)."""
@@ -119,11 +118,8 @@ class Arm2DTask(Task):
                           "activations of ``" + ", ".join(muscles) + "`` (sorted names)"))
         parts.append(part("wrist", [f"{WRIST_MARKER}.x", f"{WRIST_MARKER}.y"],
                           f"wrist marker ``{WRIST_MARKER}`` x, y (m)"))
-        self._layout = ObservationLayout(tuple(parts))
+        self.layout = ObservationLayout(tuple(parts))
 
-    def observation_layout(self) -> ObservationLayout:
-        """Target, shoulder, elbow, activations and wrist."""
-        return self._layout
 
     def observation(self, engine: Engine, description: StateDescription) -> list[float]:
         """Target position, shoulder and elbow kinematics, muscle activations and the wrist."""
@@ -172,23 +168,8 @@ class Arm2DEnv(OsimEnv):
         self.noutput = self.osim_model.noutput
         self.seed(seed)
 
-    @property
-    def target_x(self) -> float:
-        """The target's x (m)."""
-        return self.task.target_x
-
-    @target_x.setter
-    def target_x(self, value: float) -> None:
-        self.task.target_x = value
-
-    @property
-    def target_y(self) -> float:
-        """The target's y (m)."""
-        return self.task.target_y
-
-    @target_y.setter
-    def target_y(self, value: float) -> None:
-        self.task.target_y = value
+    target_x = task_attribute("target_x", "The target's x (m).")
+    target_y = task_attribute("target_y", "The target's y (m).")
 
     def generate_new_target(self) -> None:
         """Draw a target (the release's distribution) and move the ball there."""

@@ -56,7 +56,7 @@ import numpy as np
 
 from osim.engine import Engine, StateDescription
 from osim.env.activation import ERA_2016_INTEGRATOR, ActivationEnv
-from osim.env.task import ObservationLayout, Reward, Task, part
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 
@@ -93,6 +93,8 @@ def _coordinate(d: StateDescription, joint: str) -> tuple[float, float, float]:
 class ArmTask(Task):
     """Bring the arm's shoulder and elbow to target angles drawn at each reset (2016-17)."""
 
+    layout = OBSERVATION
+
     time_limit = 200
     failure_reward = -500.0
     integrator = ERA_2016_INTEGRATOR
@@ -109,9 +111,6 @@ class ArmTask(Task):
         self.elbow_tgt = py_random.uniform(-1.0, 0.0)
         engine.reset()
 
-    def observation_layout(self) -> ObservationLayout:
-        """Targets, angles, speeds, accelerations and the centre of mass."""
-        return OBSERVATION
 
     def observation(self, engine: Engine, description: StateDescription) -> list[float]:
         """Target angles, shoulder and elbow coordinates and misc entries."""
@@ -145,12 +144,5 @@ class ArmEnv(ActivationEnv):
         super().__init__(visualize=visualize, **kwargs)
         self.seed(seed)
 
-    @property
-    def shoulder_tgt(self) -> float:
-        """The shoulder's target angle (rad)."""
-        return self.task.shoulder_tgt
-
-    @property
-    def elbow_tgt(self) -> float:
-        """The elbow's target angle (rad)."""
-        return self.task.elbow_tgt
+    shoulder_tgt = task_attribute("shoulder_tgt", "The shoulder's target angle (rad).")
+    elbow_tgt = task_attribute("elbow_tgt", "The elbow's target angle (rad).")

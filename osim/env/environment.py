@@ -243,15 +243,20 @@ class Environment:
             self.engine.step(excitations)
         except SimulationError as error:
             return self.failed(str(error))
+        result = self.score_step()
+        self.task.after_step(self.engine, self.get_state_desc())
+        if self._report is not None:
+            self._report.write_step(self.report_row(), validate_excitations(action, self.task.n_actions(self.engine)))
+        return result
+
+    def score_step(self) -> StepResult:
+        """The reward, the termination and the truncation of the step just taken."""
         reward = self.step_reward()
         self.reward_terms = reward.terms
         reason = self.step_termination()
         self.termination_reason = reason
         result = StepResult(reward.total, reward.terms, reason is not None, False, reason)
         result.truncated = not result.terminated and self.time_limit_reached()
-        self.task.after_step(self.engine, self.get_state_desc())
-        if self._report is not None:
-            self._report.write_step(self.report_row(), validate_excitations(action, self.task.n_actions(self.engine)))
         return result
 
     def failed(self, message: str) -> StepResult:

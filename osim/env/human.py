@@ -97,6 +97,8 @@ OBSERVATION = ObservationLayout((
 class GaitTask(Task):
     """Walk as far as possible in 5 s (the 2017 crowdAI pilot); actions are activations."""
 
+    layout = OBSERVATION
+
     model_name = "gait9dof18musc"
     time_limit = 500
     failure_reward = -500.0
@@ -108,9 +110,6 @@ class GaitTask(Task):
         self.model = model_path(self.model_name)
         self.delta_reward = bool(delta_reward)
 
-    def observation_layout(self) -> ObservationLayout:
-        """Pelvis, joints, centre of mass and four bodies."""
-        return OBSERVATION
 
     def observation(self, engine: Engine, description: StateDescription) -> list[float]:
         """Pelvis, joint and body kinematics and misc entries, as in the 2016-17 releases."""

@@ -103,7 +103,7 @@ import numpy as np
 from osim.engine import Engine, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
 from osim.env.target import VTgtField
-from osim.env.task import ObservationLayout, ObservationPart, Reward, Task, part
+from osim.env.task import ObservationLayout, ObservationPart, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 LEG_MUSCLES: tuple[str, ...] = ("HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA")
@@ -188,6 +188,8 @@ class L2M2019Task(Task):
     Task state: the target field (``vtgt``, its last local field ``v_tgt_field``), the footstep
     detector (``footstep``), the reward accumulators (``d_reward``) and the time ``t``.
     """
+
+    layout = OBSERVATION
 
     MASS = 75.16460000000001  # kg, sum of the body masses of gait14dof22musc_20170320
     G = 9.80665
@@ -318,9 +320,6 @@ class L2M2019Task(Task):
         d = engine.state_description()
         return np.array([d["body_pos"]["pelvis"][0], -d["body_pos"]["pelvis"][2], d["joint_pos"]["ground_pelvis"][2]])
 
-    def observation_layout(self) -> ObservationLayout:
-        """Target field, pelvis and per-leg parts."""
-        return OBSERVATION
 
     def observation_dict(self, description: StateDescription) -> dict[str, Any]:
         """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
@@ -468,18 +467,6 @@ class L2M2019Task(Task):
         return self.reward_1(engine, description, previous)
 
 
-def _task_attribute(name: str, doc: str) -> Any:
-    """A property of the environment that is its task's attribute ``name`` (the original's names)."""
-
-    def get(env: Any) -> Any:
-        return getattr(env.task, name)
-
-    def set_(env: Any, value: Any) -> None:
-        setattr(env.task, name, value)
-
-    return property(get, set_, doc=doc)
-
-
 class L2M2019Env(OsimEnv):
     """Walk following a target velocity field (NeurIPS 2019, osim-rl 3.0.11)."""
 
@@ -499,15 +486,15 @@ class L2M2019Env(OsimEnv):
     obs_vtgt_space = VTgtField.vtgt_space
     obs_body_space = _body_bounds()
 
-    footstep = _task_attribute("footstep", "The footstep detector: count, new, contacts.")
-    vtgt = _task_attribute("vtgt", "The target velocity field.")
-    v_tgt_field = _task_attribute("v_tgt_field", "The local target field (2, 11, 11) of the last update.")
-    flag_new_v_tgt_field = _task_attribute("flag_new_v_tgt_field", "Whether the last update reached a target.")
-    d_reward = _task_attribute("d_reward", "The reward weights and accumulators.")
-    t = _task_attribute("t", "Simulated time of the episode (s).")
-    Fmax = _task_attribute("Fmax", "Each leg muscle's maximum isometric force (N).")
-    lopt = _task_attribute("lopt", "Each leg muscle's optimal fibre length (m).")
-    difficulty = _task_attribute("difficulty", "0 constant target; 1 sinks ahead; 2 Round 1; 3 Round 2.")
+    footstep = task_attribute("footstep", "The footstep detector: count, new, contacts.")
+    vtgt = task_attribute("vtgt", "The target velocity field.")
+    v_tgt_field = task_attribute("v_tgt_field", "The local target field (2, 11, 11) of the last update.")
+    flag_new_v_tgt_field = task_attribute("flag_new_v_tgt_field", "Whether the last update reached a target.")
+    d_reward = task_attribute("d_reward", "The reward weights and accumulators.")
+    t = task_attribute("t", "Simulated time of the episode (s).")
+    Fmax = task_attribute("Fmax", "Each leg muscle's maximum isometric force (N).")
+    lopt = task_attribute("lopt", "Each leg muscle's optimal fibre length (m).")
+    difficulty = task_attribute("difficulty", "0 constant target; 1 sinks ahead; 2 Round 1; 3 Round 2.")
 
     def __init__(
         self,

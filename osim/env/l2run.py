@@ -69,6 +69,8 @@ OBSERVATION = ObservationLayout((
 class L2RunTask(Task):
     """Run forward on flat ground with the planar 18-muscle model (2018's port of Learning to Run)."""
 
+    layout = OBSERVATION
+
     time_limit = 1000
     reward_weights = {"forward": 1.0}  # noqa: RUF012
     termination_reasons = {"pelvis_too_low": "the pelvis body is below y = 0.6 m"}  # noqa: RUF012
@@ -76,9 +78,6 @@ class L2RunTask(Task):
     def __init__(self) -> None:
         self.model = model_path("gait9dof18musc")
 
-    def observation_layout(self) -> ObservationLayout:
-        """Pelvis, joints, bodies, centre of mass and padding (43 values)."""
-        return OBSERVATION
 
     def observation(self, engine: Engine, description: StateDescription) -> list[float]:
         """Pelvis, joint, body and centre-of-mass kinematics."""

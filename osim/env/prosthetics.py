@@ -98,7 +98,7 @@ import numpy as np
 
 from osim.engine import Engine, StateDescription
 from osim.env.base import OsimEnv
-from osim.env.task import NO_REWARD, ObservationLayout, Reward, Task, part
+from osim.env.task import NO_REWARD, ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 MODEL_FILES: dict[str, str] = {
@@ -153,7 +153,6 @@ class ProstheticsTask(Task):
         self.difficulty = 0
         self.set_model(model, prosthetic)
         self.set_difficulty(difficulty)
-        self._layout = ObservationLayout(())
 
     def set_model(self, model: str, prosthetic: bool) -> None:
         """Use the ``'3D'`` or ``'2D'`` model, with or without the prosthesis (from the next engine)."""
@@ -226,11 +225,8 @@ class ProstheticsTask(Task):
         parts.append(part("mass_center", ["mass_center.x", "mass_center.y", "mass_center.vx", "mass_center.vy",
                                           "mass_center.vz", "mass_center.ax", "mass_center.ay", "mass_center.az"],
                           f"centre of mass: {rel}x, {rel}y, vx, vy, vz, ax, ay, az"))
-        self._layout = ObservationLayout(tuple(parts))
+        self.layout = ObservationLayout(tuple(parts))
 
-    def observation_layout(self) -> ObservationLayout:
-        """Bodies, joints, muscles (sorted by name) and the centre of mass of the model loaded."""
-        return self._layout
 
     def observation(self, engine: Engine, description: StateDescription) -> list[float]:
         """The 2018 vector; body values in the ground frame, "rel." minus the pelvis's value."""
@@ -335,19 +331,8 @@ class ProstheticsEnv(OsimEnv):
 
     # -- configuration --------------------------------------------------------------------------
 
-    @property
-    def difficulty(self) -> int:
-        """The task's difficulty (0: Round 1, 1 and above: Round 2)."""
-        return self.task.difficulty
-
-    @property
-    def targets(self) -> np.ndarray:
-        """The episode's target velocity of every step ((time_limit + 1) x 3)."""
-        return self.task.targets
-
-    @targets.setter
-    def targets(self, value: np.ndarray) -> None:
-        self.task.targets = value
+    difficulty = task_attribute("difficulty", "The task's difficulty (0: Round 1, 1 and above: Round 2).")
+    targets = task_attribute("targets", "The episode's target velocity of every step ((time_limit + 1) x 3).")
 
     def get_model_key(self) -> str:
         """The model in use: ``'3D'`` or ``'2D'``, with ``'_pros'`` for the prosthetic leg."""

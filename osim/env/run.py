@@ -71,7 +71,7 @@ from osim.engine import Engine, IntegratorSettings, StateDescription
 from osim.engine.scene import add_obstacles, place_obstacles, reinitialize, size_obstacles
 from osim.env.activation import ERA_2016_INTEGRATOR
 from osim.env.base import OsimEnv
-from osim.env.task import ObservationLayout, Reward, Task, part
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 LEG_JOINTS: tuple[str, ...] = ("hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l")
@@ -143,6 +143,8 @@ class RunTask(Task):
     draws them and builds them into the model (an OpenSim scene, :class:`RunEnv`).
     """
 
+    layout = OBSERVATION
+
     time_limit = 1000
     failure_reward = -500.0
     integrator = ERA_2016_INTEGRATOR
@@ -154,9 +156,6 @@ class RunTask(Task):
         self.left_psoas_index = left_psoas_index
         self.env_desc: dict[str, Any] = {"obstacles": [], "muscles": [1.0] * 18}
 
-    def observation_layout(self) -> ObservationLayout:
-        """Pelvis, joints, centre of mass, bodies, psoas strengths and the next obstacle."""
-        return OBSERVATION
 
     def next_obstacle(self, pelvis_x: float) -> tuple[float, float, float]:
         """(x relative to the pelvis, y, r) of the first obstacle not yet passed."""
@@ -236,10 +235,7 @@ class RunEnv(OsimEnv):
         reinitialize(self.osim_model)
         self.open_report(report)
 
-    @property
-    def env_desc(self) -> dict[str, Any]:
-        """The episode's obstacles ``[(x, y, r), ...]`` and 18 muscle strengths."""
-        return self.task.env_desc
+    env_desc = task_attribute("env_desc", "The episode's obstacles ``[(x, y, r), ...]`` and 18 muscle strengths.")
 
     # -- episode --------------------------------------------------------------------------------
 

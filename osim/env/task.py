@@ -131,9 +131,13 @@ class Task:
     #: Termination reason -> what it means (for the docs).
     termination_reasons: Mapping[str, str] = {}
 
+    #: The observation's named parts: class data for a fixed layout, set by :meth:`engine_loaded`
+    #: when it depends on the model.
+    layout: ObservationLayout = ObservationLayout(())
+
     def observation_layout(self) -> ObservationLayout:
-        """The named parts of the observation vector (none by default)."""
-        return ObservationLayout(())
+        """The named parts of the observation vector (:attr:`layout`)."""
+        return self.layout
 
     def engine_loaded(self, engine: Engine) -> None:
         """Read what the task needs from a newly made engine (its structure); nothing by default."""
@@ -168,3 +172,15 @@ class Task:
 
     def after_step(self, engine: Engine, description: StateDescription) -> None:
         """Update the task's own state after a successful step (footsteps, targets); nothing by default."""
+
+
+def task_attribute(name: str, doc: str) -> Any:
+    """A property of an environment that is its task's attribute ``name`` (the original's names on the env)."""
+
+    def get(env: Any) -> Any:
+        return getattr(env.task, name)
+
+    def set_(env: Any, value: Any) -> None:
+        setattr(env.task, name, value)
+
+    return property(get, set_, doc=doc)
