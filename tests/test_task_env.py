@@ -65,3 +65,45 @@ def test_gymnasium_ids_take_the_engine_keyword():
     observation, _ = env.reset(seed=1)
     assert observation.shape == (43,)
     env.close()
+
+
+def test_opensim_only_features_name_the_engine_that_lacks_them():
+    from osim.engine.registry import create_engine
+    from osim.env.base import ForeignEngineModel
+
+    # The adapter's osim_model on a non-OpenSim engine: here around a real engine, as it would wrap MuJoCo's.
+    engine = create_engine("opensim", L2RunTask().model, step_size=0.01, visualize=False)
+    model = ForeignEngineModel(engine, "mujoco")
+    assert model.n_muscles == 18 and model.get_action_space_size() == 18
+    for feature in ("brain", "set_state", "set_activations", "set_strength", "list_elements"):
+        with pytest.raises(NotImplementedError, match=f"osim_model.{feature} is an OpenSim feature.*'mujoco'"):
+            getattr(model, feature)
+
+
+def test_a_subclass_written_the_original_way_keeps_its_hooks():
+    from osim.env import OsimEnv
+    from osim.models import model_path
+
+    class Forward(OsimEnv):
+        time_limit = 2
+
+        def __init__(self):
+            self.model_path = model_path("gait9dof18musc")
+            super().__init__(visualize=False)
+
+        def get_observation(self):
+            return [self.get_state_desc()["joint_pos"]["ground_pelvis"][1]]
+
+        def get_observation_space_size(self):
+            return 1
+
+        def get_reward(self):
+            return 2.5
+
+        def is_done(self):
+            return False
+
+    env = Forward()
+    assert env.reset() == [0.0] and env.observation_space.shape == (1,)
+    assert env.step(np.zeros(18))[1:] == [2.5, False, {}]
+    assert env.step(np.zeros(18))[2] is True  # the time limit

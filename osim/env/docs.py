@@ -125,6 +125,23 @@ def _insert_after_section_text(lines: list[str], title: str, extra: list[str]) -
     return [*lines[:i], "", *extra, *lines[i:]]
 
 
+#: The row of the ``engine`` argument, which every environment takes (through :class:`osim.env.base.OsimEnv`).
+ENGINE_ROW = ('| engine | "opensim" | the engine, a name of `osim.engine.registry.ENGINES` (`"opensim"`; `"mujoco"` '
+              "needs its engine); OpenSim-only features of the original API refuse other engines |")
+
+
+def _add_engine_row(lines: list[str]) -> list[str]:
+    """The ``engine`` row at the end of the Arguments table."""
+    if "## Arguments" not in lines:
+        return lines
+    i = lines.index("## Arguments") + 1
+    while i < len(lines) and not lines[i].startswith("|"):
+        i += 1
+    while i < len(lines) and lines[i].startswith("|"):
+        i += 1
+    return [*lines[:i], ENGINE_ROW, *lines[i:]]
+
+
 def gymnasium_ids(class_name: str) -> list[str]:
     """The Gymnasium ids that build ``class_name``."""
     from osim.registration import ENVIRONMENT_IDS
@@ -139,6 +156,7 @@ def page(name: str, cls: Any) -> str:
     signature = str(inspect.signature(cls.__init__)).replace("(self, ", "(").replace("(self)", "()")
     ids = gymnasium_ids(name)
     body = rst_tables_to_markdown(module_doc).splitlines()
+    body = _add_engine_row(body)
     task_class = getattr(cls, "task_class", None)
     if task_class is not None:
         env = cls(visualize=False)  # the task of the default arguments, with its model loaded

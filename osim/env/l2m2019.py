@@ -425,14 +425,26 @@ class L2M2019Task(Task):
         """Standing at the time limit."""
         return self.termination(engine, description) is None and engine.istep >= self.time_limit
 
-    def reward_1(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
-        """Round 1 (difficulty 0-2)."""
-        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
-                 "success_bonus": 0.0}
+    @staticmethod
+    def _zero_terms(bonus: str) -> dict[str, float]:
+        return {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0, bonus: 0.0}
+
+    def _step_terms(
+        self, bonus: str, engine: Engine, description: StateDescription, previous: StateDescription | None
+    ) -> dict[str, float] | None:
+        """The terms with ``alive`` paid and the accumulators updated; None right after a reset (no reward)."""
         if not previous:
-            return Reward(0.0, terms)
+            return None
+        terms = self._zero_terms(bonus)
         terms["alive"] = self.d_reward["alive"]
         self._accumulate(engine, description)
+        return terms
+
+    def reward_1(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """Round 1 (difficulty 0-2)."""
+        terms = self._step_terms("success_bonus", engine, description, previous)
+        if terms is None:
+            return Reward(0.0, self._zero_terms("success_bonus"))
         if self.footstep["new"]:
             terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(
                 self.d_reward["weight"]["v_tgt"]
@@ -445,12 +457,9 @@ class L2M2019Task(Task):
 
     def reward_2(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
         """Round 2 (difficulty 3)."""
-        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
-                 "target_bonus": 0.0}
-        if not previous:
-            return Reward(0.0, terms)
-        terms["alive"] = self.d_reward["alive"]
-        self._accumulate(engine, description)
+        terms = self._step_terms("target_bonus", engine, description, previous)
+        if terms is None:
+            return Reward(0.0, self._zero_terms("target_bonus"))
         success = self.success(engine, description) and self.footstep["n"] > 5
         if self.footstep["new"] or success:
             terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(

@@ -30,7 +30,6 @@ visualize              True        OpenSim's visualizer (headless with one warni
 integrator_accuracy    5e-5        accuracy of the Runge-Kutta-Merson integrator
 integrator             None        full ``osim.engine.IntegratorSettings`` (overrides the accuracy)
 render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
-engine                 "opensim"   the engine (``osim.engine.registry``; ``"mujoco"`` once it lands)
 =====================  ==========  ================================================================
 
 Quirks

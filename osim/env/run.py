@@ -36,7 +36,6 @@ psoas_fix              False       weaken ``iliopsoas_l`` instead of ``glut_max_
 integrator             (1.x)       ``osim.engine.IntegratorSettings``; default a new Manager per
                                    step at accuracy 1e-3
 render_mode            None        ``"rgb_array"`` for images, ``"human"`` for the visualizer
-engine                 "opensim"   the engine (``osim.engine.registry``; ``"mujoco"`` once it lands)
 =====================  ==========  ================================================================
 
 ``reset(difficulty=2, seed=None)``: ``seed`` (when not None) re-seeds the environment's
