@@ -47,6 +47,7 @@ __all__ = [
     "list_models",
     "model_description",
     "model_path",
+    "model_source",
 ]
 
 #: Bumped whenever the builder changes what it writes for the same description.
@@ -128,7 +129,35 @@ def model_path(name: str, **options: Any) -> str:
 
         notice(f"building the model {stem} (first use; cached in {path.parent})")
         write_model(stem, path, **options)
+    source = _source_path(path)
+    if not source.is_file():
+        _write_atomically(source, json.dumps({"preset": stem, "options": options}, sort_keys=True))
     return str(path)
+
+
+def _source_path(path: Path) -> Path:
+    """The sidecar of a built model file: what it was built from (``<file>.osim.source.json``)."""
+    return path.with_name(path.name + ".source.json")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+def model_source(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """(preset name, options) that :func:`model_path` built the file ``path`` from.
+
+    Read from the sidecar ``model_path`` writes next to the cached file; ``ValueError`` for a file
+    that :func:`model_path` did not make (a foreign or hand-edited ``.osim``).
+    """
+    source = _source_path(Path(path))
+    if not source.is_file():
+        raise ValueError(f"{os.fspath(path)} was not made by osim.models.model_path (no {source.name} next to it)")
+    entry = json.loads(source.read_text())
+    return str(entry["preset"]), dict(entry["options"])
 
 
 def list_models() -> list[dict[str, Any]]:
