@@ -223,16 +223,27 @@ class MujocoSimulation:
                 self._forces.append((force["name"], "muscle", self._muscles.index(force)))
             elif kind == "HuntCrossleyForce":
                 geometry = [geom_of[name] for p in force["contact_parameters"] for name in p["geometry"]]
-                self._forces.append((force["name"], "contact", geometry))
+                spheres = [geom for geom in geometry if self._geom_body[geom] != 0]
+                planes = [k for k, geom in enumerate(geometry) if self._geom_body[geom] == 0]
+                self._forces.append((force["name"], "contact", (spheres, planes, geometry)))
             elif kind in ("CoordinateLimitForce", "SpringGeneralizedForce"):
                 column = self._coordinate_column[force["properties"]["coordinate"]]
                 self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
             else:
                 raise ValueError(f"the MuJoCo engine does not map force {force['name']!r} of type {kind!r}")
-        self._markers = [(m["name"], self._id(obj.mjOBJ_BODY, frame_body(m["frame"])), np.asarray(m["location"], float))
-                         for m in description.get("markers", [])]
-        self._masses = model.body_mass.copy()
-        self._total_mass = float(self._masses.sum())
+        markers = description.get("markers", [])
+        self._marker_names = [m["name"] for m in markers]
+        # Tracked points: body origins, body centres of mass (placed in _points), markers.
+        marker_bodies = [self._id(obj.mjOBJ_BODY, frame_body(m["frame"])) for m in markers]
+        self._point_bodies = np.array([*self._body_ids, *self._body_ids, *marker_bodies], dtype=int)
+        self._point_offsets = np.zeros((len(self._point_bodies), 3))
+        for k, marker in enumerate(markers):
+            self._point_offsets[2 * len(self._body_ids) + k] = marker["location"]
+        self._point_roots = model.body_rootid[self._point_bodies].copy()
+        self._body_masses = model.body_mass[self._body_ids].copy()
+        self._total_mass = float(model.body_mass.sum())
+        self._wrenches = np.zeros((model.ngeom, 9))
+        self._contact_result = np.zeros(6)
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
 
@@ -415,129 +426,104 @@ class MujocoSimulation:
             self._description = self._describe()
         return self._description
 
+    def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Position, velocity and acceleration (ground frame) of every tracked point: the body
+        origins, the body centres of mass, then the markers (:attr:`_point_bodies` order)."""
+        data = self.mj_data
+        bodies = self._point_bodies
+        rotation = data.xmat[bodies].reshape(-1, 3, 3)
+        position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
+        count = len(self._body_ids)
+        position[count:2 * count] = data.xipos[self._body_ids]
+        offset = position - data.subtree_com[self._point_roots]
+        angular, angular_acc = data.cvel[bodies, :3], data.cacc[bodies, :3]
+        # cvel/cacc are spatial vectors about the subtree centre of mass; cacc holds -gravity (what
+        # an accelerometer reads); the classical acceleration adds w x v.
+        velocity = data.cvel[bodies, 3:] + _cross(angular, offset)
+        acceleration = data.cacc[bodies, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity) + self._gravity
+        return position, velocity, acceleration
+
     def _describe(self) -> StateDescription:
         self._accelerations()
-        model, data = self.mj_model, self.mj_data
-        q, qd, qdd = data.qpos[self._qadr], data.qvel[self._dadr], data.qacc[self._dadr]
+        data = self.mj_data
+        q, qd, qdd = data.qpos[self._qadr].tolist(), data.qvel[self._dadr].tolist(), data.qacc[self._dadr].tolist()
         joint_pos, joint_vel, joint_acc = {}, {}, {}
         for name, columns in self._joint_slices:
-            joint_pos[name] = q[columns].tolist()
-            joint_vel[name] = qd[columns].tolist()
-            joint_acc[name] = qdd[columns].tolist()
+            joint_pos[name] = [q[k] for k in columns]
+            joint_vel[name] = [qd[k] for k in columns]
+            joint_acc[name] = [qdd[k] for k in columns]
 
-        # Body-frame origins: MuJoCo's cvel/cacc are spatial vectors about the subtree centre of mass.
-        ids = self._body_ids
-        position = data.xpos[ids]
-        offset = position - data.subtree_com[model.body_rootid[ids]]
-        angular, linear = data.cvel[ids, :3], data.cvel[ids, 3:]
-        velocity = linear + _cross(angular, offset)
-        angular_acc = data.cacc[ids, :3]
-        # cacc holds -gravity (it is what an accelerometer reads); the classical acceleration adds w x v.
-        acceleration = data.cacc[ids, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity) + self._gravity
+        position, velocity, acceleration = self._points()
+        ids, names, count = self._body_ids, self._body_names, len(self._body_ids)
         rotation = _body_fixed_xyz(data.xmat[ids].reshape(-1, 3, 3))
-        names = self._body_names
-        body_pos = dict(zip(names, position.tolist()))
-        body_vel = dict(zip(names, velocity.tolist()))
-        body_acc = dict(zip(names, acceleration.tolist()))
+        body_pos = dict(zip(names, position[:count].tolist()))
+        body_vel = dict(zip(names, velocity[:count].tolist()))
+        body_acc = dict(zip(names, acceleration[:count].tolist()))
         body_pos_rot = dict(zip(names, rotation.tolist()))
-        body_vel_rot = dict(zip(names, angular.tolist()))
-        body_acc_rot = dict(zip(names, angular_acc.tolist()))
+        body_vel_rot = dict(zip(names, data.cvel[ids, :3].tolist()))
+        body_acc_rot = dict(zip(names, data.cacc[ids, :3].tolist()))
+        masses = self._body_masses / self._total_mass
+        misc = {"mass_center_pos": (masses @ position[count:2 * count]).tolist(),
+                "mass_center_vel": (masses @ velocity[count:2 * count]).tolist(),
+                "mass_center_acc": (masses @ acceleration[count:2 * count]).tolist()}
+        markers = {name: {"pos": p, "vel": v, "acc": a} for name, p, v, a in zip(
+            self._marker_names, position[2 * count:].tolist(), velocity[2 * count:].tolist(),
+            acceleration[2 * count:].tolist())}
 
         fiber_length, cosine = self._fiber_lengths()
         tension = -data.actuator_force[self._actuators]
-        fiber_velocity = data.ten_velocity[self._tendons] * cosine
-        fiber_force = tension / cosine
-        activation = data.act[self._act]
-        muscles = {m["name"]: {"activation": float(activation[k]), "fiber_length": float(fiber_length[k]),
-                               "fiber_velocity": float(fiber_velocity[k]), "fiber_force": float(fiber_force[k])}
-                   for k, m in enumerate(self._muscles)}
-
-        forces = self._force_records(tension)
-        markers = {}
-        for name, body, location in self._markers:
-            rot = data.xmat[body].reshape(3, 3)
-            arm = rot @ location
-            w, a = data.cvel[body, :3], data.cacc[body, :3]
-            base = data.xpos[body] - data.subtree_com[model.body_rootid[body]]
-            v_origin = data.cvel[body, 3:] + _cross(w, base)
-            v = v_origin + _cross(w, arm)
-            acc = (data.cacc[body, 3:] + _cross(a, base + arm) + _cross(w, v) + self._gravity)
-            markers[name] = {"pos": (data.xpos[body] + arm).tolist(), "vel": v.tolist(), "acc": acc.tolist()}
-
-        misc = self._mass_center(ids)
+        muscles = {name: {"activation": a, "fiber_length": length, "fiber_velocity": v, "fiber_force": f}
+                   for name, a, length, v, f in zip(
+                       self.muscle_names, data.act[self._act].tolist(), fiber_length.tolist(),
+                       (data.ten_velocity[self._tendons] * cosine).tolist(), (tension / cosine).tolist())}
         return {"joint_pos": joint_pos, "joint_vel": joint_vel, "joint_acc": joint_acc,
                 "body_pos": body_pos, "body_vel": body_vel, "body_acc": body_acc,
                 "body_pos_rot": body_pos_rot, "body_vel_rot": body_vel_rot, "body_acc_rot": body_acc_rot,
-                "forces": forces, "muscles": muscles, "markers": markers, "misc": misc}
+                "forces": self._force_records(tension.tolist()), "muscles": muscles, "markers": markers,
+                "misc": misc}
 
-    def _mass_center(self, ids: np.ndarray) -> dict[str, list[float]]:
-        """Whole-model centre of mass: position, velocity, acceleration (mass-weighted body COMs)."""
-        model, data = self.mj_model, self.mj_data
-        masses = self._masses[ids]
-        com = data.xipos[ids]
-        offset = com - data.subtree_com[model.body_rootid[ids]]
-        w = data.cvel[ids, :3]
-        v = data.cvel[ids, 3:] + _cross(w, offset)
-        a = data.cacc[ids, 3:] + _cross(data.cacc[ids, :3], offset) + _cross(w, v) + self._gravity
-        total = self._total_mass
-        return {"mass_center_pos": (masses @ com / total).tolist(), "mass_center_vel": (masses @ v / total).tolist(),
-                "mass_center_acc": (masses @ a / total).tolist()}
-
-    def _contact_wrenches(self) -> dict[int, np.ndarray]:
-        """Contact geom id -> its body's share, 9 values: force on the body, torque about the body
-        origin, torque about the ground origin (ground frame), summed over its contacts."""
+    def _contact_wrenches(self) -> np.ndarray:
+        """Per geom (rows of ``ngeom``): the force on its body, the torque about the body origin and
+        the torque about the ground origin (ground frame), summed over its contacts."""
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        wrenches = self._wrenches
+        wrenches[:] = 0.0
         count = data.ncon
         if count == 0:
-            return {}
+            return wrenches
         forces = np.empty((count, 3))
-        result = np.zeros(6)
+        result = self._contact_result
         for i in range(count):
             mujoco.mj_contactForce(model, data, i, result)
             forces[i] = result[:3]
         contacts = data.contact
-        frames = contacts.frame.reshape(count, 3, 3)
-        forces = np.einsum("nji,nj->ni", frames, forces)  # on geom2, along the normal geom1 -> geom2
+        forces = np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)  # on geom2 (normal 1 -> 2)
         points = contacts.pos
-        wrenches: dict[int, np.ndarray] = {}
-        for geoms, sign in ((contacts.geom2, 1.0), (contacts.geom1, -1.0)):
+        for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
             bodies = model.geom_bodyid[geoms]
-            signed = sign * forces
-            about_body = _cross(points - data.xpos[bodies], signed)
-            about_ground = _cross(points, signed)
-            for i, geom in enumerate(geoms.tolist()):
-                if bodies[i] == 0:
-                    continue  # the ground's share is the reaction of each force's own spheres
-                wrench = wrenches.setdefault(geom, np.zeros(9))
-                wrench[:3] += signed[i]
-                wrench[3:6] += about_body[i]
-                wrench[6:] += about_ground[i]
+            share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)], axis=1)
+            np.add.at(wrenches, geoms, share)
         return wrenches
 
-    def _force_records(self, tension: np.ndarray) -> dict[str, list[float]]:
+    def _force_records(self, tension: list[float]) -> dict[str, list[float]]:
         """OpenSim's force records: muscles 1 (tendon force), contacts 6 per geometry, limits 2, springs 1."""
         data = self.mj_data
-        wrenches: dict[int, np.ndarray] | None = None
+        wrenches: np.ndarray | None = None
         limits = self._limit_forces()
         records: dict[str, list[float]] = {}
-        zero = np.zeros(9)
         for name, kind, target in self._forces:
             if kind == "muscle":
-                records[name] = [float(tension[target])]
+                records[name] = [tension[target]]
             elif kind == "contact":
                 if wrenches is None:
                     wrenches = self._contact_wrenches()
                 # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
-                # reaction of this force's spheres, its torque about the ground origin.
-                spheres = [wrenches.get(geom, zero) for geom in target if self._geom_body[geom] != 0]
-                reaction = np.zeros(6)
-                for wrench in spheres:
-                    reaction[:3] -= wrench[:3]
-                    reaction[3:] -= wrench[6:]
-                values: list[float] = []
-                for geom in target:
-                    values += (reaction if self._geom_body[geom] == 0 else wrenches.get(geom, zero)[:6]).tolist()
-                records[name] = values
+                # reaction of this force's spheres only, its torque about the ground origin.
+                spheres, planes, geometry = target
+                reaction = -wrenches[spheres].sum(axis=0)
+                values = wrenches[geometry, :6]
+                values[planes] = np.concatenate([reaction[:3], reaction[6:]])
+                records[name] = values.ravel().tolist()
             elif kind == "limit":
                 records[name] = [limits.get(self._joint_ids[target], 0.0), 0.0]
             else:
@@ -547,9 +533,10 @@ class MujocoSimulation:
 
     def _limit_forces(self) -> dict[int, float]:
         """MuJoCo joint id -> generalized force of its joint-limit constraint (absent: 0)."""
-        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        model, data = self.mj_model, self.mj_data
         forces: dict[int, float] = {}
-        for row in np.flatnonzero(data.efc_type == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT).tolist():
+        first = data.ne + data.nf  # constraint rows: equalities, friction, limits, contacts
+        for row in range(first, first + data.nl):
             joint = int(data.efc_id[row])
             low, high = model.jnt_range[joint]
             # MuJoCo's limit row pushes up at the lower limit and down at the upper one.
