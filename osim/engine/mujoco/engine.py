@@ -169,6 +169,7 @@ class MujocoSimulation:
         self._divergence_warnings = (int(warning.mjWARN_BADQPOS), int(warning.mjWARN_BADQVEL),
                                      int(warning.mjWARN_BADQACC))
         self.reset()
+        self._measure_path_offsets()  # at the default pose
 
     # -- indices (once) -------------------------------------------------------------------------
 
@@ -201,6 +202,8 @@ class MujocoSimulation:
         low, high = model.actuator_lengthrange[self._actuators].T
         self._optimal = high - low  # the mapping of mjcf.muscle_element: normalised range [0.5, 1.5]
         self._slack = low - 0.5 * self._optimal
+        self._tendon_slack = np.array([float(m["properties"]["tendon_slack_length"]) for m in self._muscles])
+        self._path_offset = np.zeros(len(self._muscles))  # set by _measure_path_offsets
         self._fiber_width = np.array([  # OpenSim's constant fibre width (the pennation model's)
             float(p["optimal_fiber_length"]) * math.sin(float(p.get("pennation_angle_at_optimal", 0.0)))
             for p in (m["properties"] for m in self._muscles)])
@@ -348,7 +351,8 @@ class MujocoSimulation:
             data.qpos[self._qadr[column]] = value
         apply_joint_equalities(model, data)
         for column, value in speeds.items():
-            data.qvel[self._dadr[column]] = value
+            if not self._coordinates[column].get("locked"):  # a locked coordinate cannot move (OpenSim's lock)
+                data.qvel[self._dadr[column]] = value
         data.act[self._act] = self._initial_activation
         data.ctrl[self._actuators] = INITIAL_EXCITATION
         data.time = 0.0
@@ -407,10 +411,40 @@ class MujocoSimulation:
     # -- the state description ------------------------------------------------------------------
 
     def _fiber_lengths(self) -> tuple[np.ndarray, np.ndarray]:
-        """(fibre length, cosine of pennation) of every muscle (rigid tendon, constant width)."""
-        along = np.maximum(self.mj_data.ten_length[self._tendons] - self._slack, 1e-6)
+        """(fibre length, cosine of pennation) of every muscle: OpenSim's path length minus its
+        tendon slack length (a rigid tendon), along OpenSim's constant-width fibre."""
+        along = np.maximum(self.mj_data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
         length = np.hypot(along, self._fiber_width)
         return length, along / length
+
+    def _measure_path_offsets(self) -> None:
+        """MuJoCo's tendon length minus OpenSim's path length of every muscle at the current pose.
+
+        The fitted fixed sites reproduce OpenSim's moment arms (the length's slope), not its length:
+        the difference is a constant per muscle, measured once from the description's own path
+        points (conditional points where active, moving points where their functions put them)."""
+        from .mjcf import function_values
+
+        data = self.mj_data
+        values = {f"/jointset/{joint}/{self._coordinates[k]['name']}": float(data.qpos[self._qadr[k]])
+                  for joint, columns in self._joint_slices for k in columns}
+        for k, muscle in enumerate(self._muscles):
+            points = []
+            for point in muscle["path"]["points"]:
+                if point["type"] == "ConditionalPathPoint":
+                    low, high = point["range"]
+                    if not low <= values[point["coordinate"]] <= high:
+                        continue
+                if point["type"] == "MovingPathPoint":
+                    location = np.array([function_values(point[axis]["function"],
+                                                         np.array([values[point[axis]["coordinate"]]]))[0]
+                                         for axis in "xyz"])
+                else:
+                    location = np.asarray(point["location"], float)
+                body = self._id(self._mujoco.mjtObj.mjOBJ_BODY, frame_body(point["frame"]))
+                points.append(data.xpos[body] + data.xmat[body].reshape(3, 3) @ location)
+            length = float(np.sum(np.linalg.norm(np.diff(np.array(points), axis=0), axis=1)))
+            self._path_offset[k] = float(data.ten_length[self._tendons[k]]) - length
 
     def _accelerations(self) -> None:
         """Accelerations and body accelerations of the current state, leaving the next step as it was."""
