@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
+from osim import models
 from osim.engine import Engine, Simulation, SimulationError, UnknownComponentError
 from osim.engine.mujoco.drop import compare, drop_trajectory
 from osim.engine.mujoco.engine import MujocoSimulation
@@ -54,6 +55,16 @@ def test_engine_protocol_and_registry():
     assert isinstance(engine, Engine)
     assert engine.n_muscles == 18 and engine.step_size == 0.01 and engine.istep == 0 and engine.time == 0.0
     assert model_source(model_path("gait9dof18musc")) == ("gait9dof18musc", {})
+
+
+def test_model_source_of_a_cached_file_from_another_process():
+    path = model_path("gait14dof22musc_20170320", planar=True, geometry=False)
+    models._SOURCES.pop(path)  # as in a process that did not build it
+    preset, options = model_source(path)
+    assert model_path(preset, **options) == path
+    assert MujocoSimulation(path).structure.coordinate("pelvis_tz").locked
+    with pytest.raises(ValueError, match=r"not made by osim\.models\.model_path"):
+        model_source(path.replace(".osim", "0.osim"))
 
 
 @pytest.mark.parametrize("name", MODELS)
