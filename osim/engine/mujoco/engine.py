@@ -535,6 +535,8 @@ class MujocoSimulation:
         points = contacts.pos
         for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
             bodies = model.geom_bodyid[geoms]
+            if not bodies.any():
+                continue  # all on the ground (the plane): its share is each force's reaction
             share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)], axis=1)
             np.add.at(wrenches, geoms, share)
         return wrenches
