@@ -30,6 +30,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from integrator_study import preset_deviation  # noqa: E402 - this folder, as the script's own
+from render_cost import render_cost  # noqa: E402
+
 from osim import bench  # noqa: E402 - after the sys.path insert
 
 ENVS = ("L2M2019Env", "ProstheticsEnv", "L2RunEnv", "Arm2DEnv")
@@ -75,7 +78,7 @@ def stage_presets(args: argparse.Namespace) -> None:
     from osim.engine.presets import PRESETS
 
     names: list[Any] = [name for name in PRESETS if name != "original"] + CANDIDATES
-    result = bench.preset_deviation("L2M2019Env", names, seconds=1.0, seeds=(0, 1, 2), repeats=args.repeats,
+    result = preset_deviation("L2M2019Env", names, seconds=1.0, seeds=(0, 1, 2), repeats=args.repeats,
                                     reflex_params=_reflex_params())
     result["machine"] = bench.machine_details()
     result["command"] = f"python benchmarks/run_suite.py presets --repeats {args.repeats}"
@@ -83,7 +86,7 @@ def stage_presets(args: argparse.Namespace) -> None:
 
 
 def stage_reference(args: argparse.Namespace) -> None:
-    result = bench.preset_deviation("L2M2019Env", REFERENCE_CHECKS, seconds=1.0, seeds=(0,), repeats=1,
+    result = preset_deviation("L2M2019Env", REFERENCE_CHECKS, seconds=1.0, seeds=(0,), repeats=1,
                                     reflex_params=_reflex_params(),
                                     reference_settings={"accuracy": REFERENCE_ACCURACY})
     result["machine"] = bench.machine_details()
@@ -120,7 +123,7 @@ def stage_vector(args: argparse.Namespace) -> None:
 
 def stage_render(args: argparse.Namespace) -> None:
     result = {"machine": bench.machine_details(),
-              "envs": {env: bench.render_cost(env, args.render_steps) for env in args.envs},
+              "envs": {env: render_cost(env, args.render_steps) for env in args.envs},
               "command": f"python benchmarks/run_suite.py render --render-steps {args.render_steps}"}
     _save("render", result)
 

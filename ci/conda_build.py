@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conda_scaffold import Machine, build_scaffold, detect_machine, scaffold_variants
-from local_channel import CACHE, REPO, build_recipe, index, run, step
+from local_channel import CACHE, REPO, build_recipe, exit_without_finalizing, index, run, step
 
 #: Recipes this driver builds, in dependency order.
 BUILDABLE = ("simbody",)
@@ -215,4 +215,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_finalizing(main())

@@ -343,5 +343,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_without_finalizing(code: int) -> None:
+    """Flush and leave with ``code`` without CPython's finalisation.
+
+    py-rattler's runtime threads can abort the interpreter while it finalises ("PyGILState_Release:
+    thread state ... must be current", exit 134, seen after a build that had succeeded), which would
+    turn a green run red. Everything is written and closed by then, so skipping finalisation is safe.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_without_finalizing(main())

@@ -563,14 +563,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def register(subparsers: Any) -> None:
-    """Add ``osim doctor`` to the ``osim`` command (see osim/cli.py)."""
-    parser = subparsers.add_parser("doctor", help="check that OpenSim loads and diagnose why not",
-                                   description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    parser.set_defaults(func=run)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m osim.doctor``: print the diagnosis; returns the exit code (1 when OpenSim is broken)."""
     parser = argparse.ArgumentParser(prog="osim doctor", description=__doc__.splitlines()[0])

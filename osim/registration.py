@@ -2,7 +2,8 @@
 
 Each id builds :class:`osim.env.gym_adapter.OsimGymEnv` around the original-API class with the
 keyword arguments listed here; further keyword arguments of ``gymnasium.make`` reach the class too
-(``gymnasium.make("osim/L2M2019-v0", difficulty=1, integrator_accuracy=1e-3)``). The environments end
+(``gymnasium.make("osim/L2M2019-v0", difficulty=1, integrator_accuracy=1e-3)``), the engine
+among them (``gymnasium.make("osim/L2M2019-v0", engine="mujoco")``; default ``"opensim"``). The environments end
 their episodes themselves (truncation at the original time limits); each id's ``max_episode_steps``
 (:data:`MAX_EPISODE_STEPS`) is that same limit, for the trainers that read it from the spec, so
 the TimeLimit wrapper ``gymnasium.make`` adds truncates at the same step. A ``difficulty`` given

@@ -11,4 +11,4 @@ cd "$(dirname "$0")/.."
 python -m pip install --quiet -e ".[render]"
 # If OpenSim cannot load here, say why (and how to fix it) instead of a bare ImportError.
 if ! osim doctor > /dev/null 2>&1; then osim doctor; exit 1; fi
-python scripts/quickstart.py --gif prosthetics-random.gif "$@"
+python examples/quickstart.py --gif prosthetics-random.gif "$@"

@@ -12,7 +12,7 @@ python -m pip install --quiet "${TORCH_REQUIREMENT:-torch==2.13.0}"
 python -m pip install --quiet -e '.[test]'
 
 # Lint before the (long) test suite: ruff and mypy, configured in pyproject.toml; stop at the first failure.
-python -m ruff check osim tests benchmarks scripts ci
+python -m ruff check osim tests benchmarks examples tools ci
 python -m mypy
 
 # System packages some tests drive for real (a browser, a virtual display, a database server).

@@ -12,7 +12,10 @@ import time
 
 import pytest
 
+from benchmarks.integrator_study import preset_deviation
+from benchmarks.render_cost import render_cost
 from osim import bench
+from osim.cli import bench as bench_cli
 from osim.engine import IntegratorSettings
 from osim.engine.presets import PRESETS, preset, preset_fields
 
@@ -62,7 +65,7 @@ def test_summary_ratios_and_first_difference():
 
 def test_bench_envs_cli_times_a_real_env(tmp_path):
     parser = argparse.ArgumentParser()
-    bench.register(parser.add_subparsers())
+    bench_cli.register(parser.add_subparsers())
     out = tmp_path / "envs.json"
     args = parser.parse_args(["bench", "envs", "--env", "L2RunEnv", "--steps", "4", "--rounds", "1",
                               "--json", str(out)])
@@ -100,7 +103,7 @@ def test_fast_preset_stays_within_the_issue_bounds():
     # Issue #5: pelvis within 1 mm, joint angles within 0.01 rad of the default settings over the
     # same actions (here 0.3 s of random excitations, to keep the test short; the full second is in
     # benchmarks/results).
-    table = bench.preset_deviation("L2M2019Env", ["fast"], seconds=0.3, seeds=(0,))
+    table = preset_deviation("L2M2019Env", ["fast"], seconds=0.3, seeds=(0,))
     row = table["presets"]["fast"]
     assert row["scenarios"]["random-0"]["steps_compared"] == 30
     assert 0 < row["pelvis_max_m"] <= 1e-3
@@ -139,7 +142,7 @@ def test_engine_options_storage_and_control_timing(reference_models):
 
 def test_render_cost_times_the_frames_each_camera_draws():
     """The render benchmark (benchmarks/results/render.json) measures real frames of both cameras."""
-    result = bench.render_cost("Arm2DEnv", steps=3, width=160, height=120)
+    result = render_cost("Arm2DEnv", steps=3, width=160, height=120)
     assert result["frame_shape"] == [120, 160, 3]
     assert set(result["cpu_ms_per_frame"]) == {"side", "three_quarter"}
     for camera, ms in result["cpu_ms_per_frame"].items():
@@ -158,7 +161,7 @@ def test_vector_benchmark_workers_do_the_single_envs_work():
     env = gymnasium.make("osim/L2Run-v0")
     env.reset(seed=0)
     actions = np.random.default_rng(0).random((150, *env.action_space.shape)).astype(np.float32)
-    played = bench._play(env, actions)
+    played = bench.parallel._play(env, actions)
     env.close()
 
     vec = gymnasium.make_vec("osim/L2Run-v0", num_envs=2, vectorization_mode="async")
@@ -203,7 +206,7 @@ def test_vector_throughput_rejects_empty_measurements(kwargs):
 
 def test_bench_vector_cli_refuses_bad_numbers_with_a_message(capsys):
     parser = argparse.ArgumentParser()
-    bench.register(parser.add_subparsers())
+    bench_cli.register(parser.add_subparsers())
     args = parser.parse_args(["bench", "vector", "--env-id", "osim/Arm2D-v0", "--workers", "0", "--steps", "3"])
     assert args.func(args) == 2
     assert "expected steps >= 1, rounds >= 1 and worker counts >= 1" in capsys.readouterr().err
@@ -211,7 +214,7 @@ def test_bench_vector_cli_refuses_bad_numbers_with_a_message(capsys):
 
 def _bench_cli(capsys, *arguments: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser()
-    bench.register(parser.add_subparsers())
+    bench_cli.register(parser.add_subparsers())
     args = parser.parse_args(["bench", *arguments])
     code = args.func(args)
     captured = capsys.readouterr()
@@ -238,3 +241,36 @@ def test_bench_multi_prints_a_table(capsys):
     lines = out.splitlines()
     assert lines[0] == "Arm2DEnv: CPU ms per step, 2 steps per env"
     assert float(lines[2].split()[-1]) > 0 and lines[-1].split()[-1].startswith("x")
+
+
+def test_the_timing_child_imports_only_the_standard_library_and_numpy():
+    """The harness runs as ``python -c <its source>`` in the original's venv too, where the project's
+    ``osim`` is not importable: its module level may import nothing else."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(bench.harness.__file__).read_text())
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body
+                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    assert imported, "no imports found: the test reads the wrong file"
+    assert imported <= set(sys.stdlib_module_names) | {"numpy"}, imported
+
+
+def test_the_package_never_loads_a_repository_file():
+    """osim/ is installed without the repository around it: no module may read scripts/, tools/ or
+    benchmarks/ (they load the package, not the other way round)."""
+    from pathlib import Path
+
+    import osim
+
+    root = Path(osim.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text()
+        if "spec_from_file_location" in text or any(
+            f'"{folder}"' in text or f"'{folder}'" in text for folder in ("scripts", "tools", "benchmarks")
+        ):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []

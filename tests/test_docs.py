@@ -9,14 +9,14 @@ from conftest import REPO_ROOT
 
 def test_environment_pages_match_the_code():
     result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "gen_env_docs.py"), "--check"],
+        [sys.executable, str(REPO_ROOT / "tools" / "gen_env_docs.py"), "--check"],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_exported_environment_has_a_page_with_the_required_sections():
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
     import gen_env_docs
 
     for name in gen_env_docs.environment_classes():

@@ -1,4 +1,4 @@
-"""scripts/example.py: short training runs of each algorithm on the real engine, saving, reloading,
+"""examples/example.py: short training runs of each algorithm on the real engine, saving, reloading,
 evaluating, the original DDPG set-up, submitting to a real grader on loopback, bad input."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ SUMMARY = re.compile(r"Evaluation: (\d+) episodes, return (\S+) \+/- (\S+) \(mea
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("osim_example_script", REPO_ROOT / "scripts" / "example.py")
+    spec = importlib.util.spec_from_file_location("osim_example_script", REPO_ROOT / "examples" / "example.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

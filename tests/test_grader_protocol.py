@@ -266,23 +266,23 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(grader: GraderProcess) -> N
         stored = [row[0] for row in db.execute("SELECT token_hash FROM tokens")]
         names = [row[0] for row in db.execute("SELECT name FROM tokens")]
     assert "carol" in names and secret not in stored and len(stored) == len(names)
-    listing = subprocess.run([sys.executable, "-m", "osim.http.cli", "tokens", "--db", grader.db, "list"],
+    listing = subprocess.run([sys.executable, "-m", "osim.cli", "tokens", "--db", grader.db, "list"],
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert "carol" in listing and secret not in listing
-    revoke = subprocess.run([sys.executable, "-m", "osim.http.cli", "tokens", "--db", grader.db, "revoke", "carol"],
+    revoke = subprocess.run([sys.executable, "-m", "osim.cli", "tokens", "--db", grader.db, "revoke", "carol"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert revoke.returncode == 0
     response = post(grader, "/v1/envs/", {"env_id": "L2RunEnv", "token": secret})
     assert response.status_code == 401 and "revoked" in response.json()["message"]
-    duplicate = subprocess.run([sys.executable, "-m", "osim.http.cli", "tokens", "--db", grader.db, "create", "alice"],
+    duplicate = subprocess.run([sys.executable, "-m", "osim.cli", "tokens", "--db", grader.db, "create", "alice"],
                                capture_output=True, text=True, timeout=60, check=False)
     assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
 
 
 def test_submit_script(grader: GraderProcess, tmp_path: Path) -> None:
-    """scripts/submit.py: random actions by default, a policy file with --model."""
+    """examples/submit.py: random actions by default, a policy file with --model."""
     token = grader.create_token("dave")
-    script = REPO_ROOT / "scripts" / "submit.py"
+    script = REPO_ROOT / "examples" / "submit.py"
     result = subprocess.run(
         [sys.executable, str(script), "--token", token, "--remote", grader.url, "--env-id", "L2RunEnv"],
         capture_output=True, text=True, timeout=300, check=False,

@@ -13,7 +13,7 @@ import redis
 
 from osim.http.testing import free_port, replay_locally
 from osim.redis import wire
-from osim.redis.client import Client, RedisProtocolError
+from osim.redis.client import Client, RedisProtocolError, run_submission
 from osim.redis.messages import OSIM_RL
 from osim.redis.service import OsimRlRedisService
 
@@ -90,6 +90,18 @@ def test_client_and_service_score_like_a_local_replay(redis_port: int) -> None:
     assert submitted["mean_reward"] == pytest.approx(sum(expected) / len(SEEDS), rel=1e-12, abs=1e-15)
     assert len(submitted["simulation_times"]) == len(SEEDS)
 
+
+
+def test_run_submission_plays_the_standard_loop_and_returns_the_scores(redis_port: int) -> None:
+    """The loop shared with the HTTP client (osim.submission) scores what the hand-written loop scores."""
+    pool, result = start_service(redis_port, "loop")
+    with pool:
+        client = Client(remote_port=redis_port, service_id="loop", response_timeout=60)
+        submitted = run_submission(client, SeededPolicy(8))
+        served = result.result(timeout=60)
+    expected = replay_locally("L2RunEnv", SEEDS, MAX_STEPS, SeededPolicy(8), project=False)
+    assert submitted == served
+    assert submitted["simulation_rewards"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 def test_bad_requests_get_error_answers_and_the_service_goes_on(redis_port: int) -> None:
     pool, result = start_service(redis_port, "errors")

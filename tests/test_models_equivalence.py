@@ -198,13 +198,13 @@ def test_same_trajectory_under_seeded_excitations(preset: str, reference_models:
 
 
 def test_extraction_script_reproduces_the_committed_data(reference_dir: Path, tmp_path: Path) -> None:
-    """The JSON data is exactly what scripts/extract_model_parameters.py reads from the originals."""
+    """The JSON data is exactly what tools/extract_model_parameters.py reads from the originals."""
     import subprocess
     import sys
 
     repo = Path(__file__).resolve().parent.parent
     result = subprocess.run(
-        [sys.executable, str(repo / "scripts" / "extract_model_parameters.py"),
+        [sys.executable, str(repo / "tools" / "extract_model_parameters.py"),
          "--reference", str(reference_dir), "--out", str(tmp_path)],
         check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

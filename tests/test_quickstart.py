@@ -1,4 +1,4 @@
-"""scripts/quickstart.py, the README's main job: the original example, its total reward, its GIF."""
+"""examples/quickstart.py, the README's main job: the original example, its total reward, its GIF."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,7 @@ SUMMARY = re.compile(r"ProstheticsEnv: (\d+) steps of random excitations in (\d+
 
 def run_quickstart(*arguments: str, cwd) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "quickstart.py"), *arguments],
+    return subprocess.run([sys.executable, str(REPO_ROOT / "examples" / "quickstart.py"), *arguments],
                           capture_output=True, text=True, cwd=cwd, env=environment, timeout=300, check=False)
 
 

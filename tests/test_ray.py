@@ -1,6 +1,6 @@
 """Episodes collected by Ray actors on a local Ray instance (started once for the module), compared
 bitwise with single-process replays; a stable-baselines3 agent on the actors; a short RLlib PPO run;
-scripts/ray_rollouts.py."""
+examples/ray_rollouts.py."""
 from __future__ import annotations
 
 import importlib.util
@@ -84,7 +84,8 @@ def test_rllib_ppo_runs_two_iterations() -> None:
 
 
 def test_script_compares_ray_with_one_process(capsys: pytest.CaptureFixture) -> None:
-    spec = importlib.util.spec_from_file_location("osim_ray_rollouts_script", REPO_ROOT / "scripts" / "ray_rollouts.py")
+    script_path = REPO_ROOT / "examples" / "ray_rollouts.py"
+    spec = importlib.util.spec_from_file_location("osim_ray_rollouts_script", script_path)
     script = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = script
     spec.loader.exec_module(script)

@@ -6,7 +6,7 @@ maximise the L2M2019 reward at difficulty 0 on the planar model, evaluating each
 parallel. This module does the same with the ``cma`` package and :mod:`multiprocessing`; each
 worker process builds its environment once and reuses it for every evaluation.
 
-Command line (also ``scripts/optimize_reflex.py``)::
+Command line (also ``examples/optimize_reflex.py``)::
 
     python -m osim.control.optimize --params params_2D.txt --generations 50 --processes 2 --out runs/cma
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from osim.engine import IntegratorSettings, SimulationError, validate_excitations
+from osim.engine import IntegratorSettings, SimulationError, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
 
 #: The 2016-17 integrator: a new Manager per step, Simbody's default accuracy.
@@ -25,9 +25,11 @@ ERA_2016_INTEGRATOR = IntegratorSettings(manager_per_step=True, accuracy=1e-3)
 class ActivationEnv(OsimEnv):
     """An environment whose actions are muscle activations written into the state every step.
 
-    Subclasses define ``model_path``, ``timestep_limit``, ``get_observation``,
-    ``get_observation_space_size``, ``compute_reward`` and ``is_done``; ``muscle_groups`` (optional) maps
-    each action entry to the muscles it drives (default: one muscle each).
+    An OpenSim-only adapter (activations are written into OpenSim's state) around a task
+    (``task_class``: observation, reward and termination); ``muscle_groups`` (optional) maps each
+    action entry to the muscles it drives (default: one muscle each). Subclasses written the
+    original way define ``model_path``, ``timestep_limit``, ``get_observation``,
+    ``get_observation_space_size``, ``compute_reward`` and ``is_done`` instead.
     """
 
     failure_reward = -500.0
@@ -46,29 +48,22 @@ class ActivationEnv(OsimEnv):
             for j, muscles in enumerate(self.muscle_groups):
                 self._spread[j, list(muscles)] = 1.0
 
-    def reward(self) -> float:
-        """The step's reward: :meth:`compute_reward`."""
-        return self.compute_reward()
-
-    def compute_reward(self) -> float:
-        """The step's reward (the 2016-17 method name; subclasses override it)."""
-        return 0.0
-
     def get_action_space_size(self) -> int:
         """Number of actions: one per muscle group, or one per muscle without groups."""
         groups = self.muscle_groups
         return len(groups) if groups else self.osim_model.n_muscles
 
+    def get_state_desc(self) -> StateDescription:
+        """The current state's description (after a failure the state is the one before the step)."""
+        return self.task.describe(self.engine)
+
     # -- episode --------------------------------------------------------------------------------
 
     def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
         """Reset with zero excitations (as in 2016-17); returns the first observation."""
-        self.osim_model.reset()
+        self.reset_episode()
         # No controller in 2016-17: the excitations were zero.
         self.osim_model.actuate(np.zeros(self.osim_model.n_muscles))
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
@@ -91,13 +86,12 @@ class ActivationEnv(OsimEnv):
             model.set_state(before)
             self.reward_terms = {}
             self.simulation_failure = str(error)
+            self.termination_reason = "simulation_failure"
             return [self.observe(project, obs_as_dict), self.failure_reward, True,
                     {"simulation_failure": self.simulation_failure}]
         self.simulation_failure = None
-        reward = self.get_reward()
-        done = bool(self.is_done() or self.time_limit_reached())
-        info = {"reward_terms": dict(self.reward_terms)} if self.reward_terms else {}
-        return [self.observe(project, obs_as_dict), reward, done, info]
+        result = self.score_step()
+        return [self.observe(project, obs_as_dict), result.reward, result.done, result.info()]
 
     # -- helpers for the 2016-17 observations ---------------------------------------------------
 

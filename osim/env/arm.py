@@ -14,19 +14,9 @@ BIClong, BICshort, BRA``. Values outside [0, 1] are clipped; NaN raises ``ValueE
 
 Observation
 -----------
-The vector form is a list of 16 floats (``obs_as_dict=False``; the default with
-``release="2.1.5"`` and for ``Arm2DVecEnv``). ``obs_as_dict=True`` (the 3.0.11 default) and
-``project=False`` give the state-description dict.
-
-=======  ==========================================================================================
-index    content
-=======  ==========================================================================================
-0-1      target x, y (m)
-2-4      shoulder ``r_shoulder_elev``: angle (rad), angular speed, angular acceleration
-5-7      elbow ``r_elbow_flex``: the same
-8-13     activations of ``BIClong, BICshort, BRA, TRIlat, TRIlong, TRImed`` (sorted names)
-14-15    wrist marker ``r_radius_styloid`` x, y (m)
-=======  ==========================================================================================
+The vector form is a list (``obs_as_dict=False``; the default with ``release="2.1.5"`` and for
+``Arm2DVecEnv``). ``obs_as_dict=True`` (the 3.0.11 default) and ``project=False`` give the
+state-description dict.
 
 Reward
 ------
@@ -84,23 +74,79 @@ from typing import Any
 
 import numpy as np
 
+from osim.engine import Engine, StateDescription
 from osim.engine.scene import add_arm_target, move_arm_target, reinitialize
 from osim.env.arm2016 import ArmEnv, angular_dist, sanitify
 from osim.env.base import OsimEnv
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
-__all__ = ["ARM_MODELS", "Arm2DEnv", "Arm2DVecEnv", "ArmEnv", "angular_dist", "sanitify"]
+__all__ = ["ARM_MODELS", "Arm2DEnv", "Arm2DTask", "Arm2DVecEnv", "ArmEnv", "angular_dist", "sanitify"]
 
 ARM_MODELS: dict[str, str] = {"3.0.11": "arm2dof6musc", "2.1.5": "arm2dof6musc_2018"}
 WRIST_MARKER = "r_radius_styloid"
 
 
+class Arm2DTask(Task):
+    """Reach a target with the wrist of the 2-DoF, 6-muscle arm (2018-2019).
+
+    The target is (``target_x``, ``target_y``); the environment draws it and moves the target ball
+    (an OpenSim scene, :class:`Arm2DEnv`).
+    """
+
+    time_limit = 200
+    reward_weights = {"reach": 1.0, "distance": -1.0}  # noqa: RUF012
+
+    def __init__(self, release: str = "3.0.11") -> None:
+        if release not in ARM_MODELS:
+            raise ValueError(f"release must be one of {sorted(ARM_MODELS)}, got {release!r}")
+        self.release = release
+        self.model = model_path(ARM_MODELS[release])
+        self.target_x = 0.0
+        self.target_y = 0.0
+
+    def engine_loaded(self, engine: Engine) -> None:
+        """The layout of this model (its shoulder and elbow coordinates, its muscles)."""
+        structure = engine.structure
+        parts = [part("target", ["target.x", "target.y"], "target x, y (m)")]
+        for joint, what in (("r_shoulder", "shoulder"), ("r_elbow", "elbow")):
+            coordinates = structure.joint(joint).coordinates
+            parts.append(part(joint, [f"{c}.{q}" for c in coordinates for q in ("angle", "speed", "acceleration")],
+                              f"{what} ``{', '.join(coordinates)}``: angle (rad), angular speed, angular acceleration"))
+        muscles = sorted(engine.muscle_names)
+        parts.append(part("activations", [f"{m}.activation" for m in muscles],
+                          "activations of ``" + ", ".join(muscles) + "`` (sorted names)"))
+        parts.append(part("wrist", [f"{WRIST_MARKER}.x", f"{WRIST_MARKER}.y"],
+                          f"wrist marker ``{WRIST_MARKER}`` x, y (m)"))
+        self.layout = ObservationLayout(tuple(parts))
+
+
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """Target position, shoulder and elbow kinematics, muscle activations and the wrist."""
+        d = description
+        res = [self.target_x, self.target_y]
+        for joint in ("r_shoulder", "r_elbow"):
+            res += d["joint_pos"][joint] + d["joint_vel"][joint] + d["joint_acc"][joint]
+        muscles = d["muscles"]
+        res += [muscles[name]["activation"] for name in sorted(muscles)]
+        res += d["markers"][WRIST_MARKER]["pos"][:2]
+        return res
+
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """1 minus the squared wrist-to-target distance (1 when it is NaN)."""
+        wrist = description["markers"][WRIST_MARKER]["pos"]
+        penalty = (wrist[0] - self.target_x) ** 2 + (wrist[1] - self.target_y) ** 2
+        if math.isnan(penalty):
+            penalty = 1.0
+        return Reward(1.0 - penalty, {"reach": 1.0, "distance": -penalty})
+
+
 class Arm2DEnv(OsimEnv):
     """Reach a target with the wrist (2018-2019; 3.0.11 behaviour unless ``release="2.1.5"``)."""
 
-    time_limit = 200
-    target_x = 0.0
-    target_y = 0.0
+    task: Arm2DTask
+    task_class = Arm2DTask
+    time_limit = Arm2DTask.time_limit
 
     def __init__(
         self,
@@ -112,34 +158,18 @@ class Arm2DEnv(OsimEnv):
         observe_new_target: bool = False,
         **kwargs: Any,
     ) -> None:
-        if release not in ARM_MODELS:
-            raise ValueError(f"release must be one of {sorted(ARM_MODELS)}, got {release!r}")
+        task = Arm2DTask(release)
         self.release = release
         self.observe_new_target = bool(observe_new_target)
         self.obs_as_dict_default = release == "3.0.11"
-        self.model_path = model_path(ARM_MODELS[release])
-        self.target_x = 0.0
-        self.target_y = 0.0
-        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, task=task, **kwargs)
         self.target_joint = add_arm_target(self.osim_model)
         reinitialize(self.osim_model)
         self.noutput = self.osim_model.noutput
         self.seed(seed)
 
-    def get_observation(self) -> list[float]:
-        """Target position, shoulder and elbow kinematics and muscle activations (16 values)."""
-        d = self.get_state_desc()
-        res = [self.target_x, self.target_y]
-        for joint in ("r_shoulder", "r_elbow"):
-            res += d["joint_pos"][joint] + d["joint_vel"][joint] + d["joint_acc"][joint]
-        muscles = d["muscles"]
-        res += [muscles[name]["activation"] for name in sorted(muscles)]
-        res += d["markers"][WRIST_MARKER]["pos"][:2]
-        return res
-
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (16)."""
-        return 16
+    target_x = task_attribute("target_x", "The target's x (m).")
+    target_y = task_attribute("target_y", "The target's y (m).")
 
     def generate_new_target(self) -> None:
         """Draw a target (the release's distribution) and move the ball there."""
@@ -172,15 +202,6 @@ class Arm2DEnv(OsimEnv):
         if self.observe_new_target:
             return self.observe(project, obs_as_dict)
         return observation
-
-    def reward(self) -> float:
-        """1 minus the squared wrist-to-target distance (1 when it is NaN)."""
-        wrist = self.get_state_desc()["markers"][WRIST_MARKER]["pos"]
-        penalty = (wrist[0] - self.target_x) ** 2 + (wrist[1] - self.target_y) ** 2
-        if math.isnan(penalty):
-            penalty = 1.0
-        self.reward_terms = {"reach": 1.0, "distance": -penalty}
-        return 1.0 - penalty
 
 
 class Arm2DVecEnv(Arm2DEnv):

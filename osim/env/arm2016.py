@@ -11,19 +11,6 @@ BIClong, BICshort, BRA``. Values outside [0, 1] are clipped; NaN raises ``ValueE
 
 Observation
 -----------
-A list of 14 floats:
-
-=======  ======================================================================================
-index    content
-=======  ======================================================================================
-0-1      shoulder and elbow target angles (rad)
-2-3      shoulder ``r_shoulder_elev`` and elbow ``r_elbow_flex`` angles (rad)
-4-5      their angular speeds (rad/s)
-6-7      their angular accelerations (rad/s^2), NaN -> 0 and clipped to +-1000
-8-10     centre of mass x, y, z (m)
-11-13    centre-of-mass velocity x, y, z (m/s)
-=======  ======================================================================================
-
 Reward
 ------
 ``angle_error = -(d(q_shoulder, target_shoulder) + d(q_elbow, target_elbow))`` with ``d`` the
@@ -62,9 +49,14 @@ Quirks
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
-from osim.env.activation import ActivationEnv
+import numpy as np
+
+from osim.engine import Engine, StateDescription
+from osim.env.activation import ERA_2016_INTEGRATOR, ActivationEnv
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 
@@ -81,29 +73,50 @@ def sanitify(x: float) -> float:
     return min(max(x, -1000.0), 1000.0)
 
 
-class ArmEnv(ActivationEnv):
-    """Bring the arm's shoulder and elbow to target angles (Nov 2016 - 2017)."""
+OBSERVATION = ObservationLayout((
+    part("targets", ["shoulder_tgt", "elbow_tgt"], "shoulder and elbow target angles (rad)"),
+    part("angles", ["r_shoulder_elev", "r_elbow_flex"],
+         "shoulder ``r_shoulder_elev`` and elbow ``r_elbow_flex`` angles (rad)"),
+    part("speeds", ["r_shoulder_elev.speed", "r_elbow_flex.speed"], "their angular speeds (rad/s)"),
+    part("accelerations", ["r_shoulder_elev.acceleration", "r_elbow_flex.acceleration"],
+         "their angular accelerations (rad/s^2), NaN -> 0 and clipped to +-1000"),
+    part("mass_center", [f"mass_center.{a}" for a in ("x", "y", "z")], "centre of mass x, y, z (m)"),
+    part("mass_center_vel", [f"mass_center.v{a}" for a in ("x", "y", "z")], "centre-of-mass velocity x, y, z (m/s)"),
+))
 
-    timestep_limit = 200
 
-    def __init__(self, visualize: bool = True, *, seed: int | None = None, **kwargs: Any) -> None:
-        self.model_path = model_path("arm2dof6musc_2018")
+def _coordinate(d: StateDescription, joint: str) -> tuple[float, float, float]:
+    """(value, speed, acceleration) of the joint's first coordinate."""
+    return d["joint_pos"][joint][0], d["joint_vel"][joint][0], d["joint_acc"][joint][0]
+
+
+class ArmTask(Task):
+    """Bring the arm's shoulder and elbow to target angles drawn at each reset (2016-17)."""
+
+    layout = OBSERVATION
+
+    time_limit = 200
+    failure_reward = -500.0
+    integrator = ERA_2016_INTEGRATOR
+    reward_weights = {"angle_error": -1.0}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.model = model_path("arm2dof6musc_2018")
         self.shoulder_tgt = 0.0
         self.elbow_tgt = 0.0
-        super().__init__(visualize=visualize, **kwargs)
-        self.seed(seed)
 
-    def reset(self, project: bool = True, obs_as_dict: bool | None = None, **kwargs: Any) -> Any:
-        """Draw new shoulder and elbow target angles and reset; returns the first observation."""
-        self.shoulder_tgt = self.py_random.uniform(-1.2, 0.3)
-        self.elbow_tgt = self.py_random.uniform(-1.0, 0.0)
-        return super().reset(project=project, obs_as_dict=obs_as_dict, **kwargs)
+    def initialize_episode(self, engine: Engine, np_random: np.random.RandomState, py_random: random.Random) -> None:
+        """Draw new shoulder and elbow target angles; the model's default pose."""
+        self.shoulder_tgt = py_random.uniform(-1.2, 0.3)
+        self.elbow_tgt = py_random.uniform(-1.0, 0.0)
+        engine.reset()
 
-    def get_observation(self) -> list[float]:
-        """Target angles, shoulder and elbow coordinates and misc entries (14 values)."""
-        d = self.get_state_desc()
-        shoulder = self.coordinate_values("r_shoulder")
-        elbow = self.coordinate_values("r_elbow")
+
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """Target angles, shoulder and elbow coordinates and misc entries."""
+        d = description
+        shoulder = _coordinate(d, "r_shoulder")
+        elbow = _coordinate(d, "r_elbow")
         misc = d["misc"]
         return [
             self.shoulder_tgt, self.elbow_tgt,
@@ -111,15 +124,25 @@ class ArmEnv(ActivationEnv):
             *misc["mass_center_pos"], *misc["mass_center_vel"],
         ]
 
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (14)."""
-        return 14
-
-    def compute_reward(self) -> float:
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
         """Minus the angular distance of the shoulder and elbow from their targets."""
-        d = self.get_state_desc()
+        d = description
         error = angular_dist(d["joint_pos"]["r_shoulder"][0], self.shoulder_tgt) + angular_dist(
             d["joint_pos"]["r_elbow"][0], self.elbow_tgt
         )
-        self.reward_terms = {"angle_error": -error}
-        return -error
+        return Reward(-error, {"angle_error": -error})
+
+
+class ArmEnv(ActivationEnv):
+    """Bring the arm's shoulder and elbow to target angles (Nov 2016 - 2017)."""
+
+    task: ArmTask
+    task_class = ArmTask
+    timestep_limit = ArmTask.time_limit
+
+    def __init__(self, visualize: bool = True, *, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(visualize=visualize, **kwargs)
+        self.seed(seed)
+
+    shoulder_tgt = task_attribute("shoulder_tgt", "The shoulder's target angle (rad).")
+    elbow_tgt = task_attribute("elbow_tgt", "The elbow's target angle (rad).")

@@ -19,23 +19,19 @@ Differences from the original, all fixes of crashes or misleading behaviour (see
 from __future__ import annotations
 
 import dataclasses
-import random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from gymnasium import spaces
 
-from osim.engine import (
-    EpisodeEndedError,
-    IntegratorSettings,
-    Simulation,
-    SimulationError,
-    StateDescription,
-)
+from osim.engine import Engine, IntegratorSettings, Simulation, StateDescription
+from osim.engine.registry import DEFAULT_ENGINE
+from osim.env.environment import Environment, StepResult
+from osim.env.task import Reward, Task
 
 
 class OsimModel(Simulation):
-    """The original low-level wrapper: :class:`osim.engine.Simulation` under its 2.x/3.x names."""
+    """The original low-level wrapper: the OpenSim engine, :class:`osim.engine.Simulation`, under its 2.x/3.x names."""
 
     stepsize = 0.01
 
@@ -49,7 +45,18 @@ class OsimModel(Simulation):
     ) -> None:
         settings = integrator or IntegratorSettings(accuracy=integrator_accuracy)
         super().__init__(model_path, visualize=visualize, integrator=settings, step_size=self.stepsize)
-        self.integrator_accuracy = settings.accuracy
+        self._add_original_names()
+
+    @classmethod
+    def adopt(cls, simulation: Simulation) -> OsimModel:
+        """The OpenSim engine ``simulation`` (made by the engine registry) with the original's names added."""
+        simulation.__class__ = cls  # OsimModel adds names and no state of its own to a Simulation
+        model = cast(OsimModel, simulation)
+        model._add_original_names()
+        return model
+
+    def _add_original_names(self) -> None:
+        self.integrator_accuracy = self.integrator.accuracy
         # The original's OpenSim objects, for user scripts (project code uses ``structure``).
         native = self.native_handles()
         self.brain = native.controller
@@ -115,26 +122,62 @@ class Spec:
         self.timestep_limit = timestep_limit
 
 
-class OsimEnv:
-    """Base class of every environment (the original ``OsimEnv``, old 4-tuple ``step`` API).
+class LegacyTask(Task):
+    """The task of an :class:`OsimEnv` subclass written the original way (no task of its own).
 
-    Subclasses set ``model_path`` (a path or a value of :func:`osim.models.model_path`) and
-    ``time_limit`` and override ``get_observation``, ``get_observation_space_size``,
-    ``get_reward`` (or the 2018 name ``reward``) and ``is_done``.
+    Its data come from the class's ``model_path``, ``time_limit`` and ``failure_reward``; its
+    observation, reward and termination are the subclass's ``get_observation``/``get_reward``/
+    ``is_done`` (the adapter calls those, not this task).
+    """
+
+    def __init__(self, env: OsimEnv) -> None:
+        self.model = env.model_path
+        self.time_limit = env.time_limit
+        self.failure_reward = env.failure_reward
+
+
+class TaskSpec(Spec):
+    """``spec`` of an environment that runs a task: ``timestep_limit`` is the task's ``time_limit``."""
+
+    def __init__(self, task: Task, id: Any = 0) -> None:
+        self._task = task
+        self.id = id
+
+    @property
+    def timestep_limit(self) -> int | float:
+        """Steps per episode (setting it changes the task's time limit)."""
+        return self._task.time_limit
+
+    @timestep_limit.setter
+    def timestep_limit(self, value: int | float) -> None:
+        self._task.time_limit = value
+
+
+class OsimEnv(Environment):
+    """The original 2017-2019 API (``OsimEnv``, 4-list ``step``) over the generic :class:`Environment`.
+
+    An environment of this package is a :class:`~osim.env.task.Task` (``task_class``) run by the
+    generic environment; this adapter adds the original's names: ``osim_model``, ``spec``,
+    ``reset(project=, obs_as_dict=)``, ``step`` returning ``[observation, reward, done, info]``,
+    ``get_observation``, ``get_reward``/``reward``/``compute_reward`` (one reward, three names:
+    each calls the next, the last the task), ``is_done``, ``get_state_desc`` ...
+
+    Scripts that subclass ``OsimEnv`` the original way (set ``model_path`` and ``time_limit``,
+    override ``get_observation``, ``get_observation_space_size``, ``get_reward``/``reward`` and
+    ``is_done``) keep working: the adapter calls those methods.
 
     Args:
         visualize: open OpenSim's visualizer (headless with one warning where there is no display).
         integrator_accuracy: accuracy of the Runge-Kutta-Merson integrator (original default 5e-5).
         integrator: full :class:`osim.engine.IntegratorSettings` (overrides ``integrator_accuracy``).
         render_mode: ``None``, ``"rgb_array"`` or ``"human"``.
+        engine: the engine's name (``"opensim"``, the default, or ``"mujoco"``).
     """
 
     time_limit: float = 1e10
     model_path: Any = None
-    metadata: ClassVar[dict[str, Any]] = {
-        "render.modes": ["human", "rgb_array"], "render_modes": ["human", "rgb_array"],
-        "video.frames_per_second": 100, "render_fps": 100,
-    }
+    #: The task this environment runs (None: :class:`LegacyTask`, the subclass's own methods).
+    task_class: ClassVar[type[Task] | None] = None
     #: ``obs_as_dict`` when a caller does not say: True for the 2019 environments.
     obs_as_dict_default = False
     #: Reward of a step in which OpenSim failed (the 2017 environments used -500).
@@ -147,107 +190,118 @@ class OsimEnv:
         *,
         integrator: IntegratorSettings | None = None,
         render_mode: str | None = None,
+        engine: str = DEFAULT_ENGINE,
+        task: Task | None = None,
     ) -> None:
-        if render_mode not in (None, "human", "rgb_array"):
-            raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
-        if render_mode == "human":
-            from osim.render.human import require_visualizer
-
-            require_visualizer()  # a clear error without a display, instead of a silent headless run
-        self.visualize = visualize or render_mode == "human"
         self.integrator_accuracy = integrator_accuracy
-        self.integrator = integrator
-        self.render_mode = render_mode
-        self.prev_state_desc: StateDescription | None = None
-        self.reward_terms: dict[str, float] = {}
-        self.simulation_failure: str | None = None
-        self._renderer: Any = None
-        self.seed(None)
+        task = task or self.make_task()
+        if not isinstance(task, LegacyTask):
+            self.model_path = task.model
+        self._setup(
+            task, engine=engine, visualize=visualize,
+            integrator=integrator or task.integrator or IntegratorSettings(accuracy=integrator_accuracy),
+            render_mode=render_mode,
+        )
         self.load_model()
 
-    # -- randomness -----------------------------------------------------------------------------
-
-    def seed(self, seed: int | None = None) -> list[int | None]:
-        """Re-seed this environment's own generators (no global NumPy or ``random`` state).
-
-        ``np_random`` is a legacy ``RandomState`` and ``py_random`` a ``random.Random`` so that a
-        seed gives the same draws as the original's ``np.random.seed``/``random.seed`` did.
-        """
-        self.np_random = np.random.RandomState(seed)
-        self.py_random = random.Random(seed)
-        return [seed]
+    def make_task(self) -> Task:
+        """The task: ``task_class()`` or, for a subclass written the original way, a :class:`LegacyTask`."""
+        return self.task_class() if self.task_class is not None else LegacyTask(self)
 
     # -- model ----------------------------------------------------------------------------------
+
+    def create_engine(self, model: Any) -> Engine:
+        """The registry's engine; the OpenSim one with the original ``OsimModel`` names added."""
+        engine = super().create_engine(model)
+        if isinstance(engine, Simulation):
+            return OsimModel.adopt(engine)
+        return ForeignEngineModel(engine, self.engine_name)
 
     def load_model(self, model_path: Any = None) -> None:
         """Build the simulation of ``model_path`` (default: the class's) and the action and observation spaces."""
         if model_path is not None:
             self.model_path = model_path
-        if getattr(self, "_visualizer_pids", None):
-            self.close()  # the previous model's window
-        self.osim_model = OsimModel(
-            self.model_path,
-            self.visualize,
-            integrator_accuracy=self.integrator_accuracy,
-            integrator=self.integrator,
-        )
-        self._visualizer_pids: list[int] = []
-        if self.osim_model.visualize:
-            from osim.render.human import claim_new_visualizers
+        if isinstance(self.task, LegacyTask) or model_path is not None:
+            self.task.model = self.model_path
+        super().load_model()
+        if isinstance(self.task, LegacyTask):
+            self.spec = Spec(self.time_limit)
+        else:
+            self.task.time_limit = self.time_limit
+            self.spec = TaskSpec(self.task)
 
-            self._visualizer_pids = claim_new_visualizers()
-        self.spec = Spec(self.time_limit)
+    @property
+    def osim_model(self) -> Any:
+        """The engine under the original's name (on OpenSim an :class:`OsimModel`)."""
+        return self.engine
+
+    def make_spaces(self) -> None:
+        """The original's spaces: excitations in [0, 1], an unbounded observation of the stated size."""
         n_actions = self.get_action_space_size()
         self.action_space = spaces.Box(
             low=np.zeros(n_actions, dtype=np.float32), high=np.ones(n_actions, dtype=np.float32)
         )
-        size = self.get_observation_space_size()
-        self.observation_space = spaces.Box(low=-np.inf, high=np.inf, shape=(size,), dtype=np.float64)
+        if isinstance(self.task, LegacyTask):
+            size = self.get_observation_space_size()
+            self.observation_space = spaces.Box(low=-np.inf, high=np.inf, shape=(size,), dtype=np.float64)
+        else:
+            low, high = self.task.observation_layout().bounds()
+            self.observation_space = spaces.Box(low=low, high=high, dtype=np.float64)
 
-    # -- what subclasses define -----------------------------------------------------------------
+    # -- what subclasses define (the original's hooks; by default the task's) --------------------
 
     def get_observation(self) -> Any:
-        """The observation vector (the base class: the state description)."""
-        return self.get_state_desc()
+        """The observation vector (the task's; the base class without a task: the state description)."""
+        if isinstance(self.task, LegacyTask):
+            return self.get_state_desc()
+        return self.observation()
 
     def get_observation_dict(self) -> Any:
         """The observation as a dict (the base class: the state description)."""
         return self.get_state_desc()
 
     def get_observation_space_size(self) -> int:
-        """Length of the observation vector (0 in the base class)."""
-        return 0
+        """Length of the observation vector (the task's layout; 0 in the base class)."""
+        return self.task.observation_layout().size
 
     def get_action_space_size(self) -> int:
-        """Number of actions (the model's muscles)."""
-        return self.osim_model.get_action_space_size()
+        """Number of actions (the task's; by default the model's muscles)."""
+        return self.task.n_actions(self.engine)
 
     def get_reward(self) -> float:
-        """The step's reward: :meth:`reward`."""
+        """The step's reward (the 2019 name): :meth:`reward`."""
         return self.reward()
 
     def reward(self) -> float:
-        """The step's reward (0 in the base class; subclasses define it)."""
-        return 0.0
+        """The step's reward (the 2018 name): :meth:`compute_reward`."""
+        return self.compute_reward()
+
+    def compute_reward(self) -> float:
+        """The step's reward (the 2017 name): the task's total; its terms go to ``reward_terms``."""
+        result = super().step_reward()
+        self.reward_terms = result.terms
+        return result.total
 
     def is_done(self) -> bool:
-        """Whether the episode has ended (never in the base class)."""
-        return False
+        """Whether the task has ended the episode (never in the base class)."""
+        reason = super().step_termination()
+        self.termination_reason = reason
+        return reason is not None
+
+    def step_reward(self) -> Reward:
+        """The reward through the original's hooks, so that a subclass's override counts."""
+        self.reward_terms = {}
+        total = self.get_reward()
+        return Reward(total, dict(self.reward_terms))
+
+    def step_termination(self) -> str | None:
+        """The termination through ``is_done``, so that a subclass's override counts."""
+        self.termination_reason = None
+        if not self.is_done():
+            return None
+        return self.termination_reason or "done"
 
     # -- state ----------------------------------------------------------------------------------
-
-    def get_state_desc(self) -> StateDescription:
-        """The current state description of the simulation."""
-        return self.osim_model.get_state_desc()
-
-    def get_prev_state_desc(self) -> StateDescription | None:
-        """The state description before the last step; ``None`` right after a reset."""
-        return self.prev_state_desc
-
-    @property
-    def istep(self) -> int:
-        """Number of steps since the last reset."""
-        return self.osim_model.istep
 
     def observe(self, project: bool = True, obs_as_dict: bool | None = None) -> Any:
         """The observation in the form the caller asked for (the original's three forms)."""
@@ -259,16 +313,13 @@ class OsimEnv:
 
     def time_limit_reached(self) -> bool:
         """Whether the episode has taken ``spec.timestep_limit`` steps."""
-        return self.osim_model.istep >= self.spec.timestep_limit
+        return self.engine.istep >= self.spec.timestep_limit
 
     # -- episode --------------------------------------------------------------------------------
 
     def reset(self, project: bool = True, obs_as_dict: bool | None = None, **_: Any) -> Any:
         """Restore the initial state; returns the first observation in the requested form."""
-        self.osim_model.reset()
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
+        self.reset_episode()
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
@@ -277,54 +328,52 @@ class OsimEnv:
         Returns ``[observation, reward, done, info]``. ``done`` is the task's termination or the
         time limit; ``info["simulation_failure"]`` holds OpenSim's message when it failed.
         """
-        if self.simulation_failure is not None:
-            raise EpisodeEndedError(
-                f"the simulation failed ({self.simulation_failure}); call reset() before step()"
-            )
-        self.prev_state_desc = self.get_state_desc()
-        self.osim_model.actuate(action)
-        try:
-            self.osim_model.integrate()
-        except SimulationError as error:
-            self.simulation_failure = str(error)
-            self.reward_terms = {}
-            return [self.observe_after_failure(project, obs_as_dict), self.failure_reward, True,
-                    {"simulation_failure": self.simulation_failure}]
-        reward = self.get_reward()
-        done = bool(self.is_done() or self.time_limit_reached())
-        info = {"reward_terms": dict(self.reward_terms)} if self.reward_terms else {}
-        return [self.observe(project, obs_as_dict), reward, done, info]
+        result = self.advance(action)
+        return [self.observe(project, obs_as_dict), result.reward, result.done, result.info()]
+
+    def failed(self, message: str) -> StepResult:
+        """The failure, with the last valid state description kept in the engine (OpenSim's is unusable)."""
+        keep = getattr(self.engine, "keep_description", None)
+        if keep is not None:
+            keep(self.prev_state_desc)
+        return super().failed(message)
 
     def observe_after_failure(self, project: bool, obs_as_dict: bool | None) -> Any:
-        """The observation returned with a failure: the last valid state's (OpenSim's is unusable)."""
-        self.osim_model.keep_description(self.prev_state_desc)
+        """The observation returned with a failure: the last valid state's."""
         return self.observe(project, obs_as_dict)
 
-    # -- rendering ------------------------------------------------------------------------------
 
-    def render(self, mode: str | None = None, close: bool = False) -> Any:
-        """``rgb_array``: an image of the current state; ``human``: OpenSim's visualizer draws itself."""
-        mode = mode or self.render_mode
-        if close or mode is None:
-            return None
-        if mode == "human":
-            from osim.render.human import show
+#: Original-API features that only the OpenSim engine has.
+OPENSIM_ONLY_FEATURES = frozenset({
+    "brain", "muscleSet", "forceSet", "bodySet", "jointSet", "markerSet", "contactGeometrySet", "model",
+    "get_state", "set_state", "set_activations", "get_activations", "set_strength", "list_elements",
+    "native_handles", "reinitialize", "show_in_visualizer", "get_body", "get_joint", "get_muscle",
+    "get_marker", "get_contact_geometry", "get_force", "get_coordinate", "reset_manager",
+})
 
-            show(self.osim_model)  # the integrator redraws during steps; this covers resets too
-            return None
-        if mode != "rgb_array":
-            raise ValueError(f"render mode must be 'human' or 'rgb_array', got {mode!r}")
-        if self._renderer is None:
-            from osim.render import Renderer
 
-            self._renderer = Renderer(self)
-        return self._renderer.render()
+class ForeignEngineModel:
+    """``osim_model`` on an engine other than OpenSim: the engine, with clear errors for OpenSim-only names."""
 
-    def close(self) -> None:
-        """Drop the renderer and close the visualizer windows this environment opened."""
-        self._renderer = None
-        if self._visualizer_pids:
-            from osim.render.human import close_visualizers
+    stepsize = 0.01
 
-            close_visualizers(self._visualizer_pids)  # they would outlive Python
-            self._visualizer_pids = []
+    def __init__(self, engine: Engine, engine_name: str) -> None:
+        self._engine = engine
+        self._engine_name = engine_name
+        self.stepsize = engine.step_size
+
+    def __getattr__(self, name: str) -> Any:
+        if name in OPENSIM_ONLY_FEATURES:
+            raise NotImplementedError(
+                f"osim_model.{name} is an OpenSim feature of the original API; the {self._engine_name!r} "
+                "engine does not have it (use engine='opensim')"
+            )
+        return getattr(self._engine, name)
+
+    def get_state_desc(self) -> StateDescription:
+        """The current state description."""
+        return self._engine.state_description()
+
+    def get_action_space_size(self) -> int:
+        """Number of actions: one excitation per muscle."""
+        return self._engine.n_muscles

@@ -37,7 +37,7 @@ class OsimGymEnv(gymnasium.Env):
         clip_observation: use the original's observation bounds and clip to them (environments that
             define bounds, i.e. L2M2019Env); otherwise the space is unbounded.
         **env_kwargs: constructor arguments of the environment (``difficulty``, ``integrator_accuracy``,
-            ...). ``visualize`` defaults to False here (``render_mode="human"`` turns it on).
+            ``engine="mujoco"`` ...). ``visualize`` defaults to False here (``render_mode="human"`` turns it on).
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 100}  # noqa: RUF012 - gymnasium.Env's attribute
@@ -95,8 +95,8 @@ class OsimGymEnv(gymnasium.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Gymnasium step: (observation, reward, terminated, truncated, info)."""
         observation, reward, done, info = self.osim_env.step(action, project=True, obs_as_dict=False)
-        failed = "simulation_failure" in info
-        terminated = bool(failed or (done and self.osim_env.is_done()))
+        # The environment says why it ended: "termination" (the task's reason) or "simulation_failure".
+        terminated = bool(done and ("termination" in info or "simulation_failure" in info))
         truncated = bool(done and not terminated)
         return self._vector(observation), float(reward), terminated, truncated, info
 

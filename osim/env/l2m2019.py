@@ -21,30 +21,8 @@ By default a dict (``obs_as_dict=True``): ``v_tgt_field`` (2, 11, 11) body-frame
 at points -5..5 m forward (axis 1) and leftward (axis 2), channel 0 forward and 1 leftward;
 ``pelvis`` (``height``, ``pitch``, ``roll``, ``vel``); per leg ``r_leg``/``l_leg``:
 ``ground_reaction_forces``, ``joint`` and ``d_joint`` (``hip_abd``, ``hip``, ``knee``, ``ankle``) and
-for each muscle ``{f, l, v}``. ``obs_as_dict=False`` gives the same as a list of 339 floats
-(``project=False``: the state-description dict with ``v_tgt_field`` added):
-
-=========  ===================================================================================
-index      content
-=========  ===================================================================================
-0-241      ``v_tgt_field`` flattened: index ``c*121 + i*11 + j`` is channel c (0 forward,
-           1 leftward) at the point ``i - 5`` m forward, ``j - 5`` m leftward (body frame)
-242        pelvis height (m)
-243        pelvis pitch (rad, + forward)
-244        pelvis roll (rad, + to the right)
-245-247    pelvis velocity forward, leftward, upward (m/s, body frame)
-248-250    pelvis pitch, roll, yaw rates (rad/s)
-251-253    right ground reaction force forward, rightward, upward (body weights)
-254-257    right joint angles ``hip_abd`` (+ abduction), ``hip`` (+ extension), ``knee``
-           (+ extension), ``ankle`` (+ plantarflexion) (rad)
-258-261    right joint angular velocities, same order (rad/s)
-262-294    right muscles ``HAB, HAD, HFL, GLU, HAM, RF, VAS, BFSH, GAS, SOL, TA``, each
-           ``f`` (fibre force / max isometric force), ``l`` (fibre length / optimal length),
-           ``v`` (fibre velocity / optimal length, 1/s)
-295-297    left ground reaction force forward, leftward, upward (body weights)
-298-305    left joint angles and angular velocities
-306-338    left muscles, as 262-294
-=========  ===================================================================================
+for each muscle ``{f, l, v}``. ``obs_as_dict=False`` gives the same as a list, index by index as
+in the table (``project=False``: the state-description dict with ``v_tgt_field`` added).
 
 ``observation_space`` has the original's bounds (target velocities +-10; height [0, 3]; pitch and
 roll +-pi; velocities +-20; rates +-10 pi; forces +-5 forward/lateral, +-10 up; joint limits; joint
@@ -105,7 +83,7 @@ Quirks
 * Footstep state (fixed): the original kept ``footstep`` in a class attribute shared by all
   instances; here it is per instance (reset as in 3.0.9+: both feet in contact, 0 steps).
 * ``report`` (fixed): the original opened the CSV files and then called a method that does not
-  exist. Here it writes ``<report>-obs.csv`` (episode, step, the 339 observations by name) and
+  exist. Here it writes ``<report>-obs.csv`` (episode, step, the observations by name) and
   ``<report>-act.csv`` (episode, step, the 22 excitations by name), one row per reset/step.
 * ``init_pose`` of the wrong length raises ``ValueError`` (the original raised ``IndexError`` or
   read the wrong entries).
@@ -116,16 +94,16 @@ Quirks
 """
 from __future__ import annotations
 
-import csv
 import math
+import random
 from typing import Any, ClassVar
 
 import numpy as np
-from gymnasium import spaces
 
-from osim.engine import StateDescription, validate_excitations
+from osim.engine import Engine, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
 from osim.env.target import VTgtField
+from osim.env.task import ObservationLayout, ObservationPart, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 LEG_MUSCLES: tuple[str, ...] = ("HAB", "HAD", "HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA")
@@ -137,6 +115,12 @@ MODEL_MUSCLE_NAMES: dict[str, str] = {
 LEGS: tuple[tuple[str, str], ...] = (("r_leg", "r"), ("l_leg", "l"))
 JOINTS: tuple[str, ...] = ("hip_abd", "hip", "knee", "ankle")
 ACTION_NAMES: tuple[str, ...] = tuple(f"{muscle}_{side}" for _, side in LEGS for muscle in LEG_MUSCLES)
+MODEL_FILES: dict[str, str] = {"3D": "gait14dof22musc_20170320", "2D": "gait14dof22musc_planar_20170320"}
+#: The original's ``d_reward["weight"]``: footstep duration, effort, velocity deviation (Round 1, Round 2).
+REWARD_WEIGHTS: dict[str, int] = {"footstep": 10, "effort": 1, "v_tgt": 1, "v_tgt_R2": 3}
+ALIVE_BONUS = 0.1
+TARGET_BONUS = 500.0
+SUCCESS_BONUS = 10
 
 
 def rotate_frame(x: float, y: float, theta: float) -> tuple[float, float]:
@@ -145,206 +129,172 @@ def rotate_frame(x: float, y: float, theta: float) -> tuple[float, float]:
     return cos * x - sin * y, sin * x + cos * y
 
 
+def _bounded(name: str, entries: list[str], description: str, bounds: list[tuple[float, float]]) -> ObservationPart:
+    return part(name, entries, description, low=tuple(b[0] for b in bounds), high=tuple(b[1] for b in bounds))
+
+
+def _observation_layout() -> ObservationLayout:
+    """The 2019 observation: target field, pelvis and per-leg parts, with the original's bounds."""
+    deg = np.pi / 180
+    low, high = VTgtField.vtgt_space
+    parts = [
+        part("v_tgt_field", [f"v_tgt_field[{c}][{i}][{j}]" for c in range(2) for i in range(11) for j in range(11)],
+             "``v_tgt_field`` flattened: index ``c*121 + i*11 + j`` is channel c (0 forward, 1 leftward) at the "
+             "point ``i - 5`` m forward, ``j - 5`` m leftward (body frame)", low=tuple(low), high=tuple(high)),
+        _bounded("pelvis", ["pelvis.height", "pelvis.pitch", "pelvis.roll"],
+                 "pelvis height (m), pitch (rad, + forward), roll (rad, + to the right)",
+                 [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi)]),
+        _bounded("pelvis_vel", [f"pelvis.vel[{k}]" for k in range(6)],
+                 "pelvis velocity forward, leftward, upward (m/s, body frame), then pitch, roll, yaw rates (rad/s)",
+                 [(-20, 20)] * 3 + [(-10 * np.pi, 10 * np.pi)] * 3),
+    ]
+    angles = [(-45 * deg, 90 * deg), (-180 * deg, 45 * deg), (-180 * deg, 15 * deg), (-45 * deg, 90 * deg)]
+    for leg, side in LEGS:
+        lateral = "rightward" if side == "r" else "leftward"
+        parts += [
+            _bounded(f"{leg}.ground_reaction_forces", [f"{leg}.ground_reaction_forces[{k}]" for k in range(3)],
+                     f"ground reaction force forward, {lateral}, upward (body weights)", [(-5, 5), (-5, 5), (-10, 10)]),
+            _bounded(f"{leg}.joint", [f"{leg}.joint.{joint}" for joint in JOINTS],
+                     "joint angles ``hip_abd`` (+ abduction), ``hip`` (+ extension), ``knee`` (+ extension), "
+                     "``ankle`` (+ plantarflexion) (rad)", angles),
+            _bounded(f"{leg}.d_joint", [f"{leg}.d_joint.{joint}" for joint in JOINTS],
+                     "joint angular velocities, same order (rad/s)", [(-5 * np.pi, 5 * np.pi)] * 4),
+            _bounded(f"{leg}.muscles", [f"{leg}.{muscle}.{q}" for muscle in LEG_MUSCLES for q in ("f", "l", "v")],
+                     "muscles ``" + ", ".join(LEG_MUSCLES) + "``, each ``f`` (fibre force / max isometric force), "
+                     "``l`` (fibre length / optimal length), ``v`` (fibre velocity / optimal length, 1/s)",
+                     [(0, 3), (0, 3), (-50, 50)] * len(LEG_MUSCLES)),
+        ]
+    return ObservationLayout(tuple(parts))
+
+
+OBSERVATION = _observation_layout()
+
+
 def observation_names() -> list[str]:
-    """Names of the 339 entries of the observation vector, in order."""
-    names = [f"v_tgt_field[{c}][{i}][{j}]" for c in range(2) for i in range(11) for j in range(11)]
-    names += ["pelvis.height", "pelvis.pitch", "pelvis.roll"]
-    names += [f"pelvis.vel[{k}]" for k in range(6)]
-    for leg, _ in LEGS:
-        names += [f"{leg}.ground_reaction_forces[{k}]" for k in range(3)]
-        names += [f"{leg}.joint.{joint}" for joint in JOINTS]
-        names += [f"{leg}.d_joint.{joint}" for joint in JOINTS]
-        names += [f"{leg}.{muscle}.{q}" for muscle in LEG_MUSCLES for q in ("f", "l", "v")]
-    return names
+    """Names of the entries of the observation vector, in order."""
+    return OBSERVATION.names()
 
 
 def _body_bounds() -> np.ndarray:
-    """The original's bounds of the 97 body entries (rows: low, high)."""
-    deg = np.pi / 180
-    pelvis: list[tuple[float, float]] = [(0, 3), (-np.pi, np.pi), (-np.pi, np.pi), (-20, 20), (-20, 20), (-20, 20)]
-    pelvis += [(-10 * np.pi, 10 * np.pi)] * 3
-    leg: list[tuple[float, float]] = [(-5, 5), (-5, 5), (-10, 10)]
-    leg += [(-45 * deg, 90 * deg), (-180 * deg, 45 * deg), (-180 * deg, 15 * deg), (-45 * deg, 90 * deg)]
-    leg += [(-5 * np.pi, 5 * np.pi)] * 4
-    leg += [(0, 3), (0, 3), (-50, 50)] * len(LEG_MUSCLES)
-    return np.array(pelvis + leg + leg, dtype=np.float64).T
+    """The original's bounds of the body entries (rows: low, high): all but the target field."""
+    low, high = OBSERVATION.bounds()
+    n_field = OBSERVATION.parts[0].size
+    return np.array([low[n_field:], high[n_field:]])
 
 
-class L2M2019Env(OsimEnv):
-    """Walk following a target velocity field (NeurIPS 2019, osim-rl 3.0.11)."""
+class L2M2019Task(Task):
+    """Walk following a target velocity field (NeurIPS 2019): footstep rewards, targets to reach.
 
-    model = "3D"
-    time_limit = 1000
-    obs_as_dict_default = True
+    Task state: the target field (``vtgt``, its last local field ``v_tgt_field``), the footstep
+    detector (``footstep``), the reward accumulators (``d_reward``) and the time ``t``.
+    """
+
+    layout = OBSERVATION
 
     MASS = 75.16460000000001  # kg, sum of the body masses of gait14dof22musc_20170320
     G = 9.80665
     LENGTH0 = 1  # leg length used to normalise velocities
-
-    dict_muscle: ClassVar[dict[str, str]] = {mus: MUS for MUS, mus in MODEL_MUSCLE_NAMES.items()}
     # action index -> model muscle index: model_input[i] = action[act2mus[i]]
     act2mus: ClassVar[list[int]] = [0, 1, 4, 7, 3, 2, 5, 6, 8, 9, 10, 11, 12, 15, 18, 14, 13, 16, 17, 19, 20, 21]
     INIT_POSE = np.array([0, 0, 0.94, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.float64)
+    reward_weights = {  # noqa: RUF012
+        "alive": ALIVE_BONUS,
+        "footstep_duration": REWARD_WEIGHTS["footstep"],
+        "velocity_deviation (Round 1)": -REWARD_WEIGHTS["v_tgt"],
+        "velocity_deviation (Round 2)": -REWARD_WEIGHTS["v_tgt_R2"],
+        "effort": -REWARD_WEIGHTS["effort"],
+        "success_bonus (Round 1)": SUCCESS_BONUS,
+        "target_bonus (Round 2)": TARGET_BONUS,
+    }
+    termination_reasons = {"pelvis_too_low": "the pelvis is below y = 0.6 m"}  # noqa: RUF012
 
-    obs_vtgt_space = VTgtField.vtgt_space
-    obs_body_space = _body_bounds()
-
-    def __init__(
-        self,
-        visualize: bool = True,
-        integrator_accuracy: float = 5e-5,
-        difficulty: int = 3,
-        seed: int | None = None,
-        report: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._check_difficulty(difficulty)
-        self.model_paths = {
-            "3D": model_path("gait14dof22musc_20170320"),
-            "2D": model_path("gait14dof22musc_planar_20170320"),
-        }
-        self.model = type(self).model
-        self.model_path = self.model_paths[self.model]
-        self.difficulty = difficulty
-        self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
+    def __init__(self, difficulty: int = 3, model: str = "3D") -> None:
+        self.model_paths = {key: model_path(stem) for key, stem in MODEL_FILES.items()}
+        self.set_model(model)
+        self.set_difficulty(difficulty)
+        self.footstep: dict[str, Any] = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
         self.v_tgt_field = np.zeros((2, 11, 11))
         self.flag_new_v_tgt_field = 0
         self.vtgt: VTgtField | None = None
         self.t = 0.0
+        self.init_pose = self.INIT_POSE
+        self.episode_seed: int | None = None
+        self.Fmax: dict[str, dict[str, float]] = {}
+        self.lopt: dict[str, dict[str, float]] = {}
+        self._act2mus = np.array(self.act2mus)
         self.init_reward()
-        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
-        self.set_difficulty(difficulty)
-        self.seed(seed)
-        self.vtgt = VTgtField(
-            visualize=self.visualize, version=self.difficulty, dt=self.osim_model.stepsize, rng=self.np_random
-        )
-        self.obs_vtgt_space = self.vtgt.vtgt_space
-        self._report: _CsvReport | None = _CsvReport(report) if report else None
 
     # -- configuration --------------------------------------------------------------------------
 
     @staticmethod
-    def _check_difficulty(difficulty: Any) -> None:
+    def check_difficulty(difficulty: Any) -> None:
+        """A ``ValueError`` unless ``difficulty`` is 0, 1, 2 or 3."""
         if difficulty not in (0, 1, 2, 3):
             raise ValueError(f"difficulty level should be in [0, 1, 2, 3], got {difficulty!r}")
 
-    def get_model_key(self) -> str:
-        """The model in use: ``'3D'`` or ``'2D'``."""
-        return self.model
+    def set_model(self, model: str) -> None:
+        """Use the ``'3D'`` or the planar ``'2D'`` model (from the next engine)."""
+        if model not in self.model_paths:
+            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
+        self.model_key = model
+        self.model = self.model_paths[model]
 
     def set_difficulty(self, difficulty: int) -> None:
         """Difficulty 0-2: 1000-step episodes (Round 1 is 2); 3: 2500 steps (Round 2)."""
-        self._check_difficulty(difficulty)
+        self.check_difficulty(difficulty)
         self.difficulty = difficulty
         self.time_limit = 2500 if difficulty == 3 else 1000
-        self.spec.timestep_limit = self.time_limit
 
-    def seed(self, seed: int | None = None) -> list[int | None]:
-        """Seed the environment's generators (the target field's too); returns the seeds used."""
-        result = super().seed(seed)
-        vtgt = getattr(self, "vtgt", None)  # None (or absent) while the base class constructs
-        if vtgt is not None:
-            vtgt.rng = self.np_random
-        return result
-
-    def load_model(self, model_path: Any = None) -> None:
-        """Load the model and record each leg muscle's maximum force and optimal fibre length."""
-        super().load_model(model_path)
-        bounds = np.concatenate((self.obs_vtgt_space, self.obs_body_space), axis=1)
-        self.observation_space = spaces.Box(low=bounds[0], high=bounds[1], dtype=np.float64)
-        structure = self.osim_model.structure
-        self.Fmax: dict[str, dict[str, float]] = {}
-        self.lopt: dict[str, dict[str, float]] = {}
+    def engine_loaded(self, engine: Engine) -> None:
+        """Each leg muscle's maximum force and optimal fibre length (observation normalisation)."""
+        structure = engine.structure
+        self.Fmax, self.lopt = {}, {}
         for leg, side in LEGS:
             self.Fmax[leg], self.lopt[leg] = {}, {}
             for MUS in LEG_MUSCLES:
                 muscle = structure.muscle(f"{MODEL_MUSCLE_NAMES[MUS]}_{side}")
                 self.Fmax[leg][MUS] = muscle.max_isometric_force
                 self.lopt[leg][MUS] = muscle.optimal_fiber_length
-        n_muscles = self.osim_model.n_muscles
-        if n_muscles != len(self.act2mus):
-            raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {n_muscles}")
-        self._act2mus: np.ndarray = np.array(self.act2mus)
+        if engine.n_muscles != len(self.act2mus):
+            raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {engine.n_muscles}")
 
-    def _target_field(self) -> VTgtField:
+    def n_actions(self, engine: Engine) -> int:
+        """22 excitations, per leg in the order of ``LEG_MUSCLES``."""
+        return len(self.act2mus)
+
+    def excitations(self, action: Any, engine: Engine) -> Any:
+        """The action (validated) in the model's muscle order."""
+        return validate_excitations(action, len(self.act2mus))[self._act2mus]
+
+    def target_field(self) -> VTgtField:
+        """The target velocity field (made by the environment, or at the first episode)."""
         if self.vtgt is None:
-            raise RuntimeError("the target velocity field is created at the end of L2M2019Env.__init__")
+            raise RuntimeError("the target velocity field is made at the first reset (or by L2M2019Env.__init__)")
         return self.vtgt
-
-    def change_model(self, model: str = "3D", difficulty: int = 3, seed: int | None = 0) -> None:
-        """Switch between the ``'3D'`` and the planar ``'2D'`` model; ``seed`` is ignored."""
-        if model not in self.model_paths:
-            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
-        if self.model != model:
-            self.model = model
-            self.load_model(self.model_paths[model])
-        self.set_difficulty(difficulty)
-
-    # -- state ----------------------------------------------------------------------------------
-
-    def get_state_desc(self) -> StateDescription:
-        """The state description with ``v_tgt_field`` (2, 11, 11) from the last field update."""
-        description = self.osim_model.get_state_desc()
-        description["v_tgt_field"] = self.v_tgt_field
-        return description
-
-    def _pose(self) -> np.ndarray:
-        """(x, y, yaw) of the pelvis in the global 2-D frame (y = -z, leftward)."""
-        d = self.osim_model.get_state_desc()
-        return np.array([d["body_pos"]["pelvis"][0], -d["body_pos"]["pelvis"][2], d["joint_pos"]["ground_pelvis"][2]])
 
     # -- episode --------------------------------------------------------------------------------
 
-    def reset(  # type: ignore[override]  # positional order of the original's reset
-        self,
-        project: bool = True,
-        seed: int | None = None,
-        init_pose: Any = None,
-        obs_as_dict: bool | None = True,
-        **_: Any,
-    ) -> Any:
-        """Start an episode from ``init_pose`` with a new target field; returns the first observation."""
-        pose = self.INIT_POSE if init_pose is None else np.asarray(init_pose, dtype=np.float64)
-        if pose.shape != (12,) or not np.all(np.isfinite(pose)):
-            raise ValueError(
-                "init_pose must be 12 finite numbers (forward speed, rightward speed, pelvis height, "
-                f"trunk lean, then hip adduction, hip flexion, knee extension, ankle flexion per leg); "
-                f"got shape {pose.shape}"
-            )
+    def initialize_episode(self, engine: Engine, np_random: np.random.RandomState, py_random: random.Random) -> None:
+        """A new target field (re-seeded with ``episode_seed`` when set), footsteps and ``init_pose``."""
+        if self.vtgt is None:
+            self.vtgt = VTgtField(visualize=False, version=self.difficulty, dt=engine.step_size, rng=np_random)
+        self.vtgt.rng = np_random
         self.t = 0.0
         self.init_reward()
-        self._target_field().reset(version=self.difficulty, seed=seed)
+        self.vtgt.reset(version=self.difficulty, seed=self.episode_seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
-        self.osim_model.set_pose(*_initial_pose(pose, [c.name for c in self.osim_model.structure.coordinates]))
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
-        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
-        if self._report is not None:
-            self._report.new_episode(self.get_observation())
-        return self.observe(project, obs_as_dict)
+        engine.set_pose(*_initial_pose(self.init_pose, [c.name for c in engine.structure.coordinates]))
+        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self.pose(engine))
 
-    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
-        """Step with the 22 excitations in the original's action order, update footsteps and the field."""
-        excitations = validate_excitations(action, len(self.act2mus))
-        # project=False: the base class returns the cached state description (no wasted work).
-        _, reward, done, info = super().step(excitations[self._act2mus], project=False)
-        if "simulation_failure" in info:
-            return [self.observe(project, obs_as_dict), reward, done, info]
-        self.t += self.osim_model.stepsize
-        self.update_footstep()
-        self.v_tgt_field, self.flag_new_v_tgt_field = self._target_field().update(self._pose())
-        if self._report is not None:
-            self._report.write_step(self.get_observation(), excitations)
-        return [self.observe(project, obs_as_dict), reward, done, info]
+    def after_step(self, engine: Engine, description: StateDescription) -> None:
+        """Advance the time, detect footsteps, update the target field."""
+        self.t += engine.step_size
+        self.update_footstep(description)
+        self.v_tgt_field, self.flag_new_v_tgt_field = self.target_field().update(self.pose(engine))
 
-    def is_done(self) -> bool:
-        """The episode ends when the pelvis is below 0.6 m."""
-        return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
-
-    def update_footstep(self) -> None:
+    def update_footstep(self, description: StateDescription) -> None:
         """Register a footstep when a foot's vertical load rises above 5 % of body weight."""
-        forces = self.osim_model.get_state_desc()["forces"]
+        forces = description["forces"]
         threshold = -0.05 * (self.MASS * self.G)
         # Index 1 is the vertical force on the ground body: negative under load.
         r_contact = forces["foot_r"][1] < threshold
@@ -356,11 +306,24 @@ class L2M2019Env(OsimEnv):
         footstep["r_contact"] = r_contact
         footstep["l_contact"] = l_contact
 
-    # -- observation ----------------------------------------------------------------------------
+    # -- state and observation ------------------------------------------------------------------
 
-    def get_observation_dict(self) -> dict[str, Any]:
+    def describe(self, engine: Engine) -> StateDescription:
+        """The state description with ``v_tgt_field`` (2, 11, 11) from the last field update."""
+        description = engine.state_description()
+        description["v_tgt_field"] = self.v_tgt_field
+        return description
+
+    @staticmethod
+    def pose(engine: Engine) -> np.ndarray:
+        """(x, y, yaw) of the pelvis in the global 2-D frame (y = -z, leftward)."""
+        d = engine.state_description()
+        return np.array([d["body_pos"]["pelvis"][0], -d["body_pos"]["pelvis"][2], d["joint_pos"]["ground_pelvis"][2]])
+
+
+    def observation_dict(self, description: StateDescription) -> dict[str, Any]:
         """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
-        d = self.get_state_desc()
+        d = description
         body_weight = self.MASS * self.G
         ground_pelvis = d["joint_pos"]["ground_pelvis"]
         ground_pelvis_vel = d["joint_vel"]["ground_pelvis"]
@@ -403,9 +366,9 @@ class L2M2019Env(OsimEnv):
             obs[leg] = leg_obs
         return obs
 
-    def get_observation(self) -> list[float]:
-        """The 339-vector (see the table in the module docstring)."""
-        o = self.get_observation_dict()
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """The flat vector of :meth:`observation_dict`, in the order of the layout."""
+        o = self.observation_dict(description)
         res = np.asarray(o["v_tgt_field"], dtype=np.float64).ravel().tolist()
         pelvis = o["pelvis"]
         res += [pelvis["height"], pelvis["pitch"], pelvis["roll"]]
@@ -421,44 +384,32 @@ class L2M2019Env(OsimEnv):
                 res += [muscle["f"], muscle["l"], muscle["v"]]
         return res
 
-    def get_observation_clipped(self) -> np.ndarray:
-        """The observation vector clipped to the observation space's bounds."""
-        return np.clip(self.get_observation(), self.observation_space.low, self.observation_space.high)
+    # -- reward and termination -----------------------------------------------------------------
 
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (339)."""
-        return 339
-
-    # -- reward ---------------------------------------------------------------------------------
+    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+        """``pelvis_too_low`` below 0.6 m."""
+        return "pelvis_too_low" if description["body_pos"]["pelvis"][1] < 0.6 else None
 
     def init_reward(self) -> None:
         """Weights and the per-episode/per-footstep accumulators (the original's ``d_reward``)."""
         self.d_reward: dict[str, Any] = {
-            "weight": {"footstep": 10, "effort": 1, "v_tgt": 1, "v_tgt_R2": 3},
-            "alive": 0.1,
+            "weight": dict(REWARD_WEIGHTS),
+            "alive": ALIVE_BONUS,
             "effort": 0.0,
             "footstep": {"effort": 0.0, "del_t": 0.0, "del_v": np.zeros(2)},
         }
 
-    init_reward_1 = init_reward
-
-    def get_reward(self) -> float:
-        """The step's reward: Round 2's at difficulty 3, else Round 1's."""
-        if self.difficulty == 3:
-            return self.get_reward_2()
-        return self.get_reward_1()
-
-    def _accumulate(self) -> None:
+    def _accumulate(self, engine: Engine, description: StateDescription) -> None:
         """Add this step's effort, duration and velocity error to the accumulators."""
-        d = self.osim_model.get_state_desc()
-        dt = self.osim_model.stepsize
+        d = description
+        dt = engine.step_size
         effort = sum(m["activation"] ** 2 for m in d["muscles"].values()) * dt
         self.d_reward["effort"] += effort
         step = self.d_reward["footstep"]
         step["effort"] += effort
         step["del_t"] += dt
         pelvis_pos, pelvis_vel = d["body_pos"]["pelvis"], d["body_vel"]["pelvis"]
-        v_tgt = self._target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
+        v_tgt = self.target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
         step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
 
     def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:
@@ -470,54 +421,228 @@ class L2M2019Env(OsimEnv):
         step["del_t"], step["del_v"], step["effort"] = 0.0, np.zeros(2), 0.0
         return duration, velocity, effort
 
-    def _success(self) -> bool:
-        return not self.is_done() and self.osim_model.istep >= self.spec.timestep_limit
+    def success(self, engine: Engine, description: StateDescription) -> bool:
+        """Standing at the time limit."""
+        return self.termination(engine, description) is None and engine.istep >= self.time_limit
 
-    def get_reward_1(self) -> float:
-        """Round 1 (difficulty 0-2)."""
-        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
-                 "success_bonus": 0.0}
-        self.reward_terms = terms
-        if not self.get_prev_state_desc():
-            return 0.0
+    @staticmethod
+    def _zero_terms(bonus: str) -> dict[str, float]:
+        return {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0, bonus: 0.0}
+
+    def _step_terms(
+        self, bonus: str, engine: Engine, description: StateDescription, previous: StateDescription | None
+    ) -> dict[str, float] | None:
+        """The terms with ``alive`` paid and the accumulators updated; None right after a reset (no reward)."""
+        if not previous:
+            return None
+        terms = self._zero_terms(bonus)
         terms["alive"] = self.d_reward["alive"]
-        self._accumulate()
+        self._accumulate(engine, description)
+        return terms
+
+    def reward_1(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """Round 1 (difficulty 0-2)."""
+        terms = self._step_terms("success_bonus", engine, description, previous)
+        if terms is None:
+            return Reward(0.0, self._zero_terms("success_bonus"))
         if self.footstep["new"]:
             terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(
                 self.d_reward["weight"]["v_tgt"]
             )
-        if self._success():
+        if self.success(engine, description):
             # Issue #215 fix: the original's `reward_footstep_0` existed only when a footstep was
             # paid in this call; without one it crashed. Then: 10 alone (see Quirks).
-            terms["success_bonus"] = terms["footstep_duration"] + 10
-        return float(sum(terms.values()))
+            terms["success_bonus"] = terms["footstep_duration"] + SUCCESS_BONUS
+        return Reward(float(sum(terms.values())), terms)
 
-    def get_reward_2(self) -> float:
+    def reward_2(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
         """Round 2 (difficulty 3)."""
-        terms = {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0,
-                 "target_bonus": 0.0}
-        self.reward_terms = terms
-        if not self.get_prev_state_desc():
-            return 0.0
-        terms["alive"] = self.d_reward["alive"]
-        self._accumulate()
-        success = self._success() and self.footstep["n"] > 5
+        terms = self._step_terms("target_bonus", engine, description, previous)
+        if terms is None:
+            return Reward(0.0, self._zero_terms("target_bonus"))
+        success = self.success(engine, description) and self.footstep["n"] > 5
         if self.footstep["new"] or success:
             terms["footstep_duration"], terms["velocity_deviation"], terms["effort"] = self._pay_footstep(
                 self.d_reward["weight"]["v_tgt_R2"]
             )
         if self.flag_new_v_tgt_field:
-            terms["target_bonus"] = 500.0
-        return float(sum(terms.values()))
+            terms["target_bonus"] = TARGET_BONUS
+        return Reward(float(sum(terms.values())), terms)
+
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """Round 2's reward at difficulty 3, else Round 1's."""
+        if self.difficulty == 3:
+            return self.reward_2(engine, description, previous)
+        return self.reward_1(engine, description, previous)
+
+
+class L2M2019Env(OsimEnv):
+    """Walk following a target velocity field (NeurIPS 2019, osim-rl 3.0.11)."""
+
+    task: L2M2019Task
+    task_class = L2M2019Task
+    model = "3D"
+    time_limit: int | float = 1000
+    obs_as_dict_default = True
+
+    MASS = L2M2019Task.MASS
+    G = L2M2019Task.G
+    LENGTH0 = L2M2019Task.LENGTH0
+    dict_muscle: ClassVar[dict[str, str]] = {mus: MUS for MUS, mus in MODEL_MUSCLE_NAMES.items()}
+    act2mus: ClassVar[list[int]] = L2M2019Task.act2mus
+    INIT_POSE = L2M2019Task.INIT_POSE
+
+    obs_vtgt_space = VTgtField.vtgt_space
+    obs_body_space = _body_bounds()
+
+    footstep = task_attribute("footstep", "The footstep detector: count, new, contacts.")
+    vtgt = task_attribute("vtgt", "The target velocity field.")
+    v_tgt_field = task_attribute("v_tgt_field", "The local target field (2, 11, 11) of the last update.")
+    flag_new_v_tgt_field = task_attribute("flag_new_v_tgt_field", "Whether the last update reached a target.")
+    d_reward = task_attribute("d_reward", "The reward weights and accumulators.")
+    t = task_attribute("t", "Simulated time of the episode (s).")
+    Fmax = task_attribute("Fmax", "Each leg muscle's maximum isometric force (N).")
+    lopt = task_attribute("lopt", "Each leg muscle's optimal fibre length (m).")
+    difficulty = task_attribute("difficulty", "0 constant target; 1 sinks ahead; 2 Round 1; 3 Round 2.")
+
+    def __init__(
+        self,
+        visualize: bool = True,
+        integrator_accuracy: float = 5e-5,
+        difficulty: int = 3,
+        seed: int | None = None,
+        report: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        L2M2019Task.check_difficulty(difficulty)
+        self.model = type(self).model
+        task = L2M2019Task(difficulty, self.model)
+        self.model_paths = task.model_paths
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, task=task, **kwargs)
+        self.set_difficulty(difficulty)
+        self.seed(seed)
+        self.task.vtgt = VTgtField(
+            visualize=self.visualize, version=self.difficulty, dt=self.osim_model.stepsize, rng=self.np_random
+        )
+        self.obs_vtgt_space = self.task.vtgt.vtgt_space
+        self._act2mus: np.ndarray = np.array(self.act2mus)
+        self.open_report(report)
+
+    # -- configuration --------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_difficulty(difficulty: Any) -> None:
+        L2M2019Task.check_difficulty(difficulty)
+
+    def get_model_key(self) -> str:
+        """The model in use: ``'3D'`` or ``'2D'``."""
+        return self.model
+
+    def set_difficulty(self, difficulty: int) -> None:
+        """Difficulty 0-2: 1000-step episodes (Round 1 is 2); 3: 2500 steps (Round 2)."""
+        self.task.set_difficulty(difficulty)
+        self.time_limit = self.task.time_limit
+        self.spec.timestep_limit = self.time_limit
+
+    def seed(self, seed: int | None = None) -> list[int | None]:
+        """Seed the environment's generators (the target field's too); returns the seeds used."""
+        result = super().seed(seed)
+        task = getattr(self, "task", None)  # absent while the base class sets up
+        if task is not None and task.vtgt is not None:
+            task.vtgt.rng = self.np_random
+        return result
+
+    def change_model(self, model: str = "3D", difficulty: int = 3, seed: int | None = 0) -> None:
+        """Switch between the ``'3D'`` and the planar ``'2D'`` model; ``seed`` is ignored."""
+        if model not in self.model_paths:
+            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
+        if self.model != model:
+            self.model = model
+            self.task.set_model(model)
+            self.load_model(self.task.model)
+        self.set_difficulty(difficulty)
+
+    def _target_field(self) -> VTgtField:
+        return self.task.target_field()
+
+    def _pose(self) -> np.ndarray:
+        """(x, y, yaw) of the pelvis in the global 2-D frame (y = -z, leftward)."""
+        return self.task.pose(self.engine)
+
+    # -- episode --------------------------------------------------------------------------------
+
+    def reset(  # type: ignore[override]  # positional order of the original's reset
+        self,
+        project: bool = True,
+        seed: int | None = None,
+        init_pose: Any = None,
+        obs_as_dict: bool | None = True,
+        **_: Any,
+    ) -> Any:
+        """Start an episode from ``init_pose`` with a new target field; returns the first observation."""
+        pose = self.INIT_POSE if init_pose is None else np.asarray(init_pose, dtype=np.float64)
+        if pose.shape != (12,) or not np.all(np.isfinite(pose)):
+            raise ValueError(
+                "init_pose must be 12 finite numbers (forward speed, rightward speed, pelvis height, "
+                f"trunk lean, then hip adduction, hip flexion, knee extension, ankle flexion per leg); "
+                f"got shape {pose.shape}"
+            )
+        # ``seed`` re-seeds the target field's generator (the environment's), as the original did.
+        self.task.init_pose, self.task.episode_seed = pose, seed
+        self.reset_episode()
+        return self.observe(project, obs_as_dict)
+
+    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = True) -> list:
+        """Step with the 22 excitations in the original's action order, update footsteps and the field."""
+        return super().step(action, project, obs_as_dict)
+
+    def update_footstep(self) -> None:
+        """Register a footstep when a foot's vertical load rises above 5 % of body weight."""
+        self.task.update_footstep(self.get_state_desc())
+
+    # -- observation ----------------------------------------------------------------------------
+
+    def get_observation_dict(self) -> dict[str, Any]:
+        """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
+        return self.task.observation_dict(self.get_state_desc())
+
+    def get_observation_clipped(self) -> np.ndarray:
+        """The observation vector clipped to the observation space's bounds."""
+        return np.clip(self.get_observation(), self.observation_space.low, self.observation_space.high)
+
+    def report_columns(self) -> tuple[list[str], list[str]]:
+        """The observation names and the 22 actions by name (the original's order)."""
+        return observation_names(), list(ACTION_NAMES)
+
+    # -- reward (the original's names) ----------------------------------------------------------
+
+    def init_reward(self) -> None:
+        """Reset the reward weights and accumulators (the original's ``d_reward``)."""
+        self.task.init_reward()
+
+    init_reward_1 = init_reward
+
+    def get_reward(self) -> float:
+        """The step's reward: :meth:`get_reward_2` at difficulty 3, else :meth:`get_reward_1`."""
+        return self.get_reward_2() if self.difficulty == 3 else self.get_reward_1()
+
+    def get_reward_1(self) -> float:
+        """Round 1 (difficulty 0-2)."""
+        result = self.task.reward_1(self.engine, self.get_state_desc(), self.get_prev_state_desc())
+        self.reward_terms = result.terms
+        return result.total
+
+    def get_reward_2(self) -> float:
+        """Round 2 (difficulty 3)."""
+        result = self.task.reward_2(self.engine, self.get_state_desc(), self.get_prev_state_desc())
+        self.reward_terms = result.terms
+        return result.total
 
     def close(self) -> None:
         """Close the environment, the target field's plot and the CSV report."""
         super().close()
-        if self.vtgt is not None:
-            self.vtgt.close()
-        if self._report is not None:
-            self._report.close()
-            self._report = None
+        if self.task.vtgt is not None:
+            self.task.vtgt.close()
 
 
 def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:
@@ -539,30 +664,3 @@ def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[s
     u = dict.fromkeys(coordinates, 0.0)
     u["pelvis_tx"], u["pelvis_tz"] = p[0], p[1]  # forward and rightward speed
     return q, u
-
-
-class _CsvReport:
-    """The ``report=`` files: observations and actions, one row per reset/step."""
-
-    def __init__(self, prefix: str) -> None:
-        # Kept open for the environment's lifetime; closed by L2M2019Env.close().
-        self._files = [open(f"{prefix}-{kind}.csv", "w", newline="") for kind in ("obs", "act")]  # noqa: SIM115
-        self._obs, self._act = (csv.writer(f) for f in self._files)
-        self._obs.writerow(["episode", "step", *observation_names()])
-        self._act.writerow(["episode", "step", *ACTION_NAMES])
-        self.episode = -1
-        self.istep = 0
-
-    def new_episode(self, observation: list[float]) -> None:
-        self.episode += 1
-        self.istep = 0
-        self._obs.writerow([self.episode, 0, *observation])
-
-    def write_step(self, observation: list[float], action: np.ndarray) -> None:
-        self.istep += 1
-        self._act.writerow([self.episode, self.istep, *action.tolist()])
-        self._obs.writerow([self.episode, self.istep, *observation])
-
-    def close(self) -> None:
-        for f in self._files:
-            f.close()

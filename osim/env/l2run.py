@@ -11,19 +11,7 @@ of the left leg (9-17). Values outside [0, 1] are clipped; NaN raises ``ValueErr
 
 Observation
 -----------
-A list of 43 floats (``project=False`` gives the state-description dict instead):
-
-=======  ==========================================================================================
-index    content
-=======  ==========================================================================================
-0-2      pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)
-3-5      their speeds
-6-17     for ``hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r``: angle (rad) then angular speed
-18-31    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
-32-34    centre-of-mass position x, y, z (m)
-35-37    centre-of-mass velocity x, y, z (m/s)
-38-42    zeros (the original padded its 2017 layout)
-=======  ==========================================================================================
+A list (``project=False`` gives the state-description dict instead):
 
 Reward
 ------
@@ -54,27 +42,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from osim.engine import Engine, StateDescription
 from osim.env.base import OsimEnv
+from osim.env.task import NO_REWARD, ObservationLayout, Reward, Task, part
 from osim.models import model_path
 
 _JOINTS = ("hip_l", "hip_r", "knee_l", "knee_r", "ankle_l", "ankle_r")
 _BODIES = ("head", "pelvis", "torso", "toes_l", "toes_r", "talus_l", "talus_r")
+_PELVIS = ("pelvis_tilt", "pelvis_tx", "pelvis_ty")
+
+OBSERVATION = ObservationLayout((
+    part("pelvis", _PELVIS, "pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)"),
+    part("pelvis_speed", [f"{c}.speed" for c in _PELVIS], "their speeds (rad/s, m/s)"),
+    part("joints", [f"{j}.{q}" for j in _JOINTS for q in ("angle", "speed")],
+         "for ``" + ", ".join(_JOINTS) + "``: angle (rad) then angular speed (rad/s)"),
+    part("bodies", [f"{b}.{a}" for b in _BODIES for a in ("x", "y")],
+         "x, y (m) of bodies ``" + ", ".join(_BODIES) + "``"),
+    part("mass_center", [f"mass_center.{a}" for a in ("x", "y", "z")], "centre-of-mass position x, y, z (m)"),
+    part("mass_center_vel", [f"mass_center.v{a}" for a in ("x", "y", "z")],
+         "centre-of-mass velocity x, y, z (m/s)"),
+    part("padding", [f"zero[{k}]" for k in range(5)], "zeros (the original padded its 2017 layout)"),
+))
 
 
-class L2RunEnv(OsimEnv):
-    """Run as far as possible in 10 s with a planar 18-muscle model (2018 API)."""
+class L2RunTask(Task):
+    """Run forward on flat ground with the planar 18-muscle model (2018's port of Learning to Run)."""
 
-    model_path = None  # resolved in __init__ from the model library
+    layout = OBSERVATION
+
     time_limit = 1000
-    original_observation_space_size = 41
+    reward_weights = {"forward": 1.0}  # noqa: RUF012
+    termination_reasons = {"pelvis_too_low": "the pelvis body is below y = 0.6 m"}  # noqa: RUF012
 
-    def __init__(self, visualize: bool = True, integrator_accuracy: float = 5e-5, **kwargs: Any):
-        self.model_path = model_path("gait9dof18musc")
-        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+    def __init__(self) -> None:
+        self.model = model_path("gait9dof18musc")
 
-    def get_observation(self) -> list[float]:
-        """Pelvis, joint, body and centre-of-mass kinematics (43 values)."""
-        state = self.get_state_desc()
+
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """Pelvis, joint, body and centre-of-mass kinematics."""
+        state = description
         observation = list(state["joint_pos"]["ground_pelvis"]) + list(state["joint_vel"]["ground_pelvis"])
         for joint in _JOINTS:
             observation += state["joint_pos"][joint][:1] + state["joint_vel"][joint][:1]
@@ -84,20 +90,25 @@ class L2RunEnv(OsimEnv):
         observation += [0.0] * 5
         return observation
 
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (43)."""
-        return 43
-
-    def is_done(self) -> bool:
-        """The episode ends when the pelvis is below 0.6 m."""
-        return self.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
-
-    def reward(self) -> float:
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
         """Forward progress of the pelvis in the step (0 right after a reset)."""
-        previous = self.get_prev_state_desc()
         if not previous:
-            self.reward_terms = {}
-            return 0.0
-        forward = self.get_state_desc()["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
-        self.reward_terms = {"forward": forward}
-        return forward
+            return NO_REWARD
+        forward = description["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
+        return Reward(forward, {"forward": forward})
+
+    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+        """``pelvis_too_low`` below 0.6 m."""
+        return "pelvis_too_low" if description["body_pos"]["pelvis"][1] < 0.6 else None
+
+
+class L2RunEnv(OsimEnv):
+    """Run as far as possible in 10 s with a planar 18-muscle model (2018 API)."""
+
+    task_class = L2RunTask
+    model_path = None  # the task's, set in __init__
+    time_limit = L2RunTask.time_limit
+    original_observation_space_size = 41
+
+    def __init__(self, visualize: bool = True, integrator_accuracy: float = 5e-5, **kwargs: Any):
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)

@@ -17,25 +17,10 @@ outside [0, 1] are clipped; NaN raises ``ValueError``.
 
 Observation
 -----------
-``project=True`` (default): a list of 160 floats (169 without the prosthesis). Body values are
-in the ground frame; x forward, y up; "rel." means minus the pelvis's value:
-
-=========  ==========================================================================================
-index      content
-=========  ==========================================================================================
-0-7        pelvis: y, vx, vy, ax, ay, rz, vrz, arz (rz = body-fixed XYZ angle about z)
-8-16       head: rel. x, rel. y, vx, vy, ax, ay, rel. rz, vrz, arz
-17-25      torso, as the head
-26-34      toes_l, as the head
-35-43      toes_r, as the head (zeros with the prosthesis)
-44-52      talus_l, as the head
-53-61      talus_r, as the head (zeros with the prosthesis)
-62-94      for joints ``ankle_l, ankle_r, back, hip_l, hip_r, knee_l, knee_r``: coordinate values,
-           then speeds, then accelerations (hips: 3 coordinates, so 9 values; others 3)
-95-151     for each muscle in sorted name order: activation, fiber_length, fiber_velocity
-           (19 muscles; 22 without the prosthesis: 95-160)
-152-159    centre of mass: rel. x, rel. y, vx, vy, vz, ax, ay, az (without the prosthesis 161-168)
-=========  ==========================================================================================
+``project=True`` (default): a list (the table: the prosthetic 3-D model; without the prosthesis
+``toes_r`` and ``talus_r`` are observed and the right leg has three more muscles). Body values are
+in the ground frame; x forward, y up; "rel." means minus the pelvis's value; muscles come in
+sorted name order.
 
 ``project=False``: the state-description dict (spec §2.4) with ``target_vel`` (x, y, z target
 velocity of this step) added at difficulty 1; the 2018 graders sent this form.
@@ -106,13 +91,14 @@ Quirks
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import numpy as np
 
-from osim.engine import StateDescription
+from osim.engine import Engine, StateDescription
 from osim.env.base import OsimEnv
-from osim.env.report import CsvReport
+from osim.env.task import NO_REWARD, ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 MODEL_FILES: dict[str, str] = {
@@ -139,89 +125,64 @@ def rect(row: Any) -> np.ndarray:
     return np.array([speed * math.cos(heading), 0.0, speed * math.sin(heading)])
 
 
-class ProstheticsEnv(OsimEnv):
-    """Walk with a transtibial prosthesis (NIPS 2018, osim-rl 2.1.5)."""
+_BODY_QUANTITIES = ("x", "y", "vx", "vy", "ax", "ay", "rz", "vrz", "arz")
+#: Weight of the Round 2 effort term (the sum of squared activations).
+EFFORT_WEIGHT = 0.001
 
-    prosthetic = True
-    model = "3D"
-    time_limit = 300
+
+class ProstheticsTask(Task):
+    """Walk with (or without) a transtibial prosthesis: Round 1 at 3 m/s, Round 2 after target velocities.
+
+    ``difficulty`` 0 is Round 1 (300 steps), 1 Round 2 (1000 steps); a higher integer is Round 2's
+    task under the time limit already set (as the original). ``targets`` holds the episode's target
+    velocity of every step, drawn at each reset.
+    """
+
+    reward_weights = {  # noqa: RUF012
+        "speed": 1.0, "alive": 1.0, "effort": -EFFORT_WEIGHT, "velocity_x": -1.0, "velocity_z": -1.0,
+    }
+    termination_reasons = {"pelvis_too_low": "the pelvis body is below y = 0.6 m"}  # noqa: RUF012
 
     def __init__(
-        self,
-        visualize: bool = True,
-        integrator_accuracy: float = 5e-5,
-        difficulty: int = 0,
-        seed: int | None = 0,
-        report: str | None = None,
-        *,
-        absolute_body_positions: bool = False,
-        **kwargs: Any,
+        self, model: str = "3D", prosthetic: bool = True, difficulty: int = 0, absolute_body_positions: bool = False
     ) -> None:
-        self.model = type(self).model
-        self.prosthetic = type(self).prosthetic
         self.model_paths = {key: model_path(stem) for key, stem in MODEL_FILES.items()}
-        self.model_path = self.model_paths[self.get_model_key()]
         self.absolute_body_positions = bool(absolute_body_positions)
-        self.difficulty = 0
+        self.time_limit = self.targets_time_limit = TIME_LIMITS[0]
         self.targets = np.zeros((self.time_limit + 1, 3))
-        if difficulty not in TIME_LIMITS:
-            # The original kept its unlimited time limit and crashed at reset (see Quirks).
-            raise ValueError(
-                f"difficulty must be 0 or 1 at construction, got {difficulty!r} (a higher difficulty"
-                " can be set afterwards with change_model or set_difficulty, as in the original)"
-            )
-        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, **kwargs)
+        self.difficulty = 0
+        self.set_model(model, prosthetic)
         self.set_difficulty(difficulty)
-        self.seed(seed)
-        self._report: CsvReport | None = (
-            CsvReport(report, self.observation_names(), self.osim_model.muscle_names) if report else None
-        )
 
-    # -- configuration --------------------------------------------------------------------------
-
-    def get_model_key(self) -> str:
-        """The model in use: ``'3D'`` or ``'2D'``, with ``'_pros'`` for the prosthetic leg."""
-        return self.model + ("_pros" if self.prosthetic else "")
+    def set_model(self, model: str, prosthetic: bool) -> None:
+        """Use the ``'3D'`` or ``'2D'`` model, with or without the prosthesis (from the next engine)."""
+        if model not in ("3D", "2D"):
+            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
+        self.model_key = model + ("_pros" if prosthetic else "")
+        self.prosthetic = bool(prosthetic)
+        self.model = self.model_paths[self.model_key]
 
     def set_difficulty(self, difficulty: int) -> None:
-        """0: Round 1 (300 steps); 1: Round 2 (1000 steps, target velocities).
-
-        A higher integer (the original's ``sim_Prosthetics_randomrun.py`` used 2) is Round 2's task
-        under the time limit already set, as in the original: target velocities and the Round 2
-        reward, 300 steps after difficulty 0, 1000 after difficulty 1.
-        """
+        """0: Round 1 (300 steps); 1: Round 2 (1000 steps); higher: Round 2 under the time limit set."""
         if isinstance(difficulty, bool) or not isinstance(difficulty, (int, np.integer)) or difficulty < 0:
             raise ValueError(f"difficulty must be an integer >= 0 (0 or 1: the two rounds), got {difficulty!r}")
         self.difficulty = int(difficulty)
-        self.time_limit = TIME_LIMITS.get(self.difficulty, self.time_limit)
-        self.spec.timestep_limit = self.time_limit
-
-    def change_model(
-        self, model: str = "3D", prosthetic: bool = True, difficulty: int = 0, seed: int | None = 0
-    ) -> None:
-        """Load another model (only if it changes), set the difficulty, re-seed. Then ``reset()``."""
-        if model not in ("3D", "2D"):
-            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
-        if (self.model, self.prosthetic) != (model, bool(prosthetic)):
-            self.model, self.prosthetic = model, bool(prosthetic)
-            self.load_model(self.model_paths[self.get_model_key()])
-        self.set_difficulty(difficulty)
-        self.seed(seed)
+        self.time_limit = TIME_LIMITS.get(self.difficulty, self.targets_time_limit)
+        self.targets_time_limit = self.time_limit  # ``spec.timestep_limit`` changes only the truncation
 
     # -- target velocities ----------------------------------------------------------------------
 
-    def generate_new_targets(self, poisson_lambda: float = 300) -> None:
-        """Draw ``self.targets`` ((time_limit + 1) x 3): the target velocity of every step.
-
-        Starts at 1.25 m/s straight ahead; at 10 Poisson(``poisson_lambda``)-spaced steps the speed
-        changes by up to +-0.5 m/s and the heading by up to +-pi/8 (same draws as the original).
-        """
-        n_steps = int(self.time_limit) + 1
+    def generate_targets(
+        self, np_random: np.random.RandomState, py_random: random.Random, time_limit: int | float,
+        poisson_lambda: float = 300,
+    ) -> None:
+        """Draw ``targets`` ((time_limit + 1) x 3): the target velocity of every step (the original's draws)."""
+        n_steps = int(time_limit) + 1
         velocity = np.zeros(n_steps)
         heading = np.zeros(n_steps)
         velocity[0] = 1.25
-        change_steps = set(np.cumsum(self.np_random.poisson(poisson_lambda, 10)).tolist())
-        rng = self.py_random
+        change_steps = set(np.cumsum(np_random.poisson(poisson_lambda, 10)).tolist())
+        rng = py_random
         for i in range(1, n_steps):
             velocity[i] = velocity[i - 1]
             heading[i] = heading[i - 1]
@@ -230,18 +191,46 @@ class ProstheticsEnv(OsimEnv):
                 heading[i] += rng.choice([-1, 1]) * rng.uniform(-math.pi / 8, math.pi / 8)
         self.targets = np.array([rect(polar) for polar in zip(velocity, heading)])
 
+    def initialize_episode(self, engine: Engine, np_random: np.random.RandomState, py_random: random.Random) -> None:
+        """New target velocities, then the model's default pose."""
+        self.generate_targets(np_random, py_random, self.targets_time_limit)
+        engine.reset()
+
     # -- state and observation ------------------------------------------------------------------
 
-    def get_state_desc(self) -> StateDescription:
-        """The state description; at difficulty 1 with ``target_vel`` of the current step."""
-        description = self.osim_model.get_state_desc()
+    def describe(self, engine: Engine) -> StateDescription:
+        """The state description; at difficulty 1 and above with ``target_vel`` of the current step."""
+        description = engine.state_description()
         if self.difficulty > 0:
-            description["target_vel"] = self.targets[self.osim_model.istep, :].tolist()
+            description["target_vel"] = self.targets[engine.istep, :].tolist()
         return description
 
-    def get_observation(self) -> list[float]:
-        """The 160-vector (169 without the prosthesis); see the table in the module docstring."""
-        d = self.get_state_desc()
+    def engine_loaded(self, engine: Engine) -> None:
+        """The observation layout of this model (its joints' coordinates and its muscles)."""
+        structure = engine.structure
+        rel = "" if self.absolute_body_positions else "rel. "
+        parts = [part("pelvis", [f"pelvis.{q}" for q in _BODY_QUANTITIES[1:]],
+                      "pelvis: y, vx, vy, ax, ay, rz, vrz, arz (rz = body-fixed XYZ angle about z)")]
+        for body in OBSERVED_BODIES[1:]:
+            missing = " (zeros with the prosthesis)" if self.prosthetic and body in MISSING_WITH_PROSTHESIS else ""
+            parts.append(part(body, [f"{body}.{q}" for q in _BODY_QUANTITIES],
+                              f"{body}: {rel}x, {rel}y, vx, vy, ax, ay, {rel}rz, vrz, arz{missing}"))
+        for joint in OBSERVED_JOINTS:
+            coordinates = structure.joint(joint).coordinates
+            parts.append(part(joint, [f"{joint}.{c}.{kind}" for kind in ("pos", "vel", "acc") for c in coordinates],
+                              f"joint ``{joint}``: coordinate values, then speeds, then accelerations"))
+        for muscle in sorted(engine.muscle_names):
+            parts.append(part(muscle, [f"{muscle}.{q}" for q in ("activation", "fiber_length", "fiber_velocity")],
+                              f"muscle ``{muscle}``: activation, fiber length, fiber velocity"))
+        parts.append(part("mass_center", ["mass_center.x", "mass_center.y", "mass_center.vx", "mass_center.vy",
+                                          "mass_center.vz", "mass_center.ax", "mass_center.ay", "mass_center.az"],
+                          f"centre of mass: {rel}x, {rel}y, vx, vy, vz, ax, ay, az"))
+        self.layout = ObservationLayout(tuple(parts))
+
+
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """The 2018 vector; body values in the ground frame, "rel." minus the pelvis's value."""
+        d = description
         res: list[float] = []
         pelvis: list[float] = []
         relative = not self.absolute_body_positions
@@ -272,25 +261,114 @@ class ProstheticsEnv(OsimEnv):
         res += misc["mass_center_vel"] + misc["mass_center_acc"]
         return res
 
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (160 with the prosthesis, 169 without)."""
-        return 160 if self.prosthetic else 169
+    # -- reward and termination -----------------------------------------------------------------
+
+    def reward_round1(self, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """Round 1: 9 minus the squared difference of the pelvis speed from 3 m/s."""
+        if not previous:
+            return NO_REWARD
+        speed = 9.0 - (description["body_vel"]["pelvis"][0] - 3.0) ** 2
+        return Reward(speed, {"speed": speed})
+
+    def reward_round2(self, engine: Engine, description: StateDescription) -> Reward:
+        """Round 2: 10 minus effort and the squared errors from the target velocity."""
+        d = description
+        muscles = d["muscles"]
+        activations = np.asarray([muscles[name]["activation"] for name in engine.muscle_names])
+        # Summed in the original's order (effort, then x, then z) so the value is bitwise the same.
+        effort = float(np.sum(activations**2)) * EFFORT_WEIGHT
+        error_x = (d["body_vel"]["pelvis"][0] - d["target_vel"][0]) ** 2
+        error_z = (d["body_vel"]["pelvis"][2] - d["target_vel"][2]) ** 2
+        terms = {"alive": 10.0, "effort": -effort, "velocity_x": -error_x, "velocity_z": -error_z}
+        return Reward(10.0 - (effort + error_x + error_z), terms)
+
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """The reward of the current round (difficulty 0: Round 1, else Round 2)."""
+        if self.difficulty == 0:
+            return self.reward_round1(description, previous)
+        return self.reward_round2(engine, description)
+
+    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+        """``pelvis_too_low`` below 0.6 m."""
+        return "pelvis_too_low" if description["body_pos"]["pelvis"][1] < 0.6 else None
+
+
+class ProstheticsEnv(OsimEnv):
+    """Walk with a transtibial prosthesis (NIPS 2018, osim-rl 2.1.5)."""
+
+    task: ProstheticsTask
+    task_class = ProstheticsTask
+    prosthetic = True
+    model = "3D"
+    time_limit: int | float = TIME_LIMITS[0]
+
+    def __init__(
+        self,
+        visualize: bool = True,
+        integrator_accuracy: float = 5e-5,
+        difficulty: int = 0,
+        seed: int | None = 0,
+        report: str | None = None,
+        *,
+        absolute_body_positions: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.model = type(self).model
+        self.prosthetic = type(self).prosthetic
+        self.absolute_body_positions = bool(absolute_body_positions)
+        if difficulty not in TIME_LIMITS:
+            # The original kept its unlimited time limit and crashed at reset (see Quirks).
+            raise ValueError(
+                f"difficulty must be 0 or 1 at construction, got {difficulty!r} (a higher difficulty"
+                " can be set afterwards with change_model or set_difficulty, as in the original)"
+            )
+        task = ProstheticsTask(self.model, self.prosthetic, 0, self.absolute_body_positions)
+        self.model_paths = task.model_paths
+        super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, task=task, **kwargs)
+        self.set_difficulty(difficulty)
+        self.seed(seed)
+        self.open_report(report)
+
+    # -- configuration --------------------------------------------------------------------------
+
+    difficulty = task_attribute("difficulty", "The task's difficulty (0: Round 1, 1 and above: Round 2).")
+    targets = task_attribute("targets", "The episode's target velocity of every step ((time_limit + 1) x 3).")
+
+    def get_model_key(self) -> str:
+        """The model in use: ``'3D'`` or ``'2D'``, with ``'_pros'`` for the prosthetic leg."""
+        return self.model + ("_pros" if self.prosthetic else "")
+
+    def set_difficulty(self, difficulty: int) -> None:
+        """0: Round 1 (300 steps); 1: Round 2 (1000 steps, target velocities).
+
+        A higher integer (the original's ``sim_Prosthetics_randomrun.py`` used 2) is Round 2's task
+        under the time limit already set, as in the original: target velocities and the Round 2
+        reward, 300 steps after difficulty 0, 1000 after difficulty 1.
+        """
+        self.task.set_difficulty(difficulty)
+        self.time_limit = self.task.time_limit
+        self.spec.timestep_limit = self.time_limit
+
+    def change_model(
+        self, model: str = "3D", prosthetic: bool = True, difficulty: int = 0, seed: int | None = 0
+    ) -> None:
+        """Load another model (only if it changes), set the difficulty, re-seed. Then ``reset()``."""
+        if model not in ("3D", "2D"):
+            raise ValueError(f"model must be '3D' or '2D', got {model!r}")
+        if (self.model, self.prosthetic) != (model, bool(prosthetic)):
+            self.model, self.prosthetic = model, bool(prosthetic)
+            self.task.set_model(model, self.prosthetic)
+            self.load_model(self.task.model)
+        self.set_difficulty(difficulty)
+        self.seed(seed)
+
+    def generate_new_targets(self, poisson_lambda: float = 300) -> None:
+        """Draw the target velocities of every step (see :meth:`ProstheticsTask.generate_targets`)."""
+        self.task.generate_targets(self.np_random, self.py_random, self.time_limit, poisson_lambda)
 
     def observation_names(self) -> list[str]:
         """Names of the entries of the observation vector, in order."""
-        quantities = ("x", "y", "vx", "vy", "ax", "ay", "rz", "vrz", "arz")
-        names = [f"pelvis.{q}" for q in quantities[1:]]
-        names += [f"{body}.{q}" for body in OBSERVED_BODIES[1:] for q in quantities]
-        structure = self.osim_model.structure
-        for joint in OBSERVED_JOINTS:
-            coordinates = structure.joint(joint).coordinates
-            for kind in ("pos", "vel", "acc"):
-                names += [f"{joint}.{coordinate}.{kind}" for coordinate in coordinates]
-        for muscle in sorted(self.osim_model.muscle_names):
-            names += [f"{muscle}.activation", f"{muscle}.fiber_length", f"{muscle}.fiber_velocity"]
-        names += ["mass_center.x", "mass_center.y", "mass_center.vx", "mass_center.vy", "mass_center.vz",
-                  "mass_center.ax", "mass_center.ay", "mass_center.az"]
-        return names
+        return self.task.observation_layout().names()
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -298,48 +376,19 @@ class ProstheticsEnv(OsimEnv):
         self, project: bool = True, seed: int | None = None, obs_as_dict: bool | None = None, **_: Any
     ) -> Any:
         """Reset (reseeding when ``seed`` is given); returns the first observation."""
-        if seed is not None:
-            self.seed(seed)
-        self.generate_new_targets()
-        observation = super().reset(project=project, obs_as_dict=obs_as_dict)
-        if self._report is not None:
-            self._report.new_episode(self.get_observation())
-        return observation
+        self.reset_episode(seed)
+        return self.observe(project, obs_as_dict)
 
-    def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
-        """Step as the base class, writing the CSV report when one is open."""
-        result = super().step(action, project=project, obs_as_dict=obs_as_dict)
-        if self._report is not None:
-            self._report.write_step(self.get_observation(), self.osim_model.last_excitations)
-        return result
-
-    def is_done(self) -> bool:
-        """The episode ends when the pelvis is below 0.6 m."""
-        return self.osim_model.get_state_desc()["body_pos"]["pelvis"][1] < 0.6
-
-    # -- reward ---------------------------------------------------------------------------------
+    # -- reward (the original's names) ----------------------------------------------------------
 
     def reward_round1(self) -> float:
         """Round 1: 9 minus the squared difference of the pelvis speed from 3 m/s."""
-        if not self.get_prev_state_desc():
-            self.reward_terms = {}
-            return 0.0
-        speed = 9.0 - (self.get_state_desc()["body_vel"]["pelvis"][0] - 3.0) ** 2
-        self.reward_terms = {"speed": speed}
-        return speed
+        result = self.task.reward_round1(self.get_state_desc(), self.get_prev_state_desc())
+        self.reward_terms = result.terms
+        return result.total
 
     def reward_round2(self) -> float:
         """Round 2: 10 minus effort and the squared errors from the target velocity."""
-        d = self.get_state_desc()
-        activations = np.asarray(self.osim_model.get_activations())
-        # Summed in the original's order (effort, then x, then z) so the value is bitwise the same.
-        effort = float(np.sum(activations**2)) * 0.001
-        error_x = (d["body_vel"]["pelvis"][0] - d["target_vel"][0]) ** 2
-        error_z = (d["body_vel"]["pelvis"][2] - d["target_vel"][2]) ** 2
-        self.reward_terms = {"alive": 10.0, "effort": -effort, "velocity_x": -error_x, "velocity_z": -error_z}
-        return 10.0 - (effort + error_x + error_z)
-
-    def reward(self) -> float:
-        """The step's reward of the current round (difficulty 0: Round 1, else Round 2)."""
-        return self.reward_round1() if self.difficulty == 0 else self.reward_round2()
-
+        result = self.task.reward_round2(self.engine, self.get_state_desc())
+        self.reward_terms = result.terms
+        return result.total

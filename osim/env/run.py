@@ -13,23 +13,6 @@ iliopsoas, rect_fem, vasti, gastroc, soleus, tib_ant`` of the right leg (0-8), t
 
 Observation
 -----------
-A list of 41 floats:
-
-=======  ==========================================================================================
-index    content
-=======  ==========================================================================================
-0-2      pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)
-3-5      their speeds
-6-11     angles of ``hip_r, knee_r, ankle_r, hip_l, knee_l, ankle_l`` (rad)
-12-17    their angular speeds (rad/s)
-18-19    centre of mass x, y (m)
-20-21    centre-of-mass velocity x, y (m/s)
-22-35    x, y (m) of bodies ``head, pelvis, torso, toes_l, toes_r, talus_l, talus_r``
-36-37    "left" and "right" psoas strength (1 = full; see Quirks for the left one)
-38-40    next obstacle (the first with ``x + r >= pelvis_tx``): x relative to ``pelvis_tx``, centre
-         height y, radius r (m); ``[100, 0, 0]`` when there is none
-=======  ==========================================================================================
-
 Reward
 ------
 ``forward = pelvis_tx - pelvis_tx before the step`` plus ``ligaments = -1e-7 * sqrt(sum F^2)``
@@ -83,11 +66,11 @@ from typing import Any
 
 import numpy as np
 
-from osim.engine import IntegratorSettings
+from osim.engine import Engine, IntegratorSettings, StateDescription
 from osim.engine.scene import add_obstacles, place_obstacles, reinitialize, size_obstacles
 from osim.env.activation import ERA_2016_INTEGRATOR
 from osim.env.base import OsimEnv
-from osim.env.report import CsvReport
+from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
 from osim.models import model_path
 
 LEG_JOINTS: tuple[str, ...] = ("hip_r", "knee_r", "ankle_r", "hip_l", "knee_l", "ankle_l")
@@ -132,12 +115,95 @@ def generate_env(
     return {"obstacles": sorted(zip(xs, ys, rs)), "muscles": muscles}
 
 
-class RunEnv(OsimEnv):
-    """Run as far as possible in 10 s over obstacles (NIPS 2017, osim-rl 1.5)."""
+OBSERVATION = ObservationLayout((
+    part("pelvis", ["pelvis_tilt", "pelvis_tx", "pelvis_ty"],
+         "pelvis coordinates ``pelvis_tilt`` (rad), ``pelvis_tx``, ``pelvis_ty`` (m)"),
+    part("pelvis_speed", ["pelvis_tilt_speed", "pelvis_tx_speed", "pelvis_ty_speed"], "their speeds"),
+    part("joint_angles", [f"{joint}.angle" for joint in LEG_JOINTS],
+         "angles of ``" + ", ".join(LEG_JOINTS) + "`` (rad)"),
+    part("joint_speeds", [f"{joint}.speed" for joint in LEG_JOINTS], "their angular speeds (rad/s)"),
+    part("mass_center", ["mass_center.x", "mass_center.y"], "centre of mass x, y (m)"),
+    part("mass_center_vel", ["mass_center.vx", "mass_center.vy"], "centre-of-mass velocity x, y (m/s)"),
+    part("bodies", [f"{body}.{axis}" for body in OBSERVED_BODIES for axis in ("x", "y")],
+         "x, y (m) of bodies ``" + ", ".join(OBSERVED_BODIES) + "``"),
+    part("psoas", ["psoas_l", "psoas_r"], '"left" and "right" psoas strength (1 = full; see Quirks for the left one)'),
+    part("obstacle", ["obstacle.dx", "obstacle.y", "obstacle.r"],
+         "next obstacle (the first with ``x + r >= pelvis_tx``): x relative to ``pelvis_tx``, centre height y, "
+         "radius r (m); ``[100, 0, 0]`` when there is none"),
+))
+#: Weight of the ligament penalty (the original wrote it 10e-8).
+LIGAMENT_WEIGHT = 10e-8
+
+
+class RunTask(Task):
+    """Run forward over obstacles with the planar 18-muscle model (NIPS 2017).
+
+    The obstacles and the muscle weakness of the episode are :attr:`env_desc`; the environment
+    draws them and builds them into the model (an OpenSim scene, :class:`RunEnv`).
+    """
+
+    layout = OBSERVATION
 
     time_limit = 1000
     failure_reward = -500.0
-    ninput = 41
+    integrator = ERA_2016_INTEGRATOR
+    reward_weights = {"forward": 1.0, "ligaments": -LIGAMENT_WEIGHT}  # noqa: RUF012
+    termination_reasons = {"pelvis_too_low": "``pelvis_ty`` < 0.65 m"}  # noqa: RUF012
+
+    def __init__(self, left_psoas_index: int = PSOAS_LEFT_ORIGINAL) -> None:
+        self.model = model_path("gait9dof18musc")
+        self.left_psoas_index = left_psoas_index
+        self.env_desc: dict[str, Any] = {"obstacles": [], "muscles": [1.0] * 18}
+
+
+    def next_obstacle(self, pelvis_x: float) -> tuple[float, float, float]:
+        """(x relative to the pelvis, y, r) of the first obstacle not yet passed."""
+        for x, y, r in self.env_desc["obstacles"]:
+            if x + r >= pelvis_x:
+                return (x - pelvis_x, y, r)
+        return NO_OBSTACLE
+
+    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+        """The 2017 observation vector: pelvis, joints, bodies, centre of mass and the next obstacle."""
+        d = description
+        joint_pos, joint_vel, body_pos, misc = d["joint_pos"], d["joint_vel"], d["body_pos"], d["misc"]
+        pelvis = joint_pos["ground_pelvis"]
+        observation = [*pelvis[:3], *joint_vel["ground_pelvis"][:3]]
+        observation += [joint_pos[joint][0] for joint in LEG_JOINTS]
+        observation += [joint_vel[joint][0] for joint in LEG_JOINTS]
+        observation += misc["mass_center_pos"][:2] + misc["mass_center_vel"][:2]
+        for body in OBSERVED_BODIES:
+            observation += body_pos[body][:2]
+        strengths = self.env_desc["muscles"]
+        observation += [strengths[self.left_psoas_index], strengths[PSOAS_RIGHT]]
+        observation += self.next_obstacle(pelvis[1])
+        return observation
+
+    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+        """``forward`` progress of the pelvis minus the ligament penalty."""
+        forces = description["forces"]
+        ligament_penalty = 0.0
+        for name in LIGAMENTS:
+            ligament_penalty += forces[name][0] ** 2
+        if previous is None:
+            raise RuntimeError("the reward needs the state before the step: there is none before the first step")
+        forward = description["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
+        ligaments = math.sqrt(ligament_penalty) * LIGAMENT_WEIGHT
+        return Reward(forward - ligaments, {"forward": forward, "ligaments": -ligaments})
+
+    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+        """``pelvis_too_low`` below 0.65 m."""
+        return "pelvis_too_low" if description["joint_pos"]["ground_pelvis"][2] < 0.65 else None
+
+
+class RunEnv(OsimEnv):
+    """Run as far as possible in 10 s over obstacles (NIPS 2017, osim-rl 1.5)."""
+
+    task: RunTask
+    task_class = RunTask
+    time_limit = RunTask.time_limit
+    failure_reward = RunTask.failure_reward
+    ninput = OBSERVATION.size
     noutput = 18
     # Observation/muscle indices under the original's names (2017 scripts use them).
     STATE_PELVIS_X = 1
@@ -157,18 +223,18 @@ class RunEnv(OsimEnv):
     ) -> None:
         if not isinstance(max_obstacles, (int, np.integer)) or max_obstacles < 0:
             raise ValueError(f"max_obstacles must be an integer >= 0, got {max_obstacles!r}")
-        self.model_path = model_path("gait9dof18musc")
         self.max_obstacles = int(max_obstacles)
         self.psoas_fix = bool(psoas_fix)
         self.left_psoas_index = PSOAS_LEFT_FIXED if psoas_fix else PSOAS_LEFT_ORIGINAL
-        self.env_desc: dict[str, Any] = {"obstacles": [], "muscles": [1.0] * 18}
         # The last two observations, as the original kept them (``current_state`` after the step).
         self.current_state: list[float] = []
         self.last_state: list[float] = []
-        super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
+        super().__init__(visualize=visualize, integrator=integrator, task=RunTask(self.left_psoas_index), **kwargs)
         self.obstacle_parts = add_obstacles(self.osim_model, self.max_obstacles, FOOT_GEOMETRIES)
         reinitialize(self.osim_model)
-        self._report: CsvReport | None = CsvReport(report, *self._report_columns()) if report else None
+        self.open_report(report)
+
+    env_desc = task_attribute("env_desc", "The episode's obstacles ``[(x, y, r), ...]`` and 18 muscle strengths.")
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -181,7 +247,8 @@ class RunEnv(OsimEnv):
             raise ValueError(f"difficulty must be 0, 1 or 2, got {difficulty!r}")
         if seed is not None:
             self.seed(seed)
-        self.env_desc = generate_env(self.np_random, difficulty, self.max_obstacles, self.left_psoas_index)
+        # The obstacles and the weakness are parts of the OpenSim model (the scene), built here.
+        self.task.env_desc = generate_env(self.np_random, difficulty, self.max_obstacles, self.left_psoas_index)
         placed = self.env_desc["obstacles"][: self.max_obstacles]
         parked = [None] * (self.max_obstacles - len(placed))
         size_obstacles(self.obstacle_parts, [r for _, _, r in placed] + parked)
@@ -189,12 +256,8 @@ class RunEnv(OsimEnv):
         reinitialize(self.osim_model)
         centres = [(x, y) for x, y, _ in placed] + parked
         self.osim_model.reset(adjust_state=lambda state: place_obstacles(state, self.obstacle_parts, centres))
-        self.prev_state_desc = None
-        self.simulation_failure = None
-        self.reward_terms = {}
+        self.episode_started()
         self.current_state = self.last_state = self.get_observation()
-        if self._report is not None:
-            self._report.new_episode(self._report_row())
         return self.observe(project, obs_as_dict)
 
     def step(self, action: Any, project: bool = True, obs_as_dict: bool | None = None) -> list:
@@ -204,84 +267,37 @@ class RunEnv(OsimEnv):
         as_dict = self.obs_as_dict_default if obs_as_dict is None else obs_as_dict
         if not project or as_dict:  # the vector was not built: keep current_state current
             self.get_observation()
-        if self._report is not None:
-            self._report.write_step(self._report_row(), self.osim_model.last_excitations)
         return result
 
     # -- observation ----------------------------------------------------------------------------
 
     def next_obstacle(self, pelvis_x: float) -> tuple[float, float, float]:
         """(x relative to the pelvis, y, r) of the first obstacle not yet passed."""
-        for x, y, r in self.env_desc["obstacles"]:
-            if x + r >= pelvis_x:
-                return (x - pelvis_x, y, r)
-        return NO_OBSTACLE
+        return self.task.next_obstacle(pelvis_x)
 
     def get_observation(self) -> list[float]:
-        """The 2017 observation vector: pelvis, joints, bodies, centre of mass and the next obstacle."""
-        d = self.get_state_desc()
-        joint_pos, joint_vel, body_pos, misc = d["joint_pos"], d["joint_vel"], d["body_pos"], d["misc"]
-        pelvis = joint_pos["ground_pelvis"]
-        observation = [*pelvis[:3], *joint_vel["ground_pelvis"][:3]]
-        observation += [joint_pos[joint][0] for joint in LEG_JOINTS]
-        observation += [joint_vel[joint][0] for joint in LEG_JOINTS]
-        observation += misc["mass_center_pos"][:2] + misc["mass_center_vel"][:2]
-        for body in OBSERVED_BODIES:
-            observation += body_pos[body][:2]
-        strengths = self.env_desc["muscles"]
-        observation += [strengths[self.left_psoas_index], strengths[PSOAS_RIGHT]]
-        observation += self.next_obstacle(pelvis[1])
+        """The task's observation vector, kept as ``current_state`` (as the original did)."""
+        observation = self.observation()
         self.current_state = observation
         return observation
 
-    def get_observation_space_size(self) -> int:
-        """Length of the observation vector (``ninput``)."""
-        return self.ninput
-
-    # -- reward and termination -----------------------------------------------------------------
-
-    def reward(self) -> float:
-        """The step's reward: :meth:`compute_reward`."""
-        return self.compute_reward()
-
-    def compute_reward(self) -> float:
-        """``forward`` progress of the pelvis minus the ligament penalty (the 2017 method name)."""
-        d = self.get_state_desc()
-        forces = d["forces"]
-        ligament_penalty = 0.0
-        for name in LIGAMENTS:
-            ligament_penalty += forces[name][0] ** 2
-        # The state before the step is the base class's prev_state_desc.
-        before = self.get_prev_state_desc()
-        if before is None:
-            raise RuntimeError("the reward needs the state before the step: there is none before the first step")
-        forward = d["joint_pos"]["ground_pelvis"][1] - before["joint_pos"]["ground_pelvis"][1]
-        ligaments = math.sqrt(ligament_penalty) * 10e-8
-        self.reward_terms = {"forward": forward, "ligaments": -ligaments}
-        return forward - ligaments
+    # -- termination ----------------------------------------------------------------------------
 
     def is_pelvis_too_low(self) -> bool:
         """Whether the pelvis is below 0.65 m."""
-        return self.get_state_desc()["joint_pos"]["ground_pelvis"][2] < 0.65
-
-    def is_done(self) -> bool:
-        """The episode ends when the pelvis is too low."""
-        return self.is_pelvis_too_low()
+        return self.task.termination(self.engine, self.get_state_desc()) == "pelvis_too_low"
 
     # -- report ---------------------------------------------------------------------------------
 
-    def _report_columns(self) -> tuple[list[str], list[str]]:
-        names = ["pelvis_tilt", "pelvis_tx", "pelvis_ty", "pelvis_tilt_speed", "pelvis_tx_speed", "pelvis_ty_speed"]
-        names += [f"{joint}.angle" for joint in LEG_JOINTS] + [f"{joint}.speed" for joint in LEG_JOINTS]
-        names += ["mass_center.x", "mass_center.y", "mass_center.vx", "mass_center.vy"]
-        names += [f"{body}.{axis}" for body in OBSERVED_BODIES for axis in ("x", "y")]
-        names += ["psoas_l", "psoas_r", "obstacle.dx", "obstacle.y", "obstacle.r"]
+    def report_columns(self) -> tuple[list[str], list[str]]:
+        """The observations, then the muscle activations and the two foot forces' 18 values each."""
         muscles = self.osim_model.muscle_names
-        names += [f"{muscle}.activation" for muscle in muscles]
+        names = OBSERVATION.names() + [f"{muscle}.activation" for muscle in muscles]
         names += [f"{force}[{k}]" for force in FOOT_FORCES for k in range(18)]
         return names, list(muscles)
 
-    def _report_row(self) -> list[float]:
+    def report_row(self) -> list[float]:
+        """The observation, the activations and the foot forces of the current state."""
         d = self.get_state_desc()
         row = self.get_observation() + self.osim_model.get_activations()
         for force in FOOT_FORCES:

@@ -7,10 +7,9 @@
 * :mod:`osim.http.store` -- persistence in SQLite or PostgreSQL (tokens, submissions, simulations,
   leaderboard);
 * :mod:`osim.http.pages` -- the leaderboard page;
-* :mod:`osim.http.cli` -- the ``osim serve`` and ``osim tokens`` commands;
 * :mod:`osim.http.testing` -- a grader in a child process and a local replay of what it should score.
 * :mod:`osim.http.loadtest` -- latency and throughput of a grader with N clients (the benchmark).
 
 The server needs FastAPI and uvicorn (``psycopg`` for PostgreSQL); the client needs only ``requests``.
-See docs/grader.md.
+The ``osim serve`` and ``osim tokens`` commands are :mod:`osim.cli.serve`. See docs/grader.md.
 """

@@ -1,16 +1,7 @@
 """HTTP client of the grader, with the original osim-rl ``Client`` API (spec §4.1).
 
-Typical use, unchanged since 2017::
-
-    client = Client("http://127.0.0.1:8000")
-    observation = client.env_create(token, env_id="L2M2019Env")
-    while True:
-        observation, reward, done, info = client.env_step(policy(observation))
-        if done:
-            observation = client.env_reset()
-            if not observation:
-                break
-    client.submit()
+Typical use: ``client = Client("http://127.0.0.1:8000")``, then the loop of :mod:`osim.submission`
+from ``client.env_create(token, env_id="L2M2019Env")``, or :func:`run_submission` for the whole of it.
 
 Every call is a ``POST`` with a JSON body. An error response with a ``message`` raises
 :class:`ServerError`; ``env_create`` exits the program with the message, as the original did
@@ -25,6 +16,7 @@ from typing import Any
 
 import osim
 from osim._optional import require
+from osim.submission import play_submission
 
 require("requests", extra="client", feature="osim.http.client")
 
@@ -190,10 +182,5 @@ def run_submission(client: Client, token: str, env_id: str, policy: Any, *, max_
     ``max_requests`` bounds the loop against a grader that never ends a simulation.
     """
     observation = client.env_create(token, env_id, exit_on_error=False)
-    for _ in range(max_requests):
-        observation, _reward, done, _info = client.env_step(policy(observation))
-        if done:
-            observation = client.env_reset()
-            if not observation:
-                return client.submit()
-    raise ServerError(f"the grader did not end the submission within {max_requests} steps")
+    total: float | None = play_submission(client, observation, policy, max_requests=max_requests, error=ServerError)
+    return total

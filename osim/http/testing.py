@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 class GraderProcess:
-    """``osim serve`` in a child process (``python -m osim.http.cli serve``).
+    """``osim serve`` in a child process (``python -m osim.cli serve``).
 
     Args:
         db: the SQLite database file.
@@ -52,7 +52,7 @@ class GraderProcess:
     def start(self) -> Self:
         """Start ``osim serve`` on a free port and wait until it answers; returns self."""
         self.port = free_port()
-        command = [sys.executable, "-m", "osim.http.cli", "serve", "--db", self.db, "--host", "127.0.0.1",
+        command = [sys.executable, "-m", "osim.cli", "serve", "--db", self.db, "--host", "127.0.0.1",
                    "--port", str(self.port), "--log-level", "warning", *self.arguments]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
@@ -77,7 +77,7 @@ class GraderProcess:
     def create_token(self, name: str) -> str:
         """Create a token with ``osim tokens create`` (a second process, as an organiser would)."""
         result = subprocess.run(
-            [sys.executable, "-m", "osim.http.cli", "tokens", "--db", self.db, "create", name],
+            [sys.executable, "-m", "osim.cli", "tokens", "--db", self.db, "create", name],
             capture_output=True, text=True, timeout=60, check=True,
         )
         return result.stdout.strip()

@@ -1,14 +1,10 @@
 """Participant side of the Redis protocol, with the original ``Client`` API (spec §4.2).
 
     client = Client()                       # host/port of the evaluator's Redis; PING-PONG at once
-    observation = client.env_create()
-    while True:
-        observation, reward, done, info = client.env_step(policy(observation))
-        if done:
-            observation = client.env_reset()
-            if not observation:
-                break
-    print(client.submit())                  # {"mean_reward", "simulation_rewards", "simulation_times"}
+    print(run_submission(client, policy))   # {"mean_reward", "simulation_rewards", "simulation_times"}
+
+:func:`run_submission` is the original examples' loop (:mod:`osim.submission`, shared with the HTTP
+client), from ``client.env_create()`` to ``client.submit()``.
 """
 from __future__ import annotations
 
@@ -21,6 +17,7 @@ import redis
 
 from osim.redis import wire
 from osim.redis.messages import OSIM_RL
+from osim.submission import play_submission
 
 
 class RedisProtocolError(Exception):
@@ -62,8 +59,7 @@ class Client:
         request = {"type": message_type, "payload": payload, "response_channel": channel}
         if self.verbose:
             print("Request:", request)
-        # BLPOP takes whole seconds; 0 blocks forever.
-        timeout = 0 if self.response_timeout is None else max(1, int(np.ceil(self.response_timeout)))
+        timeout = wire.blocking_seconds(self.response_timeout)
         try:
             connection.lpush(self.command_channel, wire.pack(request))
             answer = connection.blpop(channel, timeout=timeout)
@@ -75,10 +71,10 @@ class Client:
         if answer is None:
             raise RedisProtocolError(f"no answer to {message_type} within {timeout} s from service "
                                      f"{self.service_id!r} at {self.remote_host}:{self.remote_port}")
-        data = answer[1]
-        if not isinstance(data, bytes):  # the connection must not decode responses
-            raise RedisProtocolError(f"an answer must be msgpack bytes, got {type(data).__name__}")
-        response = wire.unpack(data)
+        try:
+            response = wire.unpack_popped(answer, "an answer")
+        except TypeError as error:
+            raise RedisProtocolError(str(error)) from None
         if self.verbose:
             print("Response:", response)
         if response["type"] == OSIM_RL.ERROR:
@@ -114,3 +110,12 @@ class Client:
             while True:
                 time.sleep(10)
         return payload
+
+
+def run_submission(client: Client, policy: Any, *, max_requests: int = 10**7) -> dict[str, Any]:
+    """The standard loop: create, step with ``policy(observation)`` until the service's reset returns
+    nothing, submit. Returns the service's scores (``mean_reward``, ``simulation_rewards``,
+    ``simulation_times``); ``max_requests`` bounds the loop against a service that never ends one."""
+    scores: dict[str, Any] = play_submission(client, client.env_create(), policy, max_requests=max_requests,
+                                             error=RedisProtocolError)
+    return scores

@@ -157,14 +157,11 @@ class OsimRlRedisService:
 
     def get_next_command(self, connection: redis.Redis) -> dict[str, Any]:
         """Wait for the next command (at most ``step_timeout`` s); returns it decoded."""
-        answer = connection.brpop(self.command_channel, timeout=max(1, int(np.ceil(self.step_timeout))))
+        answer = connection.brpop(self.command_channel, timeout=wire.blocking_seconds(self.step_timeout))
         if answer is None:
             raise TimeoutError(f"Timeout in step {self.current_step} of simulation {self.simulation_count}: "
                                f"no command for {self.step_timeout:g} s")
-        data = answer[1]
-        if not isinstance(data, bytes):  # the connection must not decode responses
-            raise TypeError(f"a command must be msgpack bytes, got {type(data).__name__}")
-        return wire.unpack(data)
+        return wire.unpack_popped(answer, "a command")
 
     def run(self) -> dict[str, Any]:
         """Serve until ``ENV_SUBMIT``; returns the submission's result."""

@@ -6,8 +6,10 @@ command list; the reply is pushed to the response channel, a list key unique to 
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import msgpack
@@ -42,3 +44,18 @@ def pack(message: dict[str, Any]) -> bytes:
 def unpack(data: bytes) -> Any:
     """The message encoded in msgpack ``data``."""
     return msgpack.unpackb(data, object_hook=msgpack_numpy.decode, raw=False)
+
+
+def unpack_popped(answer: Sequence[Any], what: str) -> Any:
+    """The message of a BLPOP/BRPOP ``answer`` (key, value); ``TypeError`` naming ``what`` when the
+    value is not bytes (the connection must not decode responses)."""
+    data = answer[1]
+    if not isinstance(data, bytes):
+        raise TypeError(f"{what} must be msgpack bytes, got {type(data).__name__}")
+    return unpack(data)
+
+
+def blocking_seconds(seconds: float | None) -> int:
+    """The timeout BLPOP/BRPOP take for ``seconds``: whole seconds, at least 1; ``None`` gives 0,
+    which blocks forever."""
+    return 0 if seconds is None else max(1, math.ceil(seconds))

@@ -6,7 +6,7 @@ Re-record everything (from the repository root, with any Python >= 3.11)::
     python tests/golden/record.py l2m_d3 arm2d_215 # some cases
     python tests/golden/record.py --determinism   # also: replay in-process and in a second process
 
-The outer run prepares each release with ``scripts/original_osimrl.py`` (download + patch + scratch
+The outer run prepares each release with ``osim/bench/original.py`` (download + patch + scratch
 venv, cached) and re-runs this file inside that venv with ``--inside``, where ``osim`` is the
 original package. The case table is ``cases.py``; the file format is described in README.md and
 read by ``loader.py``.
@@ -453,7 +453,8 @@ def _inside(names: Sequence[str], out_dir: Path, determinism: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def _original_runner() -> Any:
-    path = REPO_ROOT / "scripts" / "original_osimrl.py"
+    # By file, not by import: this outer run needs neither the project installed nor its dependencies.
+    path = REPO_ROOT / "osim" / "bench" / "original.py"
     spec = importlib.util.spec_from_file_location("original_osimrl", path)
     if spec is None or spec.loader is None:
         raise RuntimeError(f"cannot load {path}")
@@ -487,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Record golden trajectories from the original osim-rl.")
     parser.add_argument("cases", nargs="*", help="case names (default: all)")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="output folder (default: data/)")
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder of original_osimrl.py")
+    parser.add_argument("--cache", type=Path, default=None, help="cache folder of osim/bench/original.py")
     parser.add_argument("--determinism", action="store_true",
                         help="replay each case in-process and record it again in a second process")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)

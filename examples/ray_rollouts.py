@@ -2,13 +2,13 @@
 """Collect episodes on a Ray cluster, or train RLlib's PPO, on the osim-rl Gymnasium ids.
 
     # 8 random-action episodes on 2 actors of a local Ray instance, timed against one process:
-    python scripts/ray_rollouts.py collect --env osim/L2Run-v0 --episodes 8 --max-steps 200 --compare
+    python examples/ray_rollouts.py collect --env osim/L2Run-v0 --episodes 8 --max-steps 200 --compare
     # the same on a running cluster (after `ray start --head` / `ray start --address=...`):
-    python scripts/ray_rollouts.py collect --address auto --episodes 64 --max-steps 1000
+    python examples/ray_rollouts.py collect --address auto --episodes 64 --max-steps 1000
     # episodes of a trained stable-baselines3 agent:
-    python scripts/ray_rollouts.py collect --model example.zip --algo ddpg --episodes 16
+    python examples/ray_rollouts.py collect --model example.zip --algo ddpg --episodes 16
     # a short RLlib PPO run:
-    python scripts/ray_rollouts.py rllib --env osim/L2Run-v0 --iterations 2 --train-batch-size 200
+    python examples/ray_rollouts.py rllib --env osim/L2Run-v0 --iterations 2 --train-batch-size 200
 
 ``--compare`` runs the same episodes (same seeds, same random actions) in this process too, prints
 both throughputs and checks that every reward is bitwise equal.

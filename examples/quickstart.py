@@ -1,7 +1,7 @@
 """The original README's first example: ProstheticsEnv, 200 steps of random excitations.
 
 Run by ``bash scripts/run.sh`` (the README's first command), or directly once osim-rl is installed:
-``python scripts/quickstart.py [--steps N] [--seed S] [--visualize] [--gif OUT.gif]``. Prints the
+``python examples/quickstart.py [--steps N] [--seed S] [--visualize] [--gif OUT.gif]``. Prints the
 total reward; with ``--gif``, also writes a headless GIF of the run (needs the ``render`` extra).
 """
 from __future__ import annotations

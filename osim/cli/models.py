@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """``osim models list``: print the presets with their mass and variants; returns 0."""
-    from . import list_models
+    from osim.models import list_models
 
     for entry in list_models():
         variants = "+".join(entry["variants"]) or "-"
@@ -47,11 +47,10 @@ def run_export(args: argparse.Namespace) -> int:
     """``osim models export``: write a preset as an ``.osim`` file; returns the exit code."""
     import sys
 
-    import opensim
+    from osim.engine import set_opensim_log_level
+    from osim.models import UnknownModelError, write_model
 
-    from . import UnknownModelError, write_model
-
-    opensim.Logger.setLevelString("error")  # the Millard model reports every curve adjustment
+    set_opensim_log_level("error")  # the Millard model reports every curve adjustment
 
     options: dict[str, Any] = {"planar": args.planar, "prosthesis": args.prosthesis,
                                "muscle_model": args.muscle_model, "height": args.height,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Submit a controller to a grader, as the original ``scripts/submit.py`` did.
 
-    python scripts/submit.py --token TOKEN [--remote URL] [--env-id L2M2019Env] [--model policy.py]
+    python examples/submit.py --token TOKEN [--remote URL] [--env-id L2M2019Env] [--model policy.py]
 
 Without ``--model`` the actions are random (the original's behaviour, useful to check a setup).
 ``--model`` is a Python file defining ``policy(observation) -> action`` (a list of excitations in

@@ -151,14 +151,3 @@ def run_serve(args: argparse.Namespace) -> int:
         store.close()
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m osim.http.cli serve ...`` without the ``osim`` command."""
-    parser = argparse.ArgumentParser(prog="osim-grader")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

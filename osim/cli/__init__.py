@@ -1,4 +1,4 @@
-"""The ``osim`` command: one entry point, one module per subcommand.
+"""The ``osim`` command: one entry point, one module of this package per subcommand.
 
 Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
 ``func(args) -> int`` (the exit code) as a default. Modules are imported only to build the parser, so
@@ -20,11 +20,11 @@ from osim._optional import MissingExtra
 
 #: Modules that provide subcommands, in the order ``osim --help`` lists them.
 SUBCOMMAND_MODULES = (
-    "osim.doctor",  # osim doctor
-    "osim.models.cli",  # osim models list|export
-    "osim.run_cli",  # osim run
-    "osim.bench",  # osim bench
-    "osim.http.cli",  # osim serve, osim tokens
+    "osim.cli.doctor",  # osim doctor
+    "osim.cli.models",  # osim models list|export
+    "osim.cli.run",  # osim run
+    "osim.cli.bench",  # osim bench
+    "osim.cli.serve",  # osim serve, osim tokens
 )
 
 
@@ -79,6 +79,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"osim {args.command}: error: {error}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

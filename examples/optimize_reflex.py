@@ -3,7 +3,7 @@
 
 Example (the original's 2-D setting, starting from the published parameters)::
 
-    python scripts/optimize_reflex.py --params <reference>/reflex/params_2D.txt --processes 2
+    python examples/optimize_reflex.py --params <reference>/reflex/params_2D.txt --processes 2
 """
 import sys
 

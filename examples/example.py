@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Train or test a neural-network muscle controller: the original osim-rl example on stable-baselines3.
 
-    python scripts/example.py --train --steps 10000 --model example.zip          # DDPG, osim/L2Run-v0
-    python scripts/example.py --test --model example.zip                          # evaluate it
-    python scripts/example.py --test --model example.zip --token TOKEN --remote URL   # submit it
-    python scripts/example.py --env osim/Arm2D-v0 --algo sac --steps 20000 --model arm_sac.zip
+    python examples/example.py --train --steps 10000 --model example.zip          # DDPG, osim/L2Run-v0
+    python examples/example.py --test --model example.zip                          # evaluate it
+    python examples/example.py --test --model example.zip --token TOKEN --remote URL   # submit it
+    python examples/example.py --env osim/Arm2D-v0 --algo sac --steps 20000 --model arm_sac.zip
 
 ``--train`` (the default) trains a new agent for ``--steps`` environment steps, saves it to
 ``--model`` and evaluates it; ``--test`` loads ``--model`` and evaluates it, or, with ``--token``,

@@ -17,7 +17,7 @@ prosthesis, the 2017-03-20 revision of the 9-dof model, the hopping lock), and o
 preset saying which variants it uses plus a residual patch (model name and credits). The script
 checks that every preset rebuilt from family + patches equals the description read from its file.
 
-Usage: python scripts/extract_model_parameters.py [--reference DIR] [--out DIR]
+Usage: python tools/extract_model_parameters.py [--reference DIR] [--out DIR]
 (DIR defaults: $OSIM_RL_REFERENCE or <repo>/../shared/reference; <repo>/osim/models/data).
 """
 from __future__ import annotations
@@ -300,7 +300,7 @@ SOURCES = {
 
 # Free-text provenance per family, stored with the data.
 PROVENANCE = (
-    "Numbers read by scripts/extract_model_parameters.py from the model file(s) {files} shipped in "
+    "Numbers read by tools/extract_model_parameters.py from the model file(s) {files} shipped in "
     "the PyPI sdists of osim-rl 2.1.5/3.0.11, as loaded and upgraded by OpenSim 4.6. See the "
     "model's credits and publications for the scientific sources."
 )
