@@ -8,6 +8,11 @@ what the engine costs) and per wall second (what a user sees on this machine at 
 of rounds, with the load average. Only mj_step is timed: no observation or reward code (the
 environments' Python work is measured in docs/performance.md). A round that diverges (MuJoCo's
 bad-qacc warning) is timed up to its divergence and the model is reported unstable.
+
+The second table times the engine (:class:`osim.engine.mujoco.engine.MujocoSimulation`, what the
+environments step) on the L2M2019Env models (2D and 3D) and gait9dof18musc (L2RunEnv): its ``step``
+alone, and ``step`` followed by ``state_description`` (the dictionary the observations are read
+from), at its default 2 ms x 5.
 """
 from __future__ import annotations
 
@@ -23,9 +28,14 @@ import mujoco
 import numpy as np
 
 from osim.engine.mujoco import build_mjcf
+from osim.engine.mujoco.engine import MujocoSimulation
+from osim.models import model_path
 
 MODELS = {"2D gait9dof18musc": "gait9dof18musc", "3D gait14dof22musc": "gait14dof22musc_20170320"}
 SETTINGS = [(0.002, 5), (0.005, 2)]
+#: The engine's models, by the environment that runs them.
+ENGINE_MODELS = {"L2M2019Env 2D": "gait14dof22musc_planar_20170320", "L2M2019Env 3D": "gait14dof22musc_20170320",
+                 "L2RunEnv gait9dof18musc": "gait9dof18musc"}
 
 
 def run_round(model: mujoco.MjModel, substeps: int, steps: int, seed: int) -> dict[str, float]:
@@ -55,15 +65,40 @@ def measure(model: mujoco.MjModel, substeps: int, steps: int, rounds: int) -> di
             "env_steps_before_divergence": [r["done"] for r in runs]}
 
 
+def engine_round(engine: MujocoSimulation, steps: int, seed: int, describe: bool) -> dict[str, float]:
+    """CPU and wall seconds of ``steps`` engine steps (random excitations held for 0.1 s), each
+    followed by ``state_description()`` when ``describe``."""
+    engine.reset()
+    controls = np.random.default_rng(seed).uniform(0, 1, (steps // 10 + 1, engine.n_muscles))
+    cpu, wall = time.process_time(), time.perf_counter()
+    for step in range(steps):
+        engine.step(controls[step // 10])
+        if describe:
+            engine.state_description()
+    return {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+
+
+def measure_engine(name: str, steps: int, rounds: int) -> dict[str, float | int]:
+    """Median engine steps/s (CPU and wall) without and with the state description."""
+    engine = MujocoSimulation(model_path(name))
+    row: dict[str, float | int] = {}
+    for label, describe in (("step", False), ("step_and_description", True)):
+        runs = [engine_round(engine, steps, seed, describe) for seed in range(rounds)]
+        row[f"{label}_per_cpu_s"] = round(statistics.median(steps / r["cpu"] for r in runs))
+        row[f"{label}_per_wall_s"] = round(statistics.median(steps / r["wall"] for r in runs))
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--engine-only", action="store_true", help="time the engine only (not mj_step alone)")
     arguments = parser.parse_args()
     load_before = os.getloadavg()[0]
     rows = []
-    for label, name in MODELS.items():
+    for label, name in ({} if arguments.engine_only else MODELS).items():
         for timestep, substeps in SETTINGS:
             model = mujoco.MjModel.from_xml_string(build_mjcf(name, timestep=timestep))
             row = {"model": label, "nv": model.nv, "neq": model.neq, "nu": model.nu, "ntendon": model.ntendon,
@@ -73,11 +108,19 @@ def main() -> int:
             print(f"{label:22s} {timestep * 1000:g} ms x {substeps}: {row['env_steps_per_cpu_s']:7d} env steps/CPU-s "
                   f"{row['env_steps_per_wall_s']:7d} /wall-s  "
                   f"stable={row['stable']} {row['env_steps_before_divergence']}")
+    engine_rows = []
+    for label, name in ENGINE_MODELS.items():
+        row = {"model": label, "preset": name, **measure_engine(name, arguments.steps, arguments.rounds)}
+        engine_rows.append(row)
+        print(f"engine {label:24s} step {row['step_per_cpu_s']:6d}/CPU-s {row['step_per_wall_s']:6d}/wall-s; "
+              f"step + state_description {row['step_and_description_per_cpu_s']:6d}/CPU-s "
+              f"{row['step_and_description_per_wall_s']:6d}/wall-s")
     if arguments.out:
         result = {"mujoco": mujoco.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
                   "threads": 1, "load_average_1min": {"before": round(load_before, 2),
                                                       "after": round(os.getloadavg()[0], 2)},
-                  "steps": arguments.steps, "rounds": arguments.rounds, "rows": rows}
+                  "steps": arguments.steps, "rounds": arguments.rounds, "rows": rows,
+                  "engine_rows": engine_rows}
         arguments.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

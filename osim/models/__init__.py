@@ -47,6 +47,7 @@ __all__ = [
     "list_models",
     "model_description",
     "model_path",
+    "model_source",
 ]
 
 #: Bumped whenever the builder changes what it writes for the same description.
@@ -128,7 +129,46 @@ def model_path(name: str, **options: Any) -> str:
 
         notice(f"building the model {stem} (first use; cached in {path.parent})")
         write_model(stem, path, **options)
+    _SOURCES[str(path)] = (stem, dict(options))
     return str(path)
+
+
+#: What each path :func:`model_path` returned in this process was built from.
+_SOURCES: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def model_source(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """(preset name, options) that :func:`model_path` built the file ``path`` from.
+
+    Known for every path :func:`model_path` returned in this process; for another cached file the
+    preset in its name is tried with each combination of the on/off and muscle-model options
+    (scaled models are known only in the process that made them). ``ValueError`` for a file that
+    :func:`model_path` did not make (a foreign or hand-edited ``.osim``).
+    """
+    key = os.fspath(path)
+    if key in _SOURCES:
+        stem, options = _SOURCES[key]
+        return stem, dict(options)
+    name = Path(key).name
+    stem, _, digest = name.removesuffix(".osim").rpartition("-")
+    if name.endswith(".osim") and stem in preset_index():
+        for options in _option_combinations():
+            try:
+                description = model_description(stem, **options)
+            except (TypeError, ValueError):
+                continue  # an option the preset does not have
+            if _description_hash(description) == digest:
+                return stem, options
+    raise ValueError(f"{key} was not made by osim.models.model_path (no preset and options give its name)")
+
+
+def _option_combinations() -> list[dict[str, Any]]:
+    """The options :func:`model_source` tries: variants on/off, muscle models, display geometry."""
+    return [{key: value for key, value in (("planar", planar), ("prosthesis", prosthesis),
+                                           ("muscle_model", muscle_model), ("geometry", geometry))
+             if value is not None and not (key == "geometry" and value)}
+            for geometry in (True, False) for muscle_model in (None, *MUSCLE_MODELS)
+            for planar in (None, True, False) for prosthesis in (None, True, False)]
 
 
 def list_models() -> list[dict[str, Any]]:

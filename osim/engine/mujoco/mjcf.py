@@ -104,20 +104,65 @@ def muscle_fingerprint(description: Description, muscle: dict[str, Any]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def spanned_joints(description: Description, muscle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The joints between the bodies a muscle's path touches (what its length depends on)."""
+    by_child = {frame_body(joint["child"]): joint for joint in description["joints"]}
+
+    def chain(body: str) -> list[str]:
+        bodies = [body]
+        while bodies[-1] in by_child:
+            bodies.append(frame_body(by_child[bodies[-1]]["parent"]))
+        return bodies
+
+    chains = [chain(frame_body(point["frame"])) for point in muscle["path"]["points"]]
+    common = set.intersection(*(set(c) for c in chains)) if chains else set()
+    joints: list[dict[str, Any]] = []
+    for bodies in chains:
+        for body in bodies:
+            if body in common:
+                break
+            if by_child[body] not in joints:
+                joints.append(by_child[body])
+    return joints
+
+
+def geometry_fingerprint(description: Description, muscle: dict[str, Any]) -> str:
+    """A hash of the muscle and of the joints it spans without their ``locked`` flags: what its fit
+    depends on. Locking a coordinate (the planar variants) or changing another limb (the prosthesis)
+    keeps a muscle's fit."""
+    joints = [{**joint, "coordinates": [{k: v for k, v in c.items() if k != "locked"}
+                                        for c in joint.get("coordinates", [])]}
+              for joint in spanned_joints(description, muscle)]
+    key = json.dumps({"muscle": muscle, "joints": joints}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 @cache
-def _fitted_index() -> dict[str, dict[str, Any]]:
+def _fitted_index() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(exact fingerprint -> fit, geometry fingerprint -> fit) of the stored fits. The geometry
+    index is read off each fitted preset (the file's name) where its fit is still current."""
     folder = resources.files("osim.engine.mujoco").joinpath("data")
-    index: dict[str, dict[str, Any]] = {}
+    exact: dict[str, dict[str, Any]] = {}
+    geometry: dict[str, dict[str, Any]] = {}
     for entry in folder.iterdir():
-        if entry.name.endswith(".json"):
-            for parameters in json.loads(entry.read_text())["muscles"].values():
-                index[parameters["fingerprint"]] = parameters
-    return index
+        if not entry.name.endswith(".json"):
+            continue
+        stored = json.loads(entry.read_text())["muscles"]
+        for parameters in stored.values():
+            exact[parameters["fingerprint"]] = parameters
+        description = model_description(entry.name[:-5])
+        for muscle in description["forces"]:
+            parameters = stored.get(muscle["name"]) if is_muscle(muscle) else None
+            if parameters is not None and parameters["fingerprint"] == muscle_fingerprint(description, muscle):
+                geometry[geometry_fingerprint(description, muscle)] = parameters
+    return exact, geometry
 
 
 def fitted_parameters(description: Description, muscle: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored fit of this muscle in this model, or None (then the direct mapping is used)."""
-    return _fitted_index().get(muscle_fingerprint(description, muscle))
+    """The stored fit of this muscle in this model (or in a model where it spans the same joints),
+    or None (then the direct mapping is used)."""
+    exact, geometry = _fitted_index()
+    return exact.get(muscle_fingerprint(description, muscle)) or geometry.get(geometry_fingerprint(description, muscle))
 
 
 def coordinate_limits(description: Description) -> dict[str, tuple[float, float]]:

@@ -1,0 +1,600 @@
+"""The MuJoCo engine: :class:`MujocoSimulation`, the :class:`~osim.engine.interface.Engine` on MuJoCo.
+
+It builds the MJCF of the project's own model description (:mod:`osim.engine.mujoco.mjcf`) of the
+model an environment asks for, and reports everything under OpenSim's names and in OpenSim's
+layouts: the same :class:`~osim.engine.interface.ModelStructure` names and order, the same
+state-description keys, nesting and list lengths, the same excitation validation and errors.
+
+What differs from the OpenSim engine (docs/engines.md has the measurements):
+
+* tendons are rigid: ``fiber_length`` is the tendon length minus the fitted slack length along
+  the pennated fibre, ``fiber_force`` the actuator's tension divided by the pennation cosine;
+* contacts are MuJoCo's soft constraints: the HuntCrossleyForce records carry MuJoCo's contact
+  forces, in OpenSim's layout and sign (force on the geometry's body, torque about its origin,
+  ground frame; the half-space gets the reaction);
+* a CoordinateLimitForce records MuJoCo's joint-limit force and a potential energy of 0 (MuJoCo's
+  limits are constraints, without a potential);
+* OpenSim's integrator settings do not apply: MuJoCo steps ``substeps`` fixed steps of
+  ``timestep`` per control interval.
+
+Failures (a diverging state: MuJoCo's bad-acceleration/position/velocity checks, which would
+silently reset its data) raise :class:`~osim.engine.SimulationError`; :meth:`reset` recovers.
+"""
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from osim.engine.actions import validate_excitations
+from osim.engine.errors import SimulationError
+from osim.engine.interface import (
+    BodyInfo,
+    ContactGeometryInfo,
+    CoordinateInfo,
+    JointInfo,
+    MarkerInfo,
+    ModelStructure,
+    MuscleInfo,
+    StateDescription,
+)
+
+from . import require_mujoco
+from .mjcf import DEFAULT_TIMESTEP, Description, MjcfError, build_mjcf, frame_body, is_muscle, joint_axes
+from .simulate import apply_joint_equalities
+
+#: The excitation every muscle holds before the first step, as in the OpenSim engine.
+INITIAL_EXCITATION = 1.0
+#: Thelen2003Muscle's default activation: the initial activation of every muscle.
+DEFAULT_ACTIVATION = 0.05
+#: The muscle models the fits and the mapping are made for.
+SUPPORTED_MUSCLES = ("Thelen2003Muscle",)
+#: Model options that do not change the dynamics (ignored here).
+_DISPLAY_OPTIONS = ("geometry",)
+
+
+def _ground(body: str) -> str:
+    """OpenSim's name of a body (the MJCF builder calls the ground ``world``)."""
+    return "ground" if body == "world" else body
+
+
+def resolve_model(model: Any) -> tuple[str, Description]:
+    """(preset label, description) of what an environment passes as its model.
+
+    ``model`` is a path made by :func:`osim.models.model_path`, a preset name, or a description.
+    A foreign ``.osim`` file is refused: this engine builds from the project's model descriptions.
+    """
+    from osim.models import UnknownModelError, model_description, model_source
+    from osim.models.description import preset_name
+
+    if isinstance(model, dict):
+        return str(model.get("model", {}).get("name", "model")), model
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError("model must be a path made by osim.models.model_path or a preset name, "
+                        f"got {type(model).__name__}")
+    text = os.fspath(model)
+    if os.path.isfile(text):
+        try:
+            preset, options = model_source(text)
+        except ValueError:
+            raise ValueError(
+                f"the MuJoCo engine builds from the project's model descriptions: {text} is not a file made "
+                "by osim.models.model_path(name, **options) (use engine='opensim' for other .osim files)"
+            ) from None
+    else:
+        try:
+            preset, options = preset_name(text), {}
+        except UnknownModelError:
+            raise ValueError(
+                f"model {text!r} is neither a file nor a preset name; the MuJoCo engine takes a path made by "
+                "osim.models.model_path(name, **options) or a preset name (osim.models.list_models())"
+            ) from None
+    options = {key: value for key, value in options.items() if key not in _DISPLAY_OPTIONS}
+    muscle_model = options.get("muscle_model") or "Thelen2003"
+    if f"{muscle_model}Muscle" not in SUPPORTED_MUSCLES:
+        raise ValueError(f"the MuJoCo engine maps Thelen2003 muscles only (its fits are made for them); "
+                         f"muscle_model={muscle_model!r} is not supported")
+    return preset, model_description(preset, geometry=False, **options)
+
+
+@cache
+def _mjcf_text(key: str, timestep: float, fitted: bool) -> str:
+    """The MJCF of a description (keyed by its JSON), built once per process."""
+    import json
+
+    return build_mjcf(json.loads(key), timestep=timestep, fitted=fitted)
+
+
+class MujocoSimulation:
+    """A model of the project built for MuJoCo, stepped in fixed control intervals.
+
+    The MuJoCo implementation of :class:`osim.engine.interface.Engine`.
+
+    Args:
+        model: a path made by :func:`osim.models.model_path` (what the environments pass), a preset
+            name, or a model description.
+        step_size: the control interval (s).
+        visualize: MuJoCo has no live viewer here; ``True`` warns once and is ignored.
+        integrator: OpenSim's :class:`~osim.engine.IntegratorSettings`, accepted so that the same
+            settings can be passed to either engine, and ignored (MuJoCo steps fixed steps).
+        timestep: MuJoCo's step (s); ``step_size`` must be a whole number of them (default 2 ms).
+        fitted: use the stored per-muscle fits (``False``: the direct mapping).
+    """
+
+    def __init__(self, model: Any, *, step_size: float = 0.01, visualize: bool = False, integrator: Any = None,
+                 timestep: float = DEFAULT_TIMESTEP, fitted: bool = True) -> None:
+        import json
+
+        mujoco = require_mujoco()
+        self._mujoco = mujoco
+        self.step_size = float(step_size)
+        if not (self.step_size > 0 and math.isfinite(self.step_size)):
+            raise ValueError(f"step_size must be a positive number of seconds, got {step_size!r}")
+        timestep = float(timestep)
+        substeps = round(self.step_size / timestep) if timestep > 0 else 0
+        if substeps < 1 or abs(substeps * timestep - self.step_size) > 1e-9 * self.step_size:
+            raise ValueError(f"step_size ({self.step_size} s) must be a whole number of MuJoCo timesteps "
+                             f"({timestep} s)")
+        self.substeps = substeps
+        self.timestep = timestep
+        self.integrator = integrator  # accepted for the OpenSim engine's signature; unused here
+        self.visualize = False
+        if visualize:
+            warnings.warn("the MuJoCo engine has no live viewer: visualize=True is ignored", stacklevel=2)
+        self.model_name, description = resolve_model(model)
+        self.description = description
+        try:
+            text = _mjcf_text(json.dumps(description, sort_keys=True), timestep, bool(fitted))
+        except MjcfError as error:
+            raise ValueError(f"the MuJoCo engine cannot build model {self.model_name!r}: {error}") from error
+        self.mj_model = mujoco.MjModel.from_xml_string(text)
+        self.mj_data = mujoco.MjData(self.mj_model)
+        self._index()
+        self._structure = self._read_structure()
+        self.muscle_names = [muscle.name for muscle in self._structure.muscles]
+        self.n_muscles = len(self.muscle_names)
+        self.istep = 0
+        self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+        self._description: StateDescription | None = None
+        self._warmstart = np.zeros(self.mj_model.nv)
+        self._failed: str | None = None
+        # A live view of MuJoCo's warning counters: the divergence checks reset the data and count.
+        self._warnings = self.mj_data.warning.number
+        warning = mujoco.mjtWarning
+        self._divergence_warnings = (int(warning.mjWARN_BADQPOS), int(warning.mjWARN_BADQVEL),
+                                     int(warning.mjWARN_BADQACC))
+        self.reset()
+        self._measure_path_offsets()  # at the default pose
+
+    # -- indices (once) -------------------------------------------------------------------------
+
+    def _id(self, kind: Any, name: str) -> int:
+        index = int(self._mujoco.mj_name2id(self.mj_model, kind, name))
+        if index < 0:
+            raise ValueError(f"the MuJoCo model of {self.model_name!r} has no {kind.name[6:].lower()} {name!r}")
+        return index
+
+    def _index(self) -> None:
+        """Name -> MuJoCo index maps and the arrays the description is computed from."""
+        mujoco, model, description = self._mujoco, self.mj_model, self.description
+        obj = mujoco.mjtObj
+        self._coordinates = [c for joint in description["joints"] for c in joint.get("coordinates", [])]
+        joint_ids = [self._id(obj.mjOBJ_JOINT, c["name"]) for c in self._coordinates]
+        self._qadr = np.array([model.jnt_qposadr[j] for j in joint_ids], dtype=int)
+        self._dadr = np.array([model.jnt_dofadr[j] for j in joint_ids], dtype=int)
+        self._joint_ids = joint_ids
+        self._coordinate_column = {c["name"]: k for k, c in enumerate(self._coordinates)}
+        self._joint_slices: list[tuple[str, list[int]]] = []
+        for joint in description["joints"]:
+            self._joint_slices.append((joint["name"], [self._coordinate_column[c["name"]]
+                                                       for c in joint.get("coordinates", [])]))
+        self._body_names = [body["name"] for body in description["bodies"]]
+        self._body_ids = np.array([self._id(obj.mjOBJ_BODY, name) for name in self._body_names], dtype=int)
+        self._muscles = [force for force in description["forces"] if is_muscle(force)]
+        self._actuators = np.array([self._id(obj.mjOBJ_ACTUATOR, m["name"]) for m in self._muscles], dtype=int)
+        self._tendons = model.actuator_trnid[self._actuators, 0].copy()
+        self._act = model.actuator_actadr[self._actuators].copy()
+        low, high = model.actuator_lengthrange[self._actuators].T
+        self._optimal = high - low  # the mapping of mjcf.muscle_element: normalised range [0.5, 1.5]
+        self._slack = low - 0.5 * self._optimal
+        self._tendon_slack = np.array([float(m["properties"]["tendon_slack_length"]) for m in self._muscles])
+        self._path_offset = np.zeros(len(self._muscles))  # set by _measure_path_offsets
+        self._fiber_width = np.array([  # OpenSim's constant fibre width (the pennation model's)
+            float(p["optimal_fiber_length"]) * math.sin(float(p.get("pennation_angle_at_optimal", 0.0)))
+            for p in (m["properties"] for m in self._muscles)])
+        self._initial_activation = np.array([float(m["properties"].get("default_activation", DEFAULT_ACTIVATION))
+                                             for m in self._muscles])
+        # Locked coordinates: the joint equality holding each one, to hold a set_pose value instead.
+        self._locks: dict[str, int] = {}
+        for index in range(model.neq):
+            name = mujoco.mj_id2name(model, obj.mjOBJ_EQUALITY, index) or ""
+            if name.startswith("lock_"):
+                self._locks[name[5:]] = index
+        self._lock_defaults = {name: float(model.eq_data[index, 0]) for name, index in self._locks.items()}
+        geom_of = {name: self._id(obj.mjOBJ_GEOM, name) for name in
+                   (g["name"] for g in description["contact_geometry"])}
+        self._geom_body = {geom: int(model.geom_bodyid[geom]) for geom in geom_of.values()}
+        self._forces: list[tuple[str, str, Any]] = []
+        for force in description["forces"]:
+            kind = force["type"]
+            if is_muscle(force):
+                self._forces.append((force["name"], "muscle", self._muscles.index(force)))
+            elif kind == "HuntCrossleyForce":
+                geometry = [geom_of[name] for p in force["contact_parameters"] for name in p["geometry"]]
+                spheres = [geom for geom in geometry if self._geom_body[geom] != 0]
+                planes = [k for k, geom in enumerate(geometry) if self._geom_body[geom] == 0]
+                self._forces.append((force["name"], "contact", (spheres, planes, geometry)))
+            elif kind in ("CoordinateLimitForce", "SpringGeneralizedForce"):
+                column = self._coordinate_column[force["properties"]["coordinate"]]
+                self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
+            else:
+                raise ValueError(f"the MuJoCo engine does not map force {force['name']!r} of type {kind!r}")
+        markers = description.get("markers", [])
+        self._marker_names = [m["name"] for m in markers]
+        # Tracked points: body origins, body centres of mass (placed in _points), markers.
+        marker_bodies = [self._id(obj.mjOBJ_BODY, frame_body(m["frame"])) for m in markers]
+        self._point_bodies = np.array([*self._body_ids, *self._body_ids, *marker_bodies], dtype=int)
+        self._point_offsets = np.zeros((len(self._point_bodies), 3))
+        for k, marker in enumerate(markers):
+            self._point_offsets[2 * len(self._body_ids) + k] = marker["location"]
+        self._point_roots = model.body_rootid[self._point_bodies].copy()
+        self._body_masses = model.body_mass[self._body_ids].copy()
+        self._total_mass = float(model.body_mass.sum())
+        self._wrenches = np.zeros((model.ngeom, 9))
+        self._contact_result = np.zeros(6)
+        self._gravity = model.opt.gravity.copy()
+        self._default_qpos = model.key_qpos[0].copy()
+
+    def _read_structure(self) -> ModelStructure:
+        """The structure in OpenSim's names and order, MuJoCo's qpos/dof addresses as indices."""
+        description = self.description
+        coordinates = []
+        motion = {axis["coordinate"]: "rotational" if axis["kind"] == "hinge" else "translational"
+                  for joint in description["joints"] for axis in joint_axes(joint) if axis["function"] is None}
+        for k, c in enumerate(self._coordinates):
+            joint = next(j["name"] for j in description["joints"] if c in j.get("coordinates", []))
+            low, high = (float(v) for v in c.get("range", (-math.inf, math.inf)))
+            coordinates.append(CoordinateInfo(
+                name=c["name"], joint=joint, motion_type=motion[c["name"]],  # type: ignore[arg-type]
+                index=int(self._qadr[k]), speed_index=int(self._dadr[k]), value_column=2 * k,
+                locked=bool(c.get("locked", False)), range=(low, high),
+                default_value=float(c.get("default_value", 0.0))))
+        joints = tuple(JointInfo(j["name"], _ground(frame_body(j["parent"])), _ground(frame_body(j["child"])),
+                                 tuple(c["name"] for c in j.get("coordinates", []))) for j in description["joints"])
+        n_values = 2 * len(self._coordinates)
+        muscles = []
+        for k, m in enumerate(self._muscles):
+            p = m["properties"]
+            muscles.append(MuscleInfo(
+                name=m["name"], max_isometric_force=float(p["max_isometric_force"]),
+                optimal_fiber_length=float(p["optimal_fiber_length"]),
+                tendon_slack_length=float(p["tendon_slack_length"]),
+                pennation_angle=float(p.get("pennation_angle_at_optimal", 0.0)),
+                max_contraction_velocity=float(p.get("max_contraction_velocity", 10.0)),
+                kind="mujoco.muscle (rigid tendon, fitted to Thelen2003Muscle)",
+                activation_column=n_values + 2 * k))
+        bodies = tuple(BodyInfo(b["name"], float(b["mass"]), _vec3(b["mass_center"]),
+                                tuple(float(v) for v in b["inertia"]))  # type: ignore[arg-type]
+                       for b in description["bodies"])
+        contacts = tuple(ContactGeometryInfo(
+            g["name"], _ground(frame_body(g["frame"])),
+            "sphere" if g["type"] == "ContactSphere" else "half_space" if g["type"] == "ContactHalfSpace" else "other",
+            float(g["radius"]) if "radius" in g else None, _vec3(g["location"]), _vec3(g["orientation"]))
+            for g in description["contact_geometry"])
+        markers = tuple(MarkerInfo(m["name"], _ground(frame_body(m["frame"])), _vec3(m["location"]))
+                        for m in description.get("markers", []))
+        state_variables = []
+        for joint in description["joints"]:
+            for c in joint.get("coordinates", []):
+                state_variables += [f"/jointset/{joint['name']}/{c['name']}/value",
+                                    f"/jointset/{joint['name']}/{c['name']}/speed"]
+        for m in self._muscles:
+            state_variables += [f"/forceset/{m['name']}/activation", f"/forceset/{m['name']}/fiber_length"]
+        return ModelStructure(
+            name=str(description["model"]["name"]), coordinates=tuple(coordinates), joints=joints,
+            muscles=tuple(muscles), bodies=bodies, contact_geometry=contacts, markers=markers,
+            forces=tuple(f["name"] for f in description["forces"]), state_variables=tuple(state_variables))
+
+    # -- Engine interface -----------------------------------------------------------------------
+
+    @property
+    def structure(self) -> ModelStructure:
+        """The model's structure (fixed: read from the description once)."""
+        return self._structure
+
+    @property
+    def time(self) -> float:
+        """Simulated time of the current state (s)."""
+        return float(self.mj_data.time)
+
+    def coordinate_locked(self, name: str) -> bool:
+        """Whether coordinate ``name`` is locked (held by a joint equality)."""
+        return self._structure.coordinate(name).locked
+
+    def reset(self) -> None:
+        """The default pose, zero speeds, time 0, activations at their default, excitations 1."""
+        self._start({}, {})
+
+    def set_pose(self, q: Mapping[str, float] | None = None, u: Mapping[str, float] | None = None) -> None:
+        """:meth:`reset` with coordinate values ``q`` and speeds ``u`` by coordinate name.
+
+        Coupled joints (the knee translations) follow their coordinate; a locked coordinate is held
+        at the value given. Unknown names raise :class:`~osim.engine.UnknownComponentError`,
+        non-finite values ``ValueError``, both before anything changes.
+        """
+        self._start(self._pose_entries(q or {}), self._pose_entries(u or {}))
+
+    def _pose_entries(self, values: Mapping[str, float]) -> dict[int, float]:
+        entries = {}
+        for name, value in values.items():
+            if name not in self._coordinate_column:
+                self._structure.coordinate(name)  # raises, naming the valid coordinates
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(f"coordinate {name!r} must be given a finite value, got {value!r}")
+            entries[self._coordinate_column[name]] = number
+        return entries
+
+    def _start(self, values: dict[int, float], speeds: dict[int, float]) -> None:
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        mujoco.mj_resetData(model, data)
+        data.qpos[:] = self._default_qpos
+        for name, index in self._locks.items():
+            column = self._coordinate_column[name]
+            model.eq_data[index, 0] = values.get(column, self._lock_defaults[name])
+        for column, value in values.items():
+            data.qpos[self._qadr[column]] = value
+        apply_joint_equalities(model, data)
+        for column, value in speeds.items():
+            if not self._coordinates[column].get("locked"):  # a locked coordinate cannot move (OpenSim's lock)
+                data.qvel[self._dadr[column]] = value
+        data.act[self._act] = self._initial_activation
+        data.ctrl[self._actuators] = INITIAL_EXCITATION
+        data.time = 0.0
+        mujoco.mj_forward(model, data)
+        self.istep = 0
+        self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+        self._description = None
+        self._failed = None
+
+    def step(self, excitations: Any) -> np.ndarray:
+        """Hold ``excitations`` (validated and clipped as on OpenSim) for ``substeps`` MuJoCo steps."""
+        values = validate_excitations(excitations, self.n_muscles)
+        if self._failed is not None:
+            raise SimulationError(f"the episode ended ({self._failed}): call reset() first")
+        data = self.mj_data
+        data.ctrl[self._actuators] = values
+        self._mujoco.mj_step(self.mj_model, data, nstep=self.substeps)
+        self.istep += 1
+        self._description = None
+        self.last_excitations = values
+        # MuJoCo resets its data when the state diverges, and counts a warning.
+        expected = self.istep * self.step_size
+        counts, (bad_position, bad_velocity, bad_acceleration) = self._warnings, self._divergence_warnings
+        if counts[bad_position] or counts[bad_velocity] or counts[bad_acceleration]:
+            self._failed = self._divergence(expected)
+            raise SimulationError(self._failed)
+        data.time = expected  # no drift from adding up substeps
+        return values
+
+    def _divergence(self, expected: float) -> str:
+        mujoco, data = self._mujoco, self.mj_data
+        checks = (("acceleration", mujoco.mjtWarning.mjWARN_BADQACC), ("position", mujoco.mjtWarning.mjWARN_BADQPOS),
+                  ("velocity", mujoco.mjtWarning.mjWARN_BADQVEL))
+        found = [(what, data.warning[kind].lastinfo) for what, kind in checks if data.warning[kind].number]
+        what, dof = found[0] if found else ("state", -1)
+        coordinate = next((c["name"] for k, c in enumerate(self._coordinates) if self._dadr[k] == dof), f"dof {dof}")
+        return (f"the MuJoCo state diverged (non-finite or huge {what} at {coordinate}) during step {self.istep} "
+                f"(t = {expected - self.step_size:.2f} s)")
+
+    def state_variable_values(self) -> np.ndarray:
+        """Coordinate values and speeds, then activation and fibre length per muscle (OpenSim's order)."""
+        data = self.mj_data
+        values = np.empty(len(self._structure.state_variables))
+        n = len(self._coordinates)
+        values[0:2 * n:2] = data.qpos[self._qadr]
+        values[1:2 * n:2] = data.qvel[self._dadr]
+        values[2 * n::2] = data.act[self._act]
+        values[2 * n + 1::2] = self._fiber_lengths()[0]
+        return values
+
+    def state_vector(self) -> np.ndarray:
+        """MuJoCo's continuous state: qpos, qvel, act."""
+        data = self.mj_data
+        return np.concatenate([data.qpos, data.qvel, data.act])
+
+    # -- the state description ------------------------------------------------------------------
+
+    def _fiber_lengths(self) -> tuple[np.ndarray, np.ndarray]:
+        """(fibre length, cosine of pennation) of every muscle: OpenSim's path length minus its
+        tendon slack length (a rigid tendon), along OpenSim's constant-width fibre."""
+        along = np.maximum(self.mj_data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
+        length = np.hypot(along, self._fiber_width)
+        return length, along / length
+
+    def _measure_path_offsets(self) -> None:
+        """MuJoCo's tendon length minus OpenSim's path length of every muscle at the current pose.
+
+        The fitted fixed sites reproduce OpenSim's moment arms (the length's slope), not its length:
+        the difference is a constant per muscle, measured once from the description's own path
+        points (conditional points where active, moving points where their functions put them)."""
+        from .mjcf import function_values
+
+        data = self.mj_data
+        values = {f"/jointset/{joint}/{self._coordinates[k]['name']}": float(data.qpos[self._qadr[k]])
+                  for joint, columns in self._joint_slices for k in columns}
+        for k, muscle in enumerate(self._muscles):
+            points = []
+            for point in muscle["path"]["points"]:
+                if point["type"] == "ConditionalPathPoint":
+                    low, high = point["range"]
+                    if not low <= values[point["coordinate"]] <= high:
+                        continue
+                if point["type"] == "MovingPathPoint":
+                    location = np.array([function_values(point[axis]["function"],
+                                                         np.array([values[point[axis]["coordinate"]]]))[0]
+                                         for axis in "xyz"])
+                else:
+                    location = np.asarray(point["location"], float)
+                body = self._id(self._mujoco.mjtObj.mjOBJ_BODY, frame_body(point["frame"]))
+                points.append(data.xpos[body] + data.xmat[body].reshape(3, 3) @ location)
+            length = float(np.sum(np.linalg.norm(np.diff(np.array(points), axis=0), axis=1)))
+            self._path_offset[k] = float(data.ten_length[self._tendons[k]]) - length
+
+    def _accelerations(self) -> None:
+        """Accelerations and body accelerations of the current state, leaving the next step as it was."""
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        np.copyto(self._warmstart, data.qacc_warmstart)
+        mujoco.mj_forward(model, data)
+        mujoco.mj_rnePostConstraint(model, data)
+        np.copyto(data.qacc_warmstart, self._warmstart)
+
+    def state_description(self) -> StateDescription:
+        """The state-description dictionary (OpenSim's keys and layout), computed at most once per state."""
+        if self._description is None:
+            self._description = self._describe()
+        return self._description
+
+    def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Position, velocity and acceleration (ground frame) of every tracked point: the body
+        origins, the body centres of mass, then the markers (:attr:`_point_bodies` order)."""
+        data = self.mj_data
+        bodies = self._point_bodies
+        rotation = data.xmat[bodies].reshape(-1, 3, 3)
+        position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
+        count = len(self._body_ids)
+        position[count:2 * count] = data.xipos[self._body_ids]
+        offset = position - data.subtree_com[self._point_roots]
+        angular, angular_acc = data.cvel[bodies, :3], data.cacc[bodies, :3]
+        # cvel/cacc are spatial vectors about the subtree centre of mass; cacc holds -gravity (what
+        # an accelerometer reads); the classical acceleration adds w x v.
+        velocity = data.cvel[bodies, 3:] + _cross(angular, offset)
+        acceleration = data.cacc[bodies, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity) + self._gravity
+        return position, velocity, acceleration
+
+    def _describe(self) -> StateDescription:
+        self._accelerations()
+        data = self.mj_data
+        q, qd, qdd = data.qpos[self._qadr].tolist(), data.qvel[self._dadr].tolist(), data.qacc[self._dadr].tolist()
+        joint_pos, joint_vel, joint_acc = {}, {}, {}
+        for name, columns in self._joint_slices:
+            joint_pos[name] = [q[k] for k in columns]
+            joint_vel[name] = [qd[k] for k in columns]
+            joint_acc[name] = [qdd[k] for k in columns]
+
+        position, velocity, acceleration = self._points()
+        ids, names, count = self._body_ids, self._body_names, len(self._body_ids)
+        rotation = _body_fixed_xyz(data.xmat[ids].reshape(-1, 3, 3))
+        body_pos = dict(zip(names, position[:count].tolist()))
+        body_vel = dict(zip(names, velocity[:count].tolist()))
+        body_acc = dict(zip(names, acceleration[:count].tolist()))
+        body_pos_rot = dict(zip(names, rotation.tolist()))
+        body_vel_rot = dict(zip(names, data.cvel[ids, :3].tolist()))
+        body_acc_rot = dict(zip(names, data.cacc[ids, :3].tolist()))
+        masses = self._body_masses / self._total_mass
+        misc = {"mass_center_pos": (masses @ position[count:2 * count]).tolist(),
+                "mass_center_vel": (masses @ velocity[count:2 * count]).tolist(),
+                "mass_center_acc": (masses @ acceleration[count:2 * count]).tolist()}
+        markers = {name: {"pos": p, "vel": v, "acc": a} for name, p, v, a in zip(
+            self._marker_names, position[2 * count:].tolist(), velocity[2 * count:].tolist(),
+            acceleration[2 * count:].tolist())}
+
+        fiber_length, cosine = self._fiber_lengths()
+        tension = -data.actuator_force[self._actuators]
+        muscles = {name: {"activation": a, "fiber_length": length, "fiber_velocity": v, "fiber_force": f}
+                   for name, a, length, v, f in zip(
+                       self.muscle_names, data.act[self._act].tolist(), fiber_length.tolist(),
+                       (data.ten_velocity[self._tendons] * cosine).tolist(), (tension / cosine).tolist())}
+        return {"joint_pos": joint_pos, "joint_vel": joint_vel, "joint_acc": joint_acc,
+                "body_pos": body_pos, "body_vel": body_vel, "body_acc": body_acc,
+                "body_pos_rot": body_pos_rot, "body_vel_rot": body_vel_rot, "body_acc_rot": body_acc_rot,
+                "forces": self._force_records(tension.tolist()), "muscles": muscles, "markers": markers,
+                "misc": misc}
+
+    def _contact_wrenches(self) -> np.ndarray:
+        """Per geom (rows of ``ngeom``): the force on its body, the torque about the body origin and
+        the torque about the ground origin (ground frame), summed over its contacts."""
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        wrenches = self._wrenches
+        wrenches[:] = 0.0
+        count = data.ncon
+        if count == 0:
+            return wrenches
+        forces = np.empty((count, 3))
+        result = self._contact_result
+        for i in range(count):
+            mujoco.mj_contactForce(model, data, i, result)
+            forces[i] = result[:3]
+        contacts = data.contact
+        forces = np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)  # on geom2 (normal 1 -> 2)
+        points = contacts.pos
+        for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
+            bodies = model.geom_bodyid[geoms]
+            if not bodies.any():
+                continue  # all on the ground (the plane): its share is each force's reaction
+            share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)], axis=1)
+            np.add.at(wrenches, geoms, share)
+        return wrenches
+
+    def _force_records(self, tension: list[float]) -> dict[str, list[float]]:
+        """OpenSim's force records: muscles 1 (tendon force), contacts 6 per geometry, limits 2, springs 1."""
+        data = self.mj_data
+        wrenches: np.ndarray | None = None
+        limits = self._limit_forces()
+        records: dict[str, list[float]] = {}
+        for name, kind, target in self._forces:
+            if kind == "muscle":
+                records[name] = [tension[target]]
+            elif kind == "contact":
+                if wrenches is None:
+                    wrenches = self._contact_wrenches()
+                # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
+                # reaction of this force's spheres only, its torque about the ground origin.
+                spheres, planes, geometry = target
+                reaction = -wrenches[spheres].sum(axis=0)
+                values = wrenches[geometry, :6]
+                values[planes] = np.concatenate([reaction[:3], reaction[6:]])
+                records[name] = values.ravel().tolist()
+            elif kind == "limit":
+                records[name] = [limits.get(self._joint_ids[target], 0.0), 0.0]
+            else:
+                dof = self._dadr[target]
+                records[name] = [float(data.qfrc_spring[dof] + data.qfrc_damper[dof])]
+        return records
+
+    def _limit_forces(self) -> dict[int, float]:
+        """MuJoCo joint id -> generalized force of its joint-limit constraint (absent: 0)."""
+        model, data = self.mj_model, self.mj_data
+        forces: dict[int, float] = {}
+        first = data.ne + data.nf  # constraint rows: equalities, friction, limits, contacts
+        for row in range(first, first + data.nl):
+            joint = int(data.efc_id[row])
+            low, high = model.jnt_range[joint]
+            # MuJoCo's limit row pushes up at the lower limit and down at the upper one.
+            sign = 1.0 if data.qpos[model.jnt_qposadr[joint]] < 0.5 * (low + high) else -1.0
+            forces[joint] = forces.get(joint, 0.0) + sign * float(data.efc_force[row])
+        return forces
+
+
+def _vec3(values: Any) -> tuple[float, float, float]:
+    return (float(values[0]), float(values[1]), float(values[2]))
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of (..., 3) arrays (``np.cross`` costs ~10 us of overhead per call)."""
+    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-1)
+
+
+def _body_fixed_xyz(rotations: np.ndarray) -> np.ndarray:
+    """Body-fixed X-Y-Z angles of rotation matrices (n, 3, 3), as OpenSim's ``body_pos_rot``."""
+    b = np.arcsin(np.clip(rotations[:, 0, 2], -1.0, 1.0))
+    a = np.arctan2(-rotations[:, 1, 2], rotations[:, 2, 2])
+    c = np.arctan2(-rotations[:, 0, 1], rotations[:, 0, 0])
+    return np.stack([a, b, c], axis=1)
