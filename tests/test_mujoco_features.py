@@ -82,3 +82,60 @@ def test_mujoco_states_file_rebuilds_opensim_states(mujoco_episode, tmp_path):
     state = trajectory.get(STEPS)
     hip = model.getCoordinateSet().get("hip_flexion_r")
     assert hip.getValue(state) == pytest.approx(descriptions[-1]["joint_pos"]["hip_r"][0], abs=1e-9)
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+def figure_pixels(frame: np.ndarray) -> np.ndarray:
+    """Where the drawn body is: the renderer's body colours are warm (red well above blue), the sky,
+    ground, grid and field arrows are not."""
+    red, blue = frame[..., 0].astype(int), frame[..., 2].astype(int)
+    return red - blue > 28
+
+
+def test_rgb_array_of_a_mujoco_episode_shows_the_body_moving():
+    env = L2M2019Env(visualize=False, engine="mujoco", difficulty=0, render_mode="rgb_array")
+    env.reset()
+    first = env.render()
+    assert first.shape == (360, 480, 3) and first.dtype == np.uint8
+    body = figure_pixels(first)
+    assert body.sum() > 2000  # a standing figure, not an empty scene
+    rows = np.flatnonzero(body.any(axis=1))
+    assert rows[-1] - rows[0] > 150  # head to feet
+    for _ in range(40):
+        env.step(np.zeros(22))  # no excitation: the model sags
+    later = env.render()
+    assert (figure_pixels(later) != body).sum() > 200
+    env.close()
+
+
+def test_generic_environment_renders_on_mujoco():
+    from osim.env.environment import Environment
+    from osim.env.l2run import L2RunTask
+
+    env = Environment(L2RunTask(), engine="mujoco", render_mode="rgb_array")
+    env.reset_episode()
+    env.advance(np.full(18, 0.2))
+    frame = env.render()
+    assert frame.shape == (360, 480, 3)
+    assert figure_pixels(frame).sum() > 2000
+    env.close()
+
+
+def test_gif_of_a_mujoco_episode(tmp_path):
+    from PIL import Image
+
+    from osim.render import Renderer
+    from osim.render.record import VideoRecorder
+
+    env = L2M2019Env(visualize=False, engine="mujoco", difficulty=0)
+    env.reset()
+    renderer = Renderer(env, camera="three_quarter", width=160, height=120)
+    path = tmp_path / "mujoco.gif"
+    with VideoRecorder(gif=path, fps=100) as recorder:
+        for _ in range(6):
+            env.step(np.full(22, 0.5))
+            recorder.add(renderer.render())
+    with Image.open(path) as gif:
+        assert gif.size == (160, 120) and gif.n_frames == 6
+    env.close()
