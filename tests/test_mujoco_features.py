@@ -139,3 +139,41 @@ def test_gif_of_a_mujoco_episode(tmp_path):
     with Image.open(path) as gif:
         assert gif.size == (160, 120) and gif.n_frames == 6
     env.close()
+
+
+# -- osim run --engine -----------------------------------------------------------------------------
+
+def test_osim_run_engine_mujoco_writes_a_gif_and_a_motion(tmp_path, capsys):
+    from PIL import Image
+
+    from osim.cli import main
+
+    gif, mot = tmp_path / "walk.gif", tmp_path / "walk.mot"
+    arguments = ["run", "L2M2019Env", "--engine", "mujoco", "--steps", "8", "--width", "96", "--height", "72",
+                 "--gif", str(gif), "--mot", str(mot), "--kwarg", "difficulty=0", "--quiet"]
+    assert main(arguments) == 0
+    with Image.open(gif) as image:
+        assert image.n_frames == 8
+    table = opensim.TimeSeriesTable(str(mot))
+    assert table.getNumRows() == 9 and "knee_angle_r" in list(table.getColumnLabels())
+
+
+def test_osim_run_engine_is_in_the_help_and_checked(capsys):
+    from osim.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--engine {mujoco,opensim}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["run", "L2RunEnv", "--engine", "bullet"])
+    assert "invalid choice: 'bullet'" in capsys.readouterr().err
+    assert main(["run", "L2RunEnv", "--engine", "mujoco", "--kwarg", "engine=opensim", "--quiet"]) == 2
+    assert "disagree" in capsys.readouterr().err
+
+
+def test_osim_run_says_which_env_refuses_the_engine(capsys):
+    from osim.cli import main
+
+    assert main(["run", "Arm2DEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "cannot build Arm2DEnv" in error and "engine='opensim'" in error
