@@ -177,3 +177,129 @@ def test_osim_run_says_which_env_refuses_the_engine(capsys):
     assert main(["run", "Arm2DEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 2
     error = capsys.readouterr().err
     assert "cannot build Arm2DEnv" in error and "engine='opensim'" in error
+
+
+# -- the grader on MuJoCo --------------------------------------------------------------------------
+
+#: The submissions table as graders stored it before the engine was recorded.
+OLD_SCHEMA = """
+CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, token_hash TEXT NOT NULL UNIQUE,
+    created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION);
+CREATE TABLE submissions (id INTEGER PRIMARY KEY, instance_id TEXT NOT NULL UNIQUE,
+    token_id INTEGER NOT NULL REFERENCES tokens(id), env_id TEXT NOT NULL, seeds TEXT NOT NULL,
+    simulation_count INTEGER NOT NULL, max_steps INTEGER NOT NULL, client_version TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'unfinished')), reason TEXT,
+    total_reward DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION);
+CREATE TABLE simulations (submission_id INTEGER NOT NULL REFERENCES submissions(id), idx INTEGER NOT NULL,
+    seed INTEGER NOT NULL, reward DOUBLE PRECISION NOT NULL, steps INTEGER NOT NULL,
+    seconds DOUBLE PRECISION NOT NULL, ended_by TEXT NOT NULL, PRIMARY KEY (submission_id, idx));
+INSERT INTO tokens VALUES (1, 'veteran', 'not-a-real-hash', 1.0, NULL);
+INSERT INTO submissions VALUES (1, 'old-instance', 1, 'L2RunEnv', '[3, 7]', 2, 6, '3.0', 'finished', NULL,
+    1.5, 2.0, 3.0);
+INSERT INTO simulations VALUES (1, 0, 3, 0.75, 6, 0.1, 'max_steps'), (1, 1, 7, 0.75, 6, 0.1, 'max_steps');
+"""
+GRADER_SEEDS = (3, 7)
+GRADER_STEPS = 6
+
+
+def old_database(path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+
+
+def test_an_old_database_is_migrated_without_losing_rows(tmp_path):
+    from osim.http.store import Store
+
+    path = tmp_path / "old.sqlite3"
+    old_database(path)
+    store = Store(path)
+    try:
+        (old,) = store.submissions()
+        assert old["engine"] == "opensim" and old["total_reward"] == 1.5 and len(old["simulations"]) == 2
+        assert store.leaderboard("L2RunEnv")[0]["participant"] == "veteran"
+        assert store.leaderboard("L2RunEnv", "mujoco") == []
+        token = store.create_token("newcomer")
+        record = store.authenticate(token)
+        assert record is not None
+        new = store.start_submission("new-instance", record.id, "L2RunEnv", [3], 6, None, "mujoco")
+        store.finish_submission(new, 9.0)
+        assert store.engines("L2RunEnv") == ["mujoco", "opensim"]
+        assert [e["participant"] for e in store.leaderboard("L2RunEnv", "mujoco")] == ["newcomer"]
+        assert [e["participant"] for e in store.leaderboard("L2RunEnv", "opensim")] == ["veteran"]
+    finally:
+        store.close()
+    again = Store(path)  # opening a migrated database again changes nothing
+    try:
+        assert [s["engine"] for s in again.submissions()] == ["mujoco", "opensim"]
+    finally:
+        again.close()
+
+
+def test_grader_config_checks_the_engine():
+    from osim.http.grading import GraderConfig
+
+    assert GraderConfig(engine="mujoco").engine == "mujoco"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        GraderConfig(engine="bullet")
+    with pytest.raises(ValueError, match="osim serve --engine"):
+        GraderConfig(env_kwargs={"engine": "mujoco"})
+
+
+def test_cli_engine_names_are_the_registrys():
+    from osim.cli.run import DEFAULT_ENGINE_NAME, ENGINE_CHOICES
+    from osim.engine.registry import DEFAULT_ENGINE, ENGINES
+
+    assert tuple(sorted(ENGINES)) == ENGINE_CHOICES
+    assert DEFAULT_ENGINE == DEFAULT_ENGINE_NAME
+
+
+class SeededPolicy:
+    """Random excitations from a fixed seed: the same sequence on the server and in a replay."""
+
+    def __init__(self, seed: int, size: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.size = size
+
+    def __call__(self, observation) -> list[float]:
+        return self.rng.random(self.size).tolist()
+
+
+def test_a_mujoco_grader_scores_on_mujoco_and_says_so(tmp_path):
+    import requests
+
+    from osim.http.client import Client, ServerError, run_submission
+    from osim.http.testing import GraderProcess, replay_locally
+
+    db = tmp_path / "grader.sqlite3"
+    old_database(db)  # a grader upgraded in place keeps its OpenSim scores
+    arguments = ["--engine", "mujoco", "--env", "L2RunEnv", "--env", "Arm2DEnv",
+                 "--seeds", ",".join(map(str, GRADER_SEEDS)), "--max-steps", str(GRADER_STEPS)]
+    with GraderProcess(db, arguments) as grader:
+        assert requests.get(grader.url + "/health", timeout=30).json()["engine"] == "mujoco"
+        client = Client(grader.url)
+        total = run_submission(client, grader.create_token("alice"), "L2RunEnv", SeededPolicy(4, 18))
+        on_mujoco = replay_locally("L2RunEnv", GRADER_SEEDS, GRADER_STEPS, SeededPolicy(4, 18),
+                                   env_kwargs={"engine": "mujoco"})
+        on_opensim = replay_locally("L2RunEnv", GRADER_SEEDS, GRADER_STEPS, SeededPolicy(4, 18))
+        assert total == pytest.approx(sum(on_mujoco), rel=1e-12, abs=1e-15)
+        assert abs(sum(on_mujoco) - sum(on_opensim)) > 1e-9  # the engines differ: the score is MuJoCo's
+        result = client.last_submission
+        assert result["engine"] == "mujoco"
+        recorded = requests.get(f"{grader.url}/v1/submissions/{result['submission_id']}", timeout=30).json()
+        assert recorded["engine"] == "mujoco" and recorded["status"] == "finished"
+        board = requests.get(grader.url + "/leaderboard.json", params={"env_id": "L2RunEnv"}, timeout=30).json()
+        assert board["engine"] == "mujoco" and board["engines"] == ["mujoco", "opensim"]
+        assert [(e["participant"], e["engine"]) for e in board["entries"]] == [("alice", "mujoco")]
+        old = requests.get(grader.url + "/leaderboard.json", params={"env_id": "L2RunEnv", "engine": "opensim"},
+                           timeout=30).json()
+        assert [(e["participant"], e["engine"], e["total_reward"]) for e in old["entries"]] == [
+            ("veteran", "opensim", 1.5)]
+        listed = requests.get(grader.url + "/v1/submissions", params={"engine": "opensim"}, timeout=30).json()
+        assert [item["participant"] for item in listed] == ["veteran"]
+        # An environment that does not run on the grader's engine is refused with the reason.
+        with pytest.raises(ServerError) as refused:
+            Client(grader.url).env_create(grader.create_token("bob"), "Arm2DEnv", exit_on_error=False)
+        message = str(refused.value)
+        assert refused.value.status_code == 400 and "on engine 'mujoco'" in message and "engine='opensim'" in message

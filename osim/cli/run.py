@@ -33,12 +33,15 @@ from tqdm import tqdm
 
 from osim._optional import require
 from osim.cli import plain_text
-from osim.engine.registry import DEFAULT_ENGINE, ENGINES
 
 Policy = Callable[[np.ndarray], Any]
 
 #: stable-baselines3 algorithms tried, in order, when loading a saved model without ``--algo``.
 SB3_ALGORITHMS = ("PPO", "SAC", "TD3", "A2C", "DDPG")
+#: The names of :data:`osim.engine.registry.ENGINES` (a test keeps them equal), written out because the
+#: parser is built without importing the engines (``osim doctor`` must work where OpenSim does not).
+ENGINE_CHOICES = ("mujoco", "opensim")
+DEFAULT_ENGINE_NAME = "opensim"
 
 
 class RunError(Exception):
@@ -65,8 +68,8 @@ def register(subparsers: Any) -> None:
                         help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex "
                              "(default: the published 2D parameters shipped with osim-rl)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
-    parser.add_argument("--engine", choices=sorted(ENGINES), default=None,
-                        help=f"physics engine of the environment (default: {DEFAULT_ENGINE})")
+    parser.add_argument("--engine", choices=ENGINE_CHOICES, default=None,
+                        help=f"physics engine of the environment (default: {DEFAULT_ENGINE_NAME})")
     parser.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                         help="environment constructor argument (repeatable), e.g. --kwarg difficulty=2")
     parser.add_argument("--gif", type=Path, help="write a GIF of the episode")
