@@ -122,6 +122,11 @@ def test_generic_environment_renders_on_mujoco():
     env.close()
 
 
+def test_human_render_mode_is_refused_on_mujoco():
+    with pytest.raises(ValueError, match="render_mode='rgb_array'"):
+        L2M2019Env(visualize=False, engine="mujoco", render_mode="human")
+
+
 def test_gif_of_a_mujoco_episode(tmp_path):
     from PIL import Image
 
