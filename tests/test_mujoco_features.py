@@ -122,6 +122,18 @@ def test_generic_environment_renders_on_mujoco():
     env.close()
 
 
+def test_gymnasium_rgb_array_on_mujoco():
+    import gymnasium
+
+    import osim  # noqa: F401 - registers the ids
+
+    env = gymnasium.make("osim/L2M2019-v0", engine="mujoco", render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.shape == (360, 480, 3) and figure_pixels(frame).sum() > 2000
+    env.close()
+
+
 def test_human_render_mode_is_refused_on_mujoco():
     with pytest.raises(ValueError, match="render_mode='rgb_array'"):
         L2M2019Env(visualize=False, engine="mujoco", render_mode="human")
