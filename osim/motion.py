@@ -11,7 +11,9 @@ writes:
   rotational coordinates in degrees, ``inDegrees=yes``) as produced by OpenSim's own tools.
 
 Recording a step reads one vector from the engine (``state_variable_values()``); nothing is written
-until the episode ends.
+until the episode ends. Only the :class:`~osim.engine.Engine` protocol is used (names, order and
+motion types from :attr:`~osim.engine.Engine.structure`), so an episode on ``engine="mujoco"`` is
+written with the same OpenSim column names and opens in OpenSim's GUI on the same model.
 """
 from __future__ import annotations
 
@@ -21,32 +23,38 @@ from typing import Any
 import numpy as np
 
 from osim.engine.files import write_sto
-from osim.engine.simulation import Simulation
+from osim.engine.interface import Engine
 
 
-def simulation_of(env: Any) -> Simulation:
-    """The engine simulation behind an original-API env, a Gymnasium adapter or a Simulation."""
-    if isinstance(env, Simulation):
-        return env
+def engine_of(env: Any) -> Engine:
+    """The engine behind an environment (generic or original-API), its Gymnasium adapter, or an engine.
+
+    Works for every engine of :mod:`osim.engine.registry` (``opensim``, ``mujoco``): the
+    environment's ``engine`` attribute comes first, then the original's ``osim_model``.
+    """
     inner = getattr(env, "osim_env", env)
-    sim = getattr(inner, "osim_model", None)
-    if not isinstance(sim, Simulation):
-        raise TypeError(
-            "expected an osim environment (with .osim_model), its Gymnasium adapter or an "
-            f"osim.engine.Simulation, got {type(env).__name__}"
-        )
-    return sim
+    for candidate in (getattr(inner, "engine", None), getattr(inner, "osim_model", None), inner):
+        if candidate is not None and not isinstance(candidate, str) and isinstance(candidate, Engine):
+            return candidate
+    raise TypeError(
+        "expected an osim environment (with .engine or .osim_model), its Gymnasium adapter or an "
+        f"engine (osim.engine.Engine), got {type(env).__name__}"
+    )
+
+
+#: The earlier name of :func:`engine_of` (it returned OpenSim simulations only).
+simulation_of = engine_of
 
 
 class EpisodeLog:
     """States, rewards and reward terms of one episode, recorded step by step.
 
     Args:
-        env: an original-API environment, its Gymnasium adapter, or a Simulation.
+        env: an environment on any engine, its Gymnasium adapter, or an engine.
     """
 
     def __init__(self, env: Any) -> None:
-        self.sim = simulation_of(env)
+        self.sim = engine_of(env)
         structure = self.sim.structure
         self.state_names: list[str] = list(structure.state_variables)
         self.coordinate_names = [c.name for c in structure.coordinates]
@@ -66,7 +74,7 @@ class EpisodeLog:
 
     def record(self, reward: float | None = None, reward_terms: dict[str, float] | None = None) -> None:
         """Add the simulation's current state (and the reward that led to it, if any)."""
-        if self.sim.state is None:
+        if getattr(self.sim, "state", True) is None:  # OpenSim before its first reset
             raise RuntimeError("the simulation has no state yet: call reset() first")
         values = self.sim.state_variable_values()
         self.times.append(self.sim.time)

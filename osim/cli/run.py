@@ -6,6 +6,7 @@
     osim run osim/L2Run-v0 --steps 100 --sto run.sto
     osim run L2M2019Env --policy reflex --mp4 walk.mp4 --plot walk.png
     osim run L2RunEnv --policy ppo_l2run.zip --gif run.gif --sto run.sto --mot run.mot
+    osim run L2M2019Env --engine mujoco --policy reflex --gif walk.gif --mot walk.mot
 
 The environment is a class of :mod:`osim.env` (run through its Gymnasium interface,
 :class:`osim.env.gym_adapter.OsimGymEnv`) or a Gymnasium id (``osim/L2Run-v0``, built by
@@ -14,6 +15,8 @@ is recorded after each step; the run stops after ``--steps`` steps or when the e
 whichever comes first. ``--policy reflex`` drives L2M2019Env with the published parameters shipped
 with the package (``--reflex-params FILE`` for others). GIFs, MP4s and plots need the ``render``
 extra, saved models the ``train`` extra; a missing one is reported before anything runs.
+``--engine`` picks the physics engine (``opensim``, the default, or ``mujoco``); an environment that
+does not run on it says so.
 """
 from __future__ import annotations
 
@@ -35,6 +38,10 @@ Policy = Callable[[np.ndarray], Any]
 
 #: stable-baselines3 algorithms tried, in order, when loading a saved model without ``--algo``.
 SB3_ALGORITHMS = ("PPO", "SAC", "TD3", "A2C", "DDPG")
+#: The names of :data:`osim.engine.registry.ENGINES` (a test keeps them equal), written out because the
+#: parser is built without importing the engines (``osim doctor`` must work where OpenSim does not).
+ENGINE_CHOICES = ("mujoco", "opensim")
+DEFAULT_ENGINE_NAME = "opensim"
 
 
 class RunError(Exception):
@@ -61,6 +68,8 @@ def register(subparsers: Any) -> None:
                         help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex "
                              "(default: the published 2D parameters shipped with osim-rl)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
+    parser.add_argument("--engine", choices=ENGINE_CHOICES, default=None,
+                        help=f"physics engine of the environment (default: {DEFAULT_ENGINE_NAME})")
     parser.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                         help="environment constructor argument (repeatable), e.g. --kwarg difficulty=2")
     parser.add_argument("--gif", type=Path, help="write a GIF of the episode")
@@ -91,6 +100,17 @@ def parse_kwargs(items: list[str]) -> dict[str, Any]:
     return kwargs
 
 
+def _env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The environment's constructor arguments: the ``--kwarg`` ones and ``--engine``."""
+    kwargs = parse_kwargs(args.kwarg)
+    engine = getattr(args, "engine", None)
+    if engine is not None:
+        if kwargs.get("engine", engine) != engine:
+            raise RunError(f"--engine {engine} and --kwarg engine={kwargs['engine']!r} disagree: give one")
+        kwargs["engine"] = engine
+    return kwargs
+
+
 def _make_env(name: str, kwargs: dict[str, Any]) -> Any:
     """A Gymnasium environment: ``gymnasium.make`` for an id (``osim/L2Run-v0``), else
     :class:`OsimGymEnv` around the class of :mod:`osim.env` called ``name``."""
@@ -101,7 +121,7 @@ def _make_env(name: str, kwargs: dict[str, Any]) -> Any:
 
         try:
             return make_env(name, **kwargs)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, NotImplementedError) as error:
             raise RunError(f"cannot build {name} with {kwargs}: {error}") from None
     try:
         cls = resolve_env_class(name)
@@ -112,7 +132,7 @@ def _make_env(name: str, kwargs: dict[str, Any]) -> Any:
         raise RunError(f"unknown environment {name!r} ({error}); known: {known}") from None
     try:
         return OsimGymEnv(cls, **kwargs)
-    except TypeError as error:
+    except (TypeError, NotImplementedError) as error:
         raise RunError(f"cannot build {name} with {kwargs}: {error}") from None
 
 
@@ -199,7 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if path is not None and path.suffix.lower() not in suffixes:
             raise RunError(f"--{option} expects a file name ending in {' or '.join(suffixes)}, got {path}")
     _require_outputs(args)
-    gym_env = _make_env(args.env, parse_kwargs(args.kwarg))
+    gym_env = _make_env(args.env, _env_kwargs(args))
     env = gym_env.unwrapped.osim_env
     reset_options: dict[str, Any] = {}
     if args.policy == "random":

@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+from osim.cli.run import DEFAULT_ENGINE_NAME, ENGINE_CHOICES
+
 DEFAULT_DB = "grader.sqlite3"
 
 
@@ -46,6 +48,9 @@ def register(subparsers: Any) -> None:
                        help="environment id clients may create (repeatable; default L2M2019Env)")
     serve.add_argument("--env-kwargs", type=_json_object, default={}, metavar="JSON",
                        help="constructor arguments of the environments, e.g. '{\"difficulty\": 2}'")
+    serve.add_argument("--engine", choices=ENGINE_CHOICES, default=DEFAULT_ENGINE_NAME,
+                       help=f"physics engine of every environment served (default {DEFAULT_ENGINE_NAME}); "
+                            "stored with each submission and shown with its score")
     serve.add_argument("--seeds", type=_seeds, default=None, metavar="S1,S2,...",
                        help="one simulation per seed (default: 3 random seeds, kept in the database)")
     serve.add_argument("--max-steps", type=int, default=1000, help="steps per simulation at most (default 1000)")
@@ -138,12 +143,13 @@ def run_serve(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             env_kwargs=args.env_kwargs,
             project=not args.raw_observations,
+            engine=args.engine,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     app = create_app(config, store)
-    print(f"osim-rl grader for {list(config.env_ids)}: {len(seeds)} simulations per submission, "
+    print(f"osim-rl grader for {list(config.env_ids)} on {config.engine}: {len(seeds)} simulations per submission, "
           f"leaderboard at http://{args.host}:{args.port}/leaderboard", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

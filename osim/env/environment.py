@@ -108,6 +108,9 @@ class Environment:
             raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
         if not isinstance(engine, str):
             raise ValueError(f"engine must be an engine name such as 'opensim', got {engine!r}")
+        if render_mode == "human" and engine != DEFAULT_ENGINE:
+            raise ValueError(f"render_mode='human' is OpenSim's own window; the {engine!r} engine has none: "
+                             "use render_mode='rgb_array' (frames, GIF/MP4) or engine='opensim'")
         if render_mode == "human":
             from osim.render.human import require_visualizer
 

@@ -104,6 +104,7 @@ class SubmitResponse(BaseModel):
     simulation_rewards: list[float]
     simulation_times: list[float]
     submission_id: int
+    engine: str = Field(description="the physics engine that ran the simulations (opensim, mujoco)")
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -248,13 +249,19 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
     @app.get("/leaderboard.json", tags=["leaderboard"], responses=_ERRORS)
     async def leaderboard_json(
         env_id: Annotated[str | None, Query(max_length=100)] = None,
+        engine: Annotated[str | None, Query(max_length=100)] = None,
     ) -> dict[str, Any]:
-        """Best finished submission per participant, ranked by mean reward per simulation."""
+        """Best finished submission per participant on one engine (default: this grader's), ranked by
+        mean reward per simulation; ``engines`` lists the engines with scores for this environment."""
         chosen = env_id or config.env_ids[0]
-        entries = await anyio.to_thread.run_sync(store.leaderboard, chosen)
+        chosen_engine = engine or config.engine
+        entries = await anyio.to_thread.run_sync(store.leaderboard, chosen, chosen_engine)
         known = await anyio.to_thread.run_sync(store.env_ids)
         env_ids = list(dict.fromkeys([*config.env_ids, *known]))
-        return {"env_id": chosen, "env_ids": env_ids, "entries": entries}
+        scored_on = await anyio.to_thread.run_sync(store.engines, chosen)
+        engines = sorted({config.engine, *scored_on})
+        return {"env_id": chosen, "engine": chosen_engine, "env_ids": env_ids, "engines": engines,
+                "entries": entries}
 
     @app.get("/leaderboard", response_class=HTMLResponse, tags=["leaderboard"])
     async def leaderboard_page() -> HTMLResponse:
@@ -269,9 +276,11 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
     async def submissions(
         env_id: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        engine: Annotated[str | None, Query(max_length=100)] = None,
     ) -> list[dict[str, Any]]:
-        """Recent submissions, newest first, with status (running, finished or unfinished)."""
-        found = await anyio.to_thread.run_sync(lambda: store.submissions(env_id=env_id, limit=limit))
+        """Recent submissions, newest first, with status (running, finished or unfinished) and engine."""
+        found = await anyio.to_thread.run_sync(
+            lambda: store.submissions(env_id=env_id, limit=limit, engine=engine))
         return [_public(item) for item in found]
 
     @app.get("/v1/submissions/{submission_id}", tags=["leaderboard"], responses=_ERRORS)
@@ -287,6 +296,7 @@ def create_app(config: GraderConfig, store: Store, reclaim_interval: float | Non
             "status": "ok",
             "instances": grader.instance_count(),
             "env_ids": list(config.env_ids),
+            "engine": config.engine,
             "simulations_per_submission": grader.simulations,
             "max_steps": config.max_steps,
         }

@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from osim.engine.registry import DEFAULT_ENGINE, ENGINES
 from osim.http.store import Store, TokenRecord
 from osim.http.worker import EnvWorker, WorkerError
 
@@ -56,6 +57,9 @@ class GraderConfig:
         idle_timeout: seconds without a request after which an instance is reclaimed.
         env_kwargs: constructor arguments of the environments (``{"difficulty": 2}``).
         project: ``False`` sends raw state dictionaries, as the 2018 and 2019 graders did.
+        engine: the physics engine every environment of this grader runs on (``"opensim"`` or
+            ``"mujoco"``, :data:`osim.engine.registry.ENGINES`); stored with each submission and
+            shown with each score. A challenge on both engines runs one grader per engine.
     """
 
     env_ids: tuple[str, ...] = ("L2M2019Env",)
@@ -68,8 +72,14 @@ class GraderConfig:
     idle_timeout: float = 600.0
     env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     project: bool = True
+    engine: str = DEFAULT_ENGINE
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {self.engine!r}")
+        if "engine" in self.env_kwargs:
+            raise ValueError("give the grader's engine as its engine setting (osim serve --engine), "
+                             "not in the environments' constructor arguments")
         if not self.env_ids:
             raise ValueError("a grader needs at least one environment id")
         if not self.seeds:
@@ -115,6 +125,13 @@ class Grader:
         interrupted = store.abandon_running("the grader stopped before the submission ended")
         if interrupted:
             log.warning("%d submissions were cut off by the previous server's end", interrupted)
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """The environments' constructor arguments, with the grader's engine."""
+        if self.config.engine == DEFAULT_ENGINE:
+            return dict(self.config.env_kwargs)  # what graders passed before engines existed
+        return {**self.config.env_kwargs, "engine": self.config.engine}
 
     @property
     def simulations(self) -> int:
@@ -197,13 +214,13 @@ class Grader:
             try:
                 instance.submission_id = await anyio.to_thread.run_sync(
                     self.store.start_submission, instance_id, record.id, env_id, list(self.config.seeds),
-                    self.config.max_steps, client_version,
+                    self.config.max_steps, client_version, self.config.engine,
                 )
             except BaseException:
                 self._instances.pop(instance_id, None)
                 raise
             try:
-                instance.worker = EnvWorker(env_id, self.config.env_kwargs, self.config.project)
+                instance.worker = EnvWorker(env_id, self.env_kwargs, self.config.project)
                 await anyio.to_thread.run_sync(instance.worker.wait_ready, self.config.create_timeout)
             except WorkerError as error:
                 await self._end(instance, error.message)
@@ -306,6 +323,7 @@ class Grader:
                 "simulation_rewards": list(instance.rewards),
                 "simulation_times": list(instance.seconds),
                 "submission_id": instance.submission_id,
+                "engine": self.config.engine,
             }
 
     async def close(self, instance_id: str) -> None:

@@ -25,18 +25,19 @@ LEADERBOARD_HTML = """<!DOCTYPE html>
 </style>
 </head>
 <body>
-<h1>osim-rl leaderboard: <span id="env-id">&hellip;</span></h1>
+<h1>osim-rl leaderboard: <span id="env-id">&hellip;</span> on <span id="engine">&hellip;</span></h1>
 <nav id="envs"></nav>
+<nav id="engines"></nav>
 <p id="error"></p>
 <table id="leaderboard">
   <thead><tr><th>#</th><th>Participant</th><th>Mean reward</th><th>Total reward</th>
-  <th>Simulations</th><th>Submissions</th><th>Scored</th></tr></thead>
+  <th>Simulations</th><th>Submissions</th><th>Scored</th><th>Engine</th></tr></thead>
   <tbody></tbody>
 </table>
 <h2>Recent submissions</h2>
 <table id="recent">
   <thead><tr><th>Id</th><th>Participant</th><th>Status</th><th>Total reward</th>
-  <th>Simulations run</th><th>Note</th></tr></thead>
+  <th>Simulations run</th><th>Note</th><th>Engine</th></tr></thead>
   <tbody></tbody>
 </table>
 <p><small id="state" data-state="loading">Loading&hellip;</small></p>
@@ -66,11 +67,23 @@ async function fetchJson(url) {
 }
 
 async function load() {
-  const query = params.get("env_id") ? "?env_id=" + encodeURIComponent(params.get("env_id")) : "";
+  const asked = new URLSearchParams();
+  for (const key of ["env_id", "engine"]) if (params.get(key)) asked.set(key, params.get(key));
+  const query = asked.toString() ? "?" + asked.toString() : "";
   try {
     const board = await fetchJson("leaderboard.json" + query);
     const recent = await fetchJson("v1/submissions?limit=20&env_id=" + encodeURIComponent(board.env_id));
     document.getElementById("env-id").textContent = board.env_id;
+    document.getElementById("engine").textContent = board.engine;
+    const engineNav = document.getElementById("engines");
+    engineNav.replaceChildren();
+    for (const engine of board.engines) {
+      const link = document.createElement("a");
+      link.href = "?env_id=" + encodeURIComponent(board.env_id) + "&engine=" + encodeURIComponent(engine);
+      link.textContent = engine;
+      if (engine === board.engine) link.className = "current";
+      engineNav.appendChild(link);
+    }
     document.title = "osim-rl leaderboard: " + board.env_id;
     const nav = document.getElementById("envs");
     nav.replaceChildren();
@@ -93,12 +106,13 @@ async function load() {
       cell(row, String(entry.simulations), "number");
       cell(row, String(entry.submissions), "number");
       cell(row, when(entry.ended_at));
+      cell(row, entry.engine, "engine");
       body.appendChild(row);
     }
     if (board.entries.length === 0) {
       const row = document.createElement("tr");
       cell(row, "No scored submission yet.");
-      row.firstChild.colSpan = 7;
+      row.firstChild.colSpan = 8;
       body.appendChild(row);
     }
     const recentBody = document.querySelector("#recent tbody");
@@ -112,6 +126,7 @@ async function load() {
       cell(row, number(item.total_reward), "number");
       cell(row, item.simulations.length + " of " + item.simulation_count, "number");
       cell(row, item.reason || "");
+      cell(row, item.engine, "engine");
       recentBody.appendChild(row);
     }
     document.getElementById("error").textContent = "";

@@ -139,7 +139,9 @@ def worker_main(
         connection.send(("error", error.kind, error.message))
         return
     except Exception as error:  # noqa: BLE001 - e.g. wrong constructor arguments, OpenSim errors
-        connection.send(("error", "unavailable", f"could not build {env_id!r}: {type(error).__name__}: {error}"))
+        engine = f" on engine {env_kwargs['engine']!r}" if "engine" in env_kwargs else ""
+        connection.send(("error", "unavailable",
+                         f"could not build {env_id!r}{engine}: {type(error).__name__}: {error}"))
         return
     try:
         _serve(connection, env, project)

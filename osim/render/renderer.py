@@ -17,10 +17,12 @@ import numpy as np
 
 from osim._optional import require
 from osim.engine.geometry import BodyGeometry, SceneGeometry
-from osim.motion import simulation_of
+from osim.engine.simulation import Simulation
+from osim.motion import engine_of
 
 from . import colors
 from .camera import CAMERAS, NEAR, Camera
+from .structure_geometry import StructureGeometry
 
 require("PIL", extra="render", feature="osim.render.Renderer (drawing frames)")
 
@@ -113,14 +115,17 @@ class Renderer:
     """Draws the current state of an environment into an RGB array.
 
     Args:
-        env: an original-API environment (``L2M2019Env(...)``), its Gymnasium adapter, or a
-            :class:`~osim.engine.Simulation`.
+        env: an environment on any engine (``L2M2019Env(engine="mujoco")``, the generic
+            :class:`~osim.env.Environment`), its Gymnasium adapter, or an :class:`~osim.engine.Engine`.
         camera: ``"side"`` (from the model's right) or ``"three_quarter"`` (front-right, from above).
         width, height: image size in pixels.
         show_time: write the simulation time in the top-left corner.
 
     Locomotion models (a root joint that translates) are followed by the camera; fixed-base models
-    (the arm) are framed once around their first moving joint.
+    (the arm) are framed once around their first moving joint. On OpenSim the model's joint frames
+    and muscle paths are drawn (:class:`~osim.engine.geometry.BodyGeometry`); on another engine the
+    shapes come from the engine's structure and state description
+    (:class:`~osim.render.structure_geometry.StructureGeometry`: no muscle paths).
     """
 
     def __init__(self, env: Any, camera: str = "side", width: int = 480, height: int = 360,
@@ -128,8 +133,9 @@ class Renderer:
         if camera not in CAMERAS:
             raise ValueError(f"camera must be one of {sorted(CAMERAS)}, got {camera!r}")
         self.env = getattr(env, "osim_env", env)
-        self.sim = simulation_of(env)
-        self.geometry = BodyGeometry(self.sim)
+        self.sim = engine_of(env)
+        self.geometry: BodyGeometry | StructureGeometry = (
+            BodyGeometry(self.sim) if isinstance(self.sim, Simulation) else StructureGeometry(self.sim))
         self.camera_name = camera
         self.width = int(width)
         self.height = int(height)
