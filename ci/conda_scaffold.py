@@ -26,6 +26,9 @@ package                   made from
 ``python``,               the machine's CPython (the interpreter the suite runs with, shared
 ``python_abi``            libpython and headers) repackaged by ``ci/local_channel.py``
 ``numpy``, ``pip``        their PyPI wheels converted with whl2conda (``ci/local_channel.py``)
+``libstdcxx`` (old)       Debian 11's ``libstdc++6`` (GCC 10, up to GLIBCXX_3.4.28), a second,
+                          older ``libstdcxx`` for the GLIBCXX trap: an environment with it
+                          cannot load what GCC 12 built (``tests/test_glibcxx.py``)
 ========================  ==============================================================
 
 The versions are the machine's (GCC 12, glibc 2.36 on Debian 12), and :func:`scaffold_variants`
@@ -63,6 +66,9 @@ WHEEL_TOOLS = {"cmake": "cmake>=3.28", "ninja": "ninja>=1.11", "swig": "swig>=4.
 #: Debian binary packages the scaffold repackages.
 DEBIAN_PACKAGES = ("libc6", "libc6-dev", "libgcc-s1", "libstdc++6", "libgfortran5", "libquadmath0",
                    "libblas3", "liblapack3", "libfmt9", "libfmt-dev", "libspdlog1.10", "libspdlog-dev")
+#: The older Debian release whose libstdc++6 (GCC 10) makes the old ``libstdcxx`` of the GLIBCXX trap.
+OLD_RUNTIME_SUITE = "bullseye"
+OLD_RUNTIME_BUILD = f"scaffold_old_{SCAFFOLD_FORMAT}"
 #: Debian's multiarch library directory; the fmt/spdlog CMake configs stay in it (their relative paths).
 MULTIARCH = "lib/x86_64-linux-gnu"
 
@@ -89,6 +95,9 @@ class ScaffoldPackage:
     summary: str
     stage: Path
     depends: list[str] = field(default_factory=list)
+    #: the conda package name where it differs from ``name`` (a second version of a package)
+    package_name: str | None = None
+    build_string: str | None = None
     strong_run_exports: list[str] = field(default_factory=list)
     weak_run_exports: list[str] = field(default_factory=list)
 
@@ -379,6 +388,56 @@ def next_minor(major_minor: str) -> str:
     return f"{major}.{int(minor) + 1}"
 
 
+def older_release_apt_options(state: Path, suite: str) -> list[str]:
+    """apt-get options for a private list of ``suite`` from the same mirrors as the machine's main suite."""
+    deb822 = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+    uris: list[str] = []
+    signed_by = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    if deb822:
+        for stanza in "\n".join(p.read_text(encoding="utf-8") for p in deb822).split("\n\n"):
+            fields = dict(re.findall(r"^([\w-]+): *(.*)$", stanza, flags=re.M))
+            if fields.get("Types") == "deb" and not fields.get("Suites", "").endswith("-security"):
+                uris += fields.get("URIs", "").split()
+                signed_by = fields.get("Signed-By", signed_by)
+    else:
+        legacy = Path("/etc/apt/sources.list").read_text(encoding="utf-8")
+        uris = [m for m in re.findall(r"^deb (?:\[[^]]*\] )?(\S+) \S+ ", legacy, flags=re.M) if "security" not in m]
+    if not uris:
+        raise SystemExit("no Debian mirror in the machine's apt sources to take the older libstdc++6 from")
+    state.mkdir(parents=True, exist_ok=True)
+    sources = state / f"{suite}.sources"
+    sources.write_text(f"Types: deb\nURIs: {uris[0]}\nSuites: {suite}\nComponents: main\nSigned-By: {signed_by}\n",
+                       encoding="utf-8")
+    (state / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    return ["-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={state / 'lists'}"]
+
+
+def old_libstdcxx_package(stages: Path, cache: Path) -> ScaffoldPackage:
+    """libstdcxx from an older Debian release's libstdc++6: the runtime of the GLIBCXX trap."""
+    dest = cache / f"debs-{OLD_RUNTIME_SUITE}"
+    debs = sorted(dest.glob("libstdc++6_*_amd64.deb"))
+    if not debs:
+        dest.mkdir(parents=True, exist_ok=True)
+        options = older_release_apt_options(cache / f"apt-{OLD_RUNTIME_SUITE}", OLD_RUNTIME_SUITE)
+        run(["apt-get", "-q", *options, "update"], stdout=subprocess.DEVNULL)
+        # pkg/suite: the installed (newer) libstdc++6 would otherwise be the candidate
+        run(["apt-get", "-q", *options, "download", f"libstdc++6/{OLD_RUNTIME_SUITE}"], cwd=dest)
+        debs = sorted(dest.glob("libstdc++6_*_amd64.deb"))
+    if not debs:
+        raise SystemExit(f"apt-get download libstdc++6 ({OLD_RUNTIME_SUITE}) left no .deb in {dest}")
+    version = deb_version(debs[-1])
+    tree = extract_deb(debs[-1], cache / "debs-extracted" / f"libstdc++6-{OLD_RUNTIME_SUITE}")
+    old = new_package(stages, "libstdcxx-old", version,
+                      f"GNU C++ runtime of GCC {version}, from Debian {OLD_RUNTIME_SUITE}'s libstdc++6 "
+                      "(older than the compiler: the GLIBCXX trap)", depends=[f"libgcc >={version.split('.')[0]}"])
+    copy_libraries(tree, ("libstdc++.so.6*",), old.stage / "lib")
+    for gdb_script in (old.stage / "lib").glob("*.py"):
+        gdb_script.unlink()
+    old.package_name, old.build_string = "libstdcxx", OLD_RUNTIME_BUILD
+    return old
+
+
 def python_packages(channel: Path, cache: Path) -> None:
     """python, python_abi (the machine's CPython), numpy and pip (their wheels, whl2conda) into the channel.
 
@@ -408,7 +467,8 @@ def scaffold_packages(machine: Machine, cache: Path, ccache_dir: Path | None) ->
             sysroot_package(stages, trees, machine.glibc_version),
             *compiler_packages(stages, machine, ccache_dir),
             *fmt_spdlog_packages(stages, trees, debs, machine.gcc_major),
-            *wheel_tool_packages(stages, cache / "wheels")]
+            *wheel_tool_packages(stages, cache / "wheels"),
+            old_libstdcxx_package(stages, cache)]
 
 
 def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
@@ -422,14 +482,14 @@ def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
         requirements["run_exports"] = run_exports
     build: dict[str, object] = {
         "number": 0,
-        "string": f"scaffold_{SCAFFOLD_FORMAT}",
+        "string": package.build_string or f"scaffold_{SCAFFOLD_FORMAT}",
         "script": [f'cp -a "{package.stage}/." "$PREFIX/"'],
         "dynamic_linking": {"binary_relocation": False},
         "prefix_detection": {"ignore": True},
     }
     return {
         "schema_version": 1,
-        "package": {"name": package.name, "version": package.version},
+        "package": {"name": package.package_name or package.name, "version": package.version},
         "build": build,
         "requirements": requirements,
         "about": {"summary": f"{package.summary}. osim-rl offline build scaffold: never publish."},
@@ -438,7 +498,7 @@ def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
 
 def scaffold_key(machine: Machine, ccache_dir: Path | None) -> str:
     """What the cached scaffold channel depends on; a change rebuilds it."""
-    text = repr((SCAFFOLD_FORMAT, machine, str(ccache_dir), WHEEL_TOOLS, DEBIAN_PACKAGES,
+    text = repr((SCAFFOLD_FORMAT, machine, str(ccache_dir), WHEEL_TOOLS, DEBIAN_PACKAGES, OLD_RUNTIME_SUITE,
                  Path(__file__).read_bytes()))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
