@@ -206,6 +206,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--recipes", nargs="+", default=list(BUILDABLE), metavar="RECIPE",
                         help=f"recipes to build, in order (buildable: {', '.join(BUILDABLE)})")
     parser.add_argument("--suite", action="store_true", help="run the osim suite in an environment from the channel")
+    parser.add_argument("--suite-tests", nargs="+", metavar="FILE", help="with --suite: these test files only")
     parser.add_argument("--work", type=Path, default=CACHE / "conda-build", help="channel and build directory")
     parser.add_argument("--no-ccache", action="store_true", help="compile without ccache")
     args = parser.parse_args(argv)
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         built = {package_name(p) for p in channel.glob("*/*.conda")}
         if not {"opensim", "osim-rl"} <= built:
             raise SystemExit(f"--suite needs opensim and osim-rl in {channel} (build them with --recipes)")
-        report["suite"] = run_suite(channel, scaffold, args.work)
+        report["suite"] = run_suite(channel, scaffold, args.work, args.suite_tests)
     report["total_s"] = round(time.monotonic() - started, 1)
     report["scaffold_channel"] = str(scaffold)
     (args.work / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

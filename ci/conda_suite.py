@@ -77,8 +77,11 @@ def pytest_counts(output: str) -> dict[str, int]:
     return {kind.rstrip("s") if kind.startswith("error") else kind: int(n) for n, kind in SUMMARY.findall(lines[-1])}
 
 
-def run_suite(channel: Path, scaffold: Path, work: Path) -> dict[str, object]:
-    """Environment from the local channels, then the checks of the module docstring; their results."""
+def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None = None) -> dict[str, object]:
+    """Environment from the local channels, then the checks of the module docstring; their results.
+
+    ``tests``: test files (``tests/test_x.py``) to run instead of the whole suite.
+    """
     results: dict[str, object] = {}
     prefix = work / "env-suite"
     shutil.rmtree(prefix, ignore_errors=True)
@@ -99,10 +102,11 @@ def run_suite(channel: Path, scaffold: Path, work: Path) -> dict[str, object]:
                                 capture_output=True)
         print(doctor.stdout)
         results["doctor"] = doctor.stdout.strip().splitlines()[-1] if doctor.stdout.strip() else doctor.stderr
-        tests = Path(scratch) / "tests"
-        shutil.copytree(REPO / "tests", tests, ignore=shutil.ignore_patterns("__pycache__", *PACKAGING_TESTS))
+        copied = Path(scratch) / "tests"
+        shutil.copytree(REPO / "tests", copied, ignore=shutil.ignore_patterns("__pycache__", *PACKAGING_TESTS))
+        targets = [str(copied / Path(t).relative_to("tests")) for t in tests] if tests else [str(copied)]
         base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", scratch,
-                "--continue-on-collection-errors", str(tests)]
+                "--continue-on-collection-errors", *targets]
         for name, marker in (("suite", "not golden_parity"), ("golden_parity", "golden_parity")):
             with step(f"suite: pytest -m '{marker}' inside the environment"):
                 t0 = time.monotonic()
