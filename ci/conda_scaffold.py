@@ -18,7 +18,17 @@ package                   made from
                           check takes the system libraries from this package); strong
                           run_export ``__glibc >=<machine glibc>``
 ``libblas``, ``liblapack``  Debian's reference ``libblas3``/``liblapack3``; run_exports
-``cmake``, ``ninja``      the PyPI wheels' binaries
+``fmt``, ``spdlog``       Debian's ``libfmt9``/``libfmt-dev`` (9.1) and ``libspdlog1.10``/
+                          ``libspdlog-dev`` (1.10, built on that fmt), as the native build
+                          (``ci/build-opensim-from-source.sh``) uses them; run_exports
+``cmake``, ``ninja``,     the PyPI wheels' binaries (swig's with a wrapper that sets
+``swig``                  ``SWIG_LIB`` to its packaged library)
+``python``,               the machine's CPython (the interpreter the suite runs with, shared
+``python_abi``            libpython and headers) repackaged by ``ci/local_channel.py``
+``numpy``, ``pip``        their PyPI wheels converted with whl2conda (``ci/local_channel.py``)
+``libstdcxx`` (old)       Debian 11's ``libstdc++6`` (GCC 10, up to GLIBCXX_3.4.28), a second,
+                          older ``libstdcxx`` for the GLIBCXX trap: an environment with it
+                          cannot load what GCC 12 built (``tests/test_glibcxx.py``)
 ========================  ==============================================================
 
 The versions are the machine's (GCC 12, glibc 2.36 on Debian 12), and :func:`scaffold_variants`
@@ -38,22 +48,29 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
+from importlib.metadata import version as installed_version
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_channel import build_recipe, run
+from local_channel import build_recipe, convert_wheel, download_wheels, package_python, package_python_abi, run
 
 #: Bump to rebuild every cached scaffold package (after changing how they are made).
 SCAFFOLD_FORMAT = 1
 #: The compiler triplet conda-forge's Linux compilers use; the sysroot lives under it.
 TRIPLET = "x86_64-conda-linux-gnu"
 #: The build tools taken from PyPI wheels, with the requirement used to download them.
-WHEEL_TOOLS = {"cmake": "cmake>=3.28", "ninja": "ninja>=1.11"}
+WHEEL_TOOLS = {"cmake": "cmake>=3.28", "ninja": "ninja>=1.11", "swig": "swig>=4.1.1,<4.2"}
 #: Debian binary packages the scaffold repackages.
 DEBIAN_PACKAGES = ("libc6", "libc6-dev", "libgcc-s1", "libstdc++6", "libgfortran5", "libquadmath0",
-                   "libblas3", "liblapack3")
+                   "libblas3", "liblapack3", "libfmt9", "libfmt-dev", "libspdlog1.10", "libspdlog-dev")
+#: The older Debian release whose libstdc++6 (GCC 10) makes the old ``libstdcxx`` of the GLIBCXX trap.
+OLD_RUNTIME_SUITE = "bullseye"
+OLD_RUNTIME_BUILD = f"scaffold_old_{SCAFFOLD_FORMAT}"
+#: Debian's multiarch library directory; the fmt/spdlog CMake configs stay in it (their relative paths).
+MULTIARCH = "lib/x86_64-linux-gnu"
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,9 @@ class ScaffoldPackage:
     summary: str
     stage: Path
     depends: list[str] = field(default_factory=list)
+    #: the conda package name where it differs from ``name`` (a second version of a package)
+    package_name: str | None = None
+    build_string: str | None = None
     strong_run_exports: list[str] = field(default_factory=list)
     weak_run_exports: list[str] = field(default_factory=list)
 
@@ -132,7 +152,7 @@ def download_debs(dest: Path, names: tuple[str, ...] = DEBIAN_PACKAGES) -> dict[
 
 def deb_version(deb: Path) -> str:
     """The upstream version of a Debian package file: libblas3_3.11.0-2_amd64.deb -> 3.11.0."""
-    upstream = deb.name.split("_")[1].split("-")[0]
+    upstream = unquote(deb.name.split("_")[1]).rsplit("-", 1)[0]  # apt writes the epoch's ':' as %3a
     return re.sub(r"^\d+:", "", upstream).split("+")[0]
 
 
@@ -295,8 +315,15 @@ def compiler_packages(stages: Path, machine: Machine, ccache_dir: Path | None) -
     return packages
 
 
+def swig_wrapper(swig_lib: str) -> str:
+    """bin/swig: the wheel's binary and its library, found relative to the wrapper as the wheel's entry point does."""
+    return ("#!/bin/sh\n# osim-rl conda scaffold: swig from its PyPI wheel (never publish)\n"
+            'here="$(cd "$(dirname "$0")/.." && pwd)"\n'
+            f'SWIG_LIB="${{SWIG_LIB:-${{here}}/{swig_lib}}}" exec "${{here}}/libexec/swig/bin/swig" "$@"\n')
+
+
 def wheel_tool_packages(stages: Path, wheel_dir: Path) -> list[ScaffoldPackage]:
-    """cmake and ninja: the binaries of their PyPI wheels."""
+    """cmake, ninja and swig: the binaries of their PyPI wheels."""
     packages = []
     for name, requirement in WHEEL_TOOLS.items():
         wheel = wheel_tool(wheel_dir, requirement)
@@ -304,10 +331,129 @@ def wheel_tool_packages(stages: Path, wheel_dir: Path) -> list[ScaffoldPackage]:
         tool = new_package(stages, name, version, f"{name} {version} from its PyPI wheel")
         if name == "cmake":
             stage_wheel_data(wheel, "cmake/data/", tool.stage)
-        else:
+        elif name == "ninja":
             stage_wheel_data(wheel, f"ninja-{version}.data/scripts/", tool.stage / "bin")
+        else:
+            # The binary has its library directory compiled in as the wheel builder's path:
+            # SWIG_LIB points it at the packaged one (CMake's FindSWIG asks `swig -swiglib`).
+            stage_wheel_data(wheel, "swig/data/", tool.stage / "libexec" / "swig")
+            (library,) = (tool.stage / "libexec" / "swig" / "share" / "swig").iterdir()
+            wrapper = tool.stage / "bin" / "swig"
+            wrapper.parent.mkdir(parents=True)
+            wrapper.write_text(swig_wrapper(str(library.relative_to(tool.stage))), encoding="utf-8")
+            wrapper.chmod(0o755)
+            tool.depends = ["libstdcxx", "libgcc"]
         packages.append(tool)
     return packages
+
+
+def stage_multiarch_library(trees: list[Path], stage: Path) -> None:
+    """A Debian library's usr/ (headers, multiarch lib/ with its CMake config) under PREFIX.
+
+    The CMake configs find their headers and libraries four directories up from
+    ``lib/x86_64-linux-gnu/cmake/<name>``, so the tree keeps Debian's layout; lib/ gets
+    symlinks to the shared libraries, the directory rattler-build's RPATH (``$ORIGIN/../lib``)
+    and overlinking check look in.
+    """
+    for tree in trees:
+        for part in ("include", MULTIARCH):
+            if (tree / "usr" / part).is_dir():
+                shutil.copytree(tree / "usr" / part, stage / part, symlinks=True, dirs_exist_ok=True)
+    for library in sorted((stage / MULTIARCH).glob("*.so*")):
+        (stage / "lib" / library.name).symlink_to(f"x86_64-linux-gnu/{library.name}")
+
+
+def fmt_spdlog_packages(stages: Path, trees: dict[str, Path], debs: dict[str, Path],
+                        gcc_major: str) -> list[ScaffoldPackage]:
+    """fmt and spdlog (built on that fmt) from Debian, with conda-forge's run_exports."""
+    runtime = [f"libstdcxx >={gcc_major}", f"libgcc >={gcc_major}"]
+    fmt_version, spdlog_version = deb_version(debs["libfmt-dev"]), deb_version(debs["libspdlog-dev"])
+    fmt_major = int(fmt_version.split(".")[0])
+    spdlog_minor = ".".join(spdlog_version.split(".")[:2])
+    fmt_pin = f"fmt >={fmt_version},<{fmt_major + 1}.0a0"
+    fmt = new_package(stages, "fmt", fmt_version, "fmt, from Debian's libfmt9 and libfmt-dev",
+                      depends=runtime, weak_run_exports=[fmt_pin])
+    stage_multiarch_library([trees["libfmt9"], trees["libfmt-dev"]], fmt.stage)
+    spdlog = new_package(stages, "spdlog", spdlog_version,
+                         "spdlog with external fmt, from Debian's libspdlog1.10 and libspdlog-dev",
+                         depends=[*runtime, fmt_pin],
+                         weak_run_exports=[f"spdlog >={spdlog_version},<{next_minor(spdlog_minor)}.0a0"])
+    stage_multiarch_library([trees["libspdlog1.10"], trees["libspdlog-dev"]], spdlog.stage)
+    return [fmt, spdlog]
+
+
+def next_minor(major_minor: str) -> str:
+    """'1.10' -> '1.11': the exclusive upper bound of an x.x pin."""
+    major, minor = major_minor.split(".")
+    return f"{major}.{int(minor) + 1}"
+
+
+def older_release_apt_options(state: Path, suite: str) -> list[str]:
+    """apt-get options for a private list of ``suite`` from the same mirrors as the machine's main suite."""
+    deb822 = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+    uris: list[str] = []
+    signed_by = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    if deb822:
+        for stanza in "\n".join(p.read_text(encoding="utf-8") for p in deb822).split("\n\n"):
+            fields = dict(re.findall(r"^([\w-]+): *(.*)$", stanza, flags=re.M))
+            if fields.get("Types") == "deb" and not fields.get("Suites", "").endswith("-security"):
+                uris += fields.get("URIs", "").split()
+                signed_by = fields.get("Signed-By", signed_by)
+    else:
+        legacy = Path("/etc/apt/sources.list").read_text(encoding="utf-8")
+        uris = [m for m in re.findall(r"^deb (?:\[[^]]*\] )?(\S+) \S+ ", legacy, flags=re.M) if "security" not in m]
+    if not uris:
+        raise SystemExit("no Debian mirror in the machine's apt sources to take the older libstdc++6 from")
+    state.mkdir(parents=True, exist_ok=True)
+    sources = state / f"{suite}.sources"
+    sources.write_text(f"Types: deb\nURIs: {uris[0]}\nSuites: {suite}\nComponents: main\nSigned-By: {signed_by}\n",
+                       encoding="utf-8")
+    (state / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    return ["-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={state / 'lists'}"]
+
+
+def old_libstdcxx_package(stages: Path, cache: Path) -> ScaffoldPackage:
+    """libstdcxx from an older Debian release's libstdc++6: the runtime of the GLIBCXX trap."""
+    dest = cache / f"debs-{OLD_RUNTIME_SUITE}"
+    debs = sorted(dest.glob("libstdc++6_*_amd64.deb"))
+    if not debs:
+        dest.mkdir(parents=True, exist_ok=True)
+        options = older_release_apt_options(cache / f"apt-{OLD_RUNTIME_SUITE}", OLD_RUNTIME_SUITE)
+        run(["apt-get", "-q", *options, "update"], stdout=subprocess.DEVNULL)
+        # pkg/suite: the installed (newer) libstdc++6 would otherwise be the candidate
+        run(["apt-get", "-q", *options, "download", f"libstdc++6/{OLD_RUNTIME_SUITE}"], cwd=dest)
+        debs = sorted(dest.glob("libstdc++6_*_amd64.deb"))
+    if not debs:
+        raise SystemExit(f"apt-get download libstdc++6 ({OLD_RUNTIME_SUITE}) left no .deb in {dest}")
+    version = deb_version(debs[-1])
+    tree = extract_deb(debs[-1], cache / "debs-extracted" / f"libstdc++6-{OLD_RUNTIME_SUITE}")
+    old = new_package(stages, "libstdcxx-old", version,
+                      f"GNU C++ runtime of GCC {version}, from Debian {OLD_RUNTIME_SUITE}'s libstdc++6 "
+                      "(older than the compiler: the GLIBCXX trap)", depends=[f"libgcc >={version.split('.')[0]}"])
+    copy_libraries(tree, ("libstdc++.so.6*",), old.stage / "lib")
+    for gdb_script in (old.stage / "lib").glob("*.py"):
+        gdb_script.unlink()
+    old.package_name, old.build_string = "libstdcxx", OLD_RUNTIME_BUILD
+    return old
+
+
+def python_packages(channel: Path, cache: Path) -> None:
+    """python, python_abi (the machine's CPython), numpy and pip (their wheels, whl2conda) into the channel.
+
+    The same interpreter and numpy the project's venv has: the SWIG bindings are built for the
+    Python the osim suite then runs them with. ``ci/local_channel.py`` makes these packages for
+    its seed channel too; here they go into the scaffold for the opensim recipe's host environment.
+    """
+    state = cache / "python-state"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    package_python(channel, state)
+    package_python_abi(channel, state)
+    wheels = download_wheels(cache / "python-wheels", [f"numpy=={installed_version('numpy')}", "pip"])
+    for wheel in wheels:
+        convert_wheel(wheel, channel, state / "converted")
+    shutil.rmtree(state)
 
 
 def scaffold_packages(machine: Machine, cache: Path, ccache_dir: Path | None) -> list[ScaffoldPackage]:
@@ -320,7 +466,9 @@ def scaffold_packages(machine: Machine, cache: Path, ccache_dir: Path | None) ->
             *blas_packages(stages, trees, debs, machine.gcc_version),
             sysroot_package(stages, trees, machine.glibc_version),
             *compiler_packages(stages, machine, ccache_dir),
-            *wheel_tool_packages(stages, cache / "wheels")]
+            *fmt_spdlog_packages(stages, trees, debs, machine.gcc_major),
+            *wheel_tool_packages(stages, cache / "wheels"),
+            old_libstdcxx_package(stages, cache)]
 
 
 def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
@@ -334,14 +482,14 @@ def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
         requirements["run_exports"] = run_exports
     build: dict[str, object] = {
         "number": 0,
-        "string": f"scaffold_{SCAFFOLD_FORMAT}",
+        "string": package.build_string or f"scaffold_{SCAFFOLD_FORMAT}",
         "script": [f'cp -a "{package.stage}/." "$PREFIX/"'],
         "dynamic_linking": {"binary_relocation": False},
         "prefix_detection": {"ignore": True},
     }
     return {
         "schema_version": 1,
-        "package": {"name": package.name, "version": package.version},
+        "package": {"name": package.package_name or package.name, "version": package.version},
         "build": build,
         "requirements": requirements,
         "about": {"summary": f"{package.summary}. osim-rl offline build scaffold: never publish."},
@@ -350,7 +498,7 @@ def scaffold_recipe(package: ScaffoldPackage) -> dict[str, object]:
 
 def scaffold_key(machine: Machine, ccache_dir: Path | None) -> str:
     """What the cached scaffold channel depends on; a change rebuilds it."""
-    text = repr((SCAFFOLD_FORMAT, machine, str(ccache_dir), WHEEL_TOOLS, DEBIAN_PACKAGES,
+    text = repr((SCAFFOLD_FORMAT, machine, str(ccache_dir), WHEEL_TOOLS, DEBIAN_PACKAGES, OLD_RUNTIME_SUITE,
                  Path(__file__).read_bytes()))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -371,6 +519,7 @@ def build_scaffold(cache: Path, machine: Machine, ccache_dir: Path | None) -> Pa
         recipe.write_text(yaml.safe_dump(scaffold_recipe(package), sort_keys=False), encoding="utf-8")
         built = build_recipe(recipe, channel, [], test=False)
         print(f"scaffold: {', '.join(p.name for p in built)}")
+    python_packages(channel, cache)
     shutil.rmtree(channel / "bld", ignore_errors=True)
     shutil.rmtree(cache / "stage", ignore_errors=True)
     (channel / "done").write_text(key, encoding="utf-8")

@@ -9,6 +9,9 @@ shared libraries that cannot be found. For every problem it names the fix for a 
 environment, a pip install and a system (source or distribution) install, marking the
 one that applies here. Exit code 0 when nothing is broken, 1 otherwise.
 
+``osim doctor --library PATH`` asks the same of one shared library instead of the opensim
+package (e.g. a Simbody or OpenSim library of a conda environment, before any bindings exist).
+
 Only the standard library is used, and nothing of osim is imported, so that
 ``python osim/doctor.py`` also works where numpy or opensim cannot be loaded.
 """
@@ -45,6 +48,9 @@ GCC_FOR_GLIBCXX = {19: "4.8.3", 20: "4.9", 21: "5", 22: "6", 23: "7.1", 24: "7.2
 DEFAULT_LIBRARY_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64",
                         f"/lib/{platform.machine()}-linux-gnu", f"/usr/lib/{platform.machine()}-linux-gnu")
 PROBE_TIMEOUT_S = 180
+#: The loader's own words when a libstdc++ lacks a version node; it names the libstdc++ it used,
+#: which can differ from the one a plain dlopen("libstdc++.so.6") finds (RUNPATH is per library).
+LOADER_VERSION_ERROR = re.compile(r"(/\S*libstdc\+\+\.so\.6): version `((?:GLIBCXX|CXXABI)_[\d.]+)' not found")
 
 
 # ======================================================================================
@@ -260,8 +266,12 @@ PROBE = r"""
 import ctypes, json, sys
 result = {}
 try:
-    import opensim
-    result.update(import_ok=True, version=opensim.GetVersion(), file=opensim.__file__)
+    if len(sys.argv) > 1:  # osim doctor --library PATH
+        ctypes.CDLL(sys.argv[1])
+        result.update(import_ok=True, version=None, file=sys.argv[1])
+    else:
+        import opensim
+        result.update(import_ok=True, version=opensim.GetVersion(), file=opensim.__file__)
 except BaseException as error:
     result.update(import_ok=False, error=f"{type(error).__name__}: {error}")
 
@@ -282,10 +292,11 @@ print("OSIM-DOCTOR-PROBE " + json.dumps(result))
 """
 
 
-def probe_import() -> dict[str, Any]:
-    """Import opensim in a child process with this process's environment; report what happened."""
+def probe_import(library: Path | None = None) -> dict[str, Any]:
+    """Import opensim (or load ``library``) in a child process with this process's environment."""
     try:
-        completed = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+        completed = subprocess.run([sys.executable, "-c", PROBE, *([str(library)] if library else [])],
+                                   capture_output=True, text=True,
                                    timeout=PROBE_TIMEOUT_S, env=os.environ.copy())
     except subprocess.TimeoutExpired:
         return {"import_ok": False, "error": f"import opensim did not finish within {PROBE_TIMEOUT_S} s"}
@@ -298,9 +309,12 @@ def probe_import() -> dict[str, Any]:
 
 
 def collect_elves(package: Path, extra_dirs: list[Path]) -> list[ElfInfo]:
-    """The ELF files of the opensim package, plus the OpenSim/Simbody libraries they link."""
+    """The ELF files of the opensim package (or the one library), plus the OpenSim/Simbody libraries they link."""
     found: dict[str, ElfInfo] = {}
-    queue = [p for d in [package, *extra_dirs] for p in sorted(d.rglob("*")) if p.is_file()]
+    if package.is_file():
+        queue = [package]
+    else:
+        queue = [p for d in [package, *extra_dirs] for p in sorted(d.rglob("*")) if p.is_file()]
     while queue:
         path = queue.pop()
         key = str(path.resolve())
@@ -410,6 +424,11 @@ def glibcxx_fixes(library: str, origin: str, missing: list[str]) -> dict[str, st
 def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any]) -> None:
     """Add to ``report`` the libstdc++ that OpenSim loads and any C++ runtime versions it lacks."""
     library = probe.get("libstdcxx")
+    named = LOADER_VERSION_ERROR.search(str(probe.get("error") or ""))
+    if named:  # the loader says which libstdc++ it bound: that one, not the probe's dlopen guess
+        library = named.group(1)
+    report.libstdcxx["named_by_loader"] = bool(named)
+    subject = report.opensim.get("subject", "OpenSim")
     required: dict[str, list[str]] = {}  # version -> files that need it
     for info in elves:
         for version in info.required_versions.get(LIBSTDCXX, []):
@@ -442,7 +461,7 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
         symbol, version = symbol_error.group(1) or symbol_error.group(2), symbol_error.group(3)
         report.libstdcxx["unresolved_symbol"] = f"{symbol}@{version}"
         report.problems.append(Problem(
-            f"the libstdc++ this Python loads lacks C++ runtime symbols OpenSim needs ({symbol}@{version})",
+            f"the libstdc++ this Python loads lacks C++ runtime symbols {subject} needs ({symbol}@{version})",
             f"{library} ({origin}) defines the version nodes up to {', '.join(report.libstdcxx['provides_newest'])} "
             f"but not the symbol {symbol}@{version}: it is not the C++ runtime OpenSim was linked against "
             "(a stripped, patched or foreign libstdc++.so.6 placed first).",
@@ -450,7 +469,7 @@ def check_libstdcxx(report: Report, elves: list[ElfInfo], probe: dict[str, Any])
     if missing:
         examples = "; ".join(f"{v} needed by {required[v][0]}" for v in missing[:4])
         report.problems.append(Problem(
-            f"the libstdc++ this Python loads is older than OpenSim needs (missing {', '.join(missing)})",
+            f"the libstdc++ this Python loads is older than {subject} needs (missing {', '.join(missing)})",
             f"{library} ({origin}) defines up to {', '.join(report.libstdcxx['provides_newest'])}; "
             f"{examples}. The first libstdc++.so.6 loaded into a process serves every library in it, so an older "
             "one (from an old conda environment, LD_LIBRARY_PATH or LD_PRELOAD) breaks binaries built with a newer "
@@ -477,8 +496,10 @@ def check_missing_libraries(report: Report, elves: list[ElfInfo]) -> None:
                 fixes, fatal=not info.is_executable))
 
 
-def diagnose() -> Report:
-    """Inspect this installation of OpenSim; returns the report."""
+def diagnose(library: Path | None = None) -> Report:
+    """Inspect this installation of OpenSim (or one shared ``library``); returns the report."""
+    if library is not None:
+        return diagnose_library(library)
     package, extra_dirs = opensim_location()
     kind, distribution_version = install_kind(package)
     report = Report(python=python_facts(), install_kind=kind,
@@ -507,6 +528,29 @@ def diagnose() -> Report:
     return report
 
 
+def diagnose_library(library: Path) -> Report:
+    """Can this Python's process load ``library``, and if not, is it the C++ runtime or a missing library."""
+    library = library.resolve()
+    in_conda = (library.parent.parent / "conda-meta").is_dir() or conda_prefix() is not None
+    report = Report(python=python_facts(), install_kind="conda" if in_conda else "system",
+                    opensim={"location": str(library), "subject": library.name, "distribution_version": None})
+    if not library.is_file():
+        raise SystemExit(f"osim doctor --library: expected a shared library file, got {library}")
+    probe = probe_import(library)
+    report.opensim.update(import_ok=probe.get("import_ok", False), version=None, error=probe.get("error"))
+    if sys.platform.startswith("linux"):
+        elves = collect_elves(library, [])
+        report.opensim["shared_objects"] = len(elves)
+        check_libstdcxx(report, elves, probe)
+        check_missing_libraries(report, elves)
+    if not probe.get("import_ok") and not any(p.fatal for p in report.problems):
+        report.problems.append(Problem(f"{library.name} does not load", str(probe.get("error")),
+                                       {"conda": "reinstall the package that owns it into this environment",
+                                        "pip": "reinstall the wheel that owns it",
+                                        "system": "rebuild and reinstall it"}))
+    return report
+
+
 # ======================================================================================
 # Output and command line
 # ======================================================================================
@@ -519,17 +563,20 @@ def render(report: Report) -> str:
         f"python      : {py['version']} ({py['executable']})",
         f"platform    : {py['platform']} [{py['machine']}], {py['libc']}",
         f"install     : {report.install_kind}" + (f" (conda environment {conda_prefix()})" if conda_prefix() else ""),
-        f"opensim     : {osim_info.get('location') or 'not found'}"
+        ("library     : " if osim_info.get("subject") else "opensim     : ")
+        + (osim_info.get("location") or "not found")
         + (f", distribution {osim_info['distribution_version']}" if osim_info.get("distribution_version") else ""),
     ]
     if "import_ok" in osim_info:
-        lines.append("import      : " + (f"OK, OpenSim {osim_info['version']}" if osim_info["import_ok"]
-                                         else f"FAILED: {osim_info['error']}"))
+        loaded = "OK" + (f", OpenSim {osim_info['version']}" if osim_info.get("version") else "")
+        lines.append(("load        : " if osim_info.get("subject") else "import      : ")
+                     + (loaded if osim_info["import_ok"] else f"FAILED: {osim_info['error']}"))
     if lib.get("loaded"):
         lines.append(f"libstdc++   : {lib['loaded']} [{lib['origin']}] defines up to "
                      f"{', '.join(lib['provides_newest']) or 'nothing'}")
     if lib.get("required_newest"):
-        lines.append(f"opensim needs: up to {', '.join(lib['required_newest'])} "
+        lines.append(("it needs    : " if osim_info.get("subject") else "opensim needs: ")
+                     + f"up to {', '.join(lib['required_newest'])} "
                      f"({lib['objects_needing_it']} shared objects)")
     if "shared_objects" in osim_info:
         lines.append(f"libraries   : {len(report.missing_libraries)} missing of those "
@@ -548,7 +595,8 @@ def render(report: Report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``osim doctor``; returns the exit code (1 when something is broken)."""
-    report = diagnose()
+    library = getattr(args, "library", None)
+    report = diagnose(Path(library) if library else None)
     if getattr(args, "json", False):
         payload = asdict(report)
         payload["broken"] = report.broken
@@ -561,6 +609,8 @@ def run(args: argparse.Namespace) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``osim doctor``'s options to ``parser``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--library", metavar="PATH",
+                        help="diagnose loading this shared library instead of `import opensim`")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

