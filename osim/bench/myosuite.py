@@ -29,27 +29,11 @@ def default_cache_dir() -> Path:
 
 def prepare(cache_dir: Path | str | None = None, requirement: str = MYOSUITE_REQUIREMENT) -> Path:
     """The python of the scratch venv holding ``requirement`` (created and installed on first use)."""
-    import hashlib
-    import shutil
-    import venv
-
-    from osim.bench.original import _locked, _pip, _say
+    from osim.bench.original import _locked, scratch_venv
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    tag = hashlib.sha256(requirement.encode()).hexdigest()[:10]
-    venv_dir = cache / f"venv-py{sys.version_info.major}{sys.version_info.minor}-{tag}"
-    python = venv_dir / "bin" / "python"
-    marker = venv_dir / ".osim-rl-myosuite-ready"
     with _locked(cache):
-        if marker.is_file():
-            return python
-        if venv_dir.exists():
-            shutil.rmtree(venv_dir)
-        _say(f"creating the venv that runs MyoSuite in {venv_dir} (once): {requirement}")
-        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
-        _pip(python, "install", "--quiet", requirement)
-        marker.write_text(requirement + "\n")
-    return python
+        return scratch_venv(cache, [requirement], "MyoSuite", ".osim-rl-myosuite-ready")
 
 
 def run_myosuite(steps: int, *, seed: int = 0, env_id: str = ENV_ID, cache_dir: Path | str | None = None,

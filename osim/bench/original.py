@@ -246,22 +246,30 @@ def _requirements() -> list[str]:
     return pins + list(_FIXED_REQUIREMENTS)
 
 
-def _prepare_venv(cache_dir: Path) -> Path:
-    """The scratch venv (one per Python minor version and requirement set), created on first use."""
-    requirements = _requirements()
-    tag = hashlib.sha256(json.dumps(requirements).encode()).hexdigest()[:10]
+def scratch_venv(cache_dir: Path, requirements: Sequence[str], purpose: str, marker_name: str) -> Path:
+    """The python of a venv under ``cache_dir`` holding ``requirements``, created on first use.
+
+    One venv per Python minor version and requirement set; ``marker_name`` is written last, so a
+    venv whose install was interrupted is rebuilt. Callers hold :func:`_locked` on ``cache_dir``.
+    """
+    tag = hashlib.sha256(json.dumps(list(requirements)).encode()).hexdigest()[:10]
     venv_dir = cache_dir / f"venv-py{sys.version_info.major}{sys.version_info.minor}-{tag}"
     python = venv_dir / "bin" / "python"
-    marker = venv_dir / ".osim-rl-rebuild-ready"
+    marker = venv_dir / marker_name
     if marker.is_file():
         return python
     if venv_dir.exists():
         shutil.rmtree(venv_dir)
-    _say(f"creating the venv that runs the original in {venv_dir} (once): {' '.join(requirements)}")
+    _say(f"creating the venv that runs {purpose} in {venv_dir} (once): {' '.join(requirements)}")
     venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     _pip(python, "install", "--quiet", *requirements)
     marker.write_text("\n".join(requirements) + "\n")
     return python
+
+
+def _prepare_venv(cache_dir: Path) -> Path:
+    """The scratch venv of the original releases (one per Python minor version and requirement set)."""
+    return scratch_venv(cache_dir, _requirements(), "the original", ".osim-rl-rebuild-ready")
 
 
 def prepare(release: str, cache_dir: Path | str | None = None) -> PreparedRelease:
