@@ -193,6 +193,11 @@ class MujocoSimulation:
         for joint in description["joints"]:
             self._joint_slices.append((joint["name"], [self._coordinate_column[c["name"]]
                                                        for c in joint.get("coordinates", [])]))
+        # Each joint's coordinates are consecutive columns (the columns are numbered joint by joint).
+        self._joint_ranges: list[tuple[str, int, int]] = []
+        for name, columns in self._joint_slices:
+            start = self._joint_ranges[-1][2] if self._joint_ranges else 0
+            self._joint_ranges.append((name, start, start + len(columns)))
         self._body_names = [body["name"] for body in description["bodies"]]
         self._body_ids = np.array([self._id(obj.mjOBJ_BODY, name) for name in self._body_names], dtype=int)
         self._muscles = [force for force in description["forces"] if is_muscle(force)]
@@ -219,6 +224,7 @@ class MujocoSimulation:
         geom_of = {name: self._id(obj.mjOBJ_GEOM, name) for name in
                    (g["name"] for g in description["contact_geometry"])}
         self._geom_body = {geom: int(model.geom_bodyid[geom]) for geom in geom_of.values()}
+        self._geom_bodyid = model.geom_bodyid  # a view (property reads build a new one each time)
         self._forces: list[tuple[str, str, Any]] = []
         for force in description["forces"]:
             kind = force["type"]
@@ -228,7 +234,8 @@ class MujocoSimulation:
                 geometry = [geom_of[name] for p in force["contact_parameters"] for name in p["geometry"]]
                 spheres = [geom for geom in geometry if self._geom_body[geom] != 0]
                 planes = [k for k, geom in enumerate(geometry) if self._geom_body[geom] == 0]
-                self._forces.append((force["name"], "contact", (spheres, planes, geometry)))
+                self._forces.append((force["name"], "contact", (np.array(spheres, dtype=int), planes,
+                                                                np.array(geometry, dtype=int))))
             elif kind in ("CoordinateLimitForce", "SpringGeneralizedForce"):
                 column = self._coordinate_column[force["properties"]["coordinate"]]
                 self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
@@ -470,22 +477,23 @@ class MujocoSimulation:
         count = len(self._body_ids)
         position[count:2 * count] = data.xipos[self._body_ids]
         offset = position - data.subtree_com[self._point_roots]
-        angular, angular_acc = data.cvel[bodies, :3], data.cacc[bodies, :3]
+        spatial_velocity, spatial_acceleration = data.cvel[bodies], data.cacc[bodies]
+        angular, angular_acc = spatial_velocity[:, :3], spatial_acceleration[:, :3]
         # cvel/cacc are spatial vectors about the subtree centre of mass; cacc holds -gravity (what
         # an accelerometer reads); the classical acceleration adds w x v.
-        velocity = data.cvel[bodies, 3:] + _cross(angular, offset)
-        acceleration = data.cacc[bodies, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity) + self._gravity
+        velocity = spatial_velocity[:, 3:] + _cross(angular, offset)
+        acceleration = (spatial_acceleration[:, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity)
+                        + self._gravity)
         return position, velocity, acceleration
 
     def _describe(self) -> StateDescription:
         self._accelerations()
         data = self.mj_data
         q, qd, qdd = data.qpos[self._qadr].tolist(), data.qvel[self._dadr].tolist(), data.qacc[self._dadr].tolist()
-        joint_pos, joint_vel, joint_acc = {}, {}, {}
-        for name, columns in self._joint_slices:
-            joint_pos[name] = [q[k] for k in columns]
-            joint_vel[name] = [qd[k] for k in columns]
-            joint_acc[name] = [qdd[k] for k in columns]
+        ranges = self._joint_ranges
+        joint_pos = {name: q[start:stop] for name, start, stop in ranges}
+        joint_vel = {name: qd[start:stop] for name, start, stop in ranges}
+        joint_acc = {name: qdd[start:stop] for name, start, stop in ranges}
 
         position, velocity, acceleration = self._points()
         ids, names, count = self._body_ids, self._body_names, len(self._body_ids)
@@ -534,7 +542,7 @@ class MujocoSimulation:
         forces = np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)  # on geom2 (normal 1 -> 2)
         points = contacts.pos
         for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
-            bodies = model.geom_bodyid[geoms]
+            bodies = self._geom_bodyid[geoms]
             if not bodies.any():
                 continue  # all on the ground (the plane): its share is each force's reaction
             share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)], axis=1)
@@ -558,7 +566,7 @@ class MujocoSimulation:
                 spheres, planes, geometry = target
                 reaction = -wrenches[spheres].sum(axis=0)
                 values = wrenches[geometry, :6]
-                values[planes] = np.concatenate([reaction[:3], reaction[6:]])
+                values[planes] = reaction.take(_FORCE_AND_GROUND_TORQUE)
                 records[name] = values.ravel().tolist()
             elif kind == "limit":
                 records[name] = [limits.get(self._joint_ids[target], 0.0), 0.0]
@@ -585,16 +593,23 @@ def _vec3(values: Any) -> tuple[float, float, float]:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
+#: A contact wrench row's force and torque about the ground origin (the half-space's record).
+_FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
+#: The components after and before each of x, y, z (the cross product's index pattern).
+_NEXT, _PREVIOUS = np.array([1, 2, 0]), np.array([2, 0, 1])
+
+
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (..., 3) arrays (``np.cross`` costs ~10 us of overhead per call)."""
-    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
-    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-1)
+    """Row-wise cross product of (n, 3) arrays, in 7 array operations (``np.cross`` and a stack of the
+    components cost several times more on the few rows here)."""
+    return a.take(_NEXT, 1) * b.take(_PREVIOUS, 1) - a.take(_PREVIOUS, 1) * b.take(_NEXT, 1)
 
 
 def _body_fixed_xyz(rotations: np.ndarray) -> np.ndarray:
     """Body-fixed X-Y-Z angles of rotation matrices (n, 3, 3), as OpenSim's ``body_pos_rot``."""
-    b = np.arcsin(np.clip(rotations[:, 0, 2], -1.0, 1.0))
-    a = np.arctan2(-rotations[:, 1, 2], rotations[:, 2, 2])
-    c = np.arctan2(-rotations[:, 0, 1], rotations[:, 0, 0])
-    return np.stack([a, b, c], axis=1)
+    angles = np.empty((len(rotations), 3))
+    np.arctan2(-rotations[:, 1, 2], rotations[:, 2, 2], out=angles[:, 0])
+    # minimum/maximum: np.clip's dispatch costs more than the work on these few values (same result)
+    np.arcsin(np.minimum(np.maximum(rotations[:, 0, 2], -1.0), 1.0), out=angles[:, 1])
+    np.arctan2(-rotations[:, 0, 1], rotations[:, 0, 0], out=angles[:, 2])
+    return angles

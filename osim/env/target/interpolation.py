@@ -8,6 +8,8 @@ the same values directly, vectorised over any number of query points.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 
@@ -34,18 +36,42 @@ class BilinearGrid:
                 f"values must have shape ({self.x.size}, {self.y.size}) or (n, {self.x.size}, "
                 f"{self.y.size}); got {values.shape}"
             )
+        # Plain floats for one query point (the pelvis's, every step): numpy's per-call overhead
+        # is most of the work there; the operations and their order are those of the array path.
+        self._x_nodes: list[float] = self.x.tolist()
+        self._y_nodes: list[float] = self.y.tolist()
 
     @staticmethod
     def _cell(nodes: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of the cell holding each (clamped) query and the fraction of the way across it."""
-        clamped = np.clip(query, nodes[0], nodes[-1])
-        index = np.clip(np.searchsorted(nodes, clamped, side="right") - 1, 0, nodes.size - 2)
+        # minimum/maximum: the same values as np.clip, without its dispatch cost on a small array
+        clamped = np.minimum(np.maximum(query, nodes[0]), nodes[-1])
+        index = np.minimum(np.maximum(np.searchsorted(nodes, clamped, side="right") - 1, 0), nodes.size - 2)
         fraction = (clamped - nodes[index]) / (nodes[index + 1] - nodes[index])
         return index, fraction
+
+    @staticmethod
+    def _scalar_cell(nodes: list[float], query: float) -> tuple[int, float]:
+        """:meth:`_cell` of one query, in plain floats."""
+        clamped = min(max(query, nodes[0]), nodes[-1])
+        index = min(max(bisect_right(nodes, clamped) - 1, 0), len(nodes) - 2)
+        return index, (clamped - nodes[index]) / (nodes[index + 1] - nodes[index])
+
+    def _at_point(self, qx: float, qy: float) -> np.ndarray:
+        """:meth:`__call__` of one point."""
+        i, t = self._scalar_cell(self._x_nodes, qx)
+        j, u = self._scalar_cell(self._y_nodes, qy)
+        corner_00, corner_10, corner_01, corner_11 = (1.0 - t) * (1.0 - u), t * (1.0 - u), (1.0 - t) * u, t * u
+        result = np.array([
+            v00 * corner_00 + v10 * corner_10 + v01 * corner_01 + v11 * corner_11
+            for (v00, v01), (v10, v11) in self.values[:, i:i + 2, j:j + 2].tolist()])
+        return result[0] if self._single else result
 
     def __call__(self, qx: np.ndarray | float, qy: np.ndarray | float) -> np.ndarray:
         """Values at the points ``(qx[k], qy[k])``: shape ``(n_components,) + qx.shape``
         (or ``qx.shape`` when built from a single 2-D value array)."""
+        if isinstance(qx, float) and isinstance(qy, float):
+            return self._at_point(qx, qy)
         qx = np.asarray(qx, dtype=np.float64)
         qy = np.asarray(qy, dtype=np.float64)
         i, t = self._cell(self.x, qx)
