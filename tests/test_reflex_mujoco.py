@@ -44,3 +44,16 @@ def test_planar_model_walks_5_5_m_in_7_s_on_mujoco():
         assert not done, f"fell at t = {env.t:.2f} s"
     distance = env.get_state_desc()["body_pos"]["pelvis"][0] - start
     assert distance >= 5.5, f"walked only {distance:.2f} m"
+
+
+def test_optimize_task_takes_the_engine_and_the_walk_objective():
+    from osim.control.optimize import EpisodeResult, ReflexTask, make_env
+
+    assert make_env(ReflexTask(engine="mujoco")).engine_name == "mujoco"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        ReflexTask(engine="bullet")
+    # 'walk' ranks by distance plus seconds survived: a lunge that falls early loses to a longer stumble
+    lunge = EpisodeResult(total_reward=0.0, distance=1.2, footsteps=2, steps=50, fell=True)
+    stumble = EpisodeResult(total_reward=0.0, distance=1.0, footsteps=4, steps=200, fell=True)
+    assert stumble.cost("walk") == pytest.approx(-3.0) and stumble.cost("walk") < lunge.cost("walk")
+    assert lunge.cost("distance") < stumble.cost("distance")
