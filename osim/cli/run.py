@@ -12,11 +12,11 @@ The environment is a class of :mod:`osim.env` (run through its Gymnasium interfa
 :class:`osim.env.gym_adapter.OsimGymEnv`) or a Gymnasium id (``osim/L2Run-v0``, built by
 ``gymnasium.make``), so a stable-baselines3 model sees the observations it was trained on. One frame
 is recorded after each step; the run stops after ``--steps`` steps or when the episode ends,
-whichever comes first. ``--policy reflex`` drives L2M2019Env with the published parameters shipped
-with the package (``--reflex-params FILE`` for others). GIFs, MP4s and plots need the ``render``
-extra, saved models the ``train`` extra; a missing one is reported before anything runs.
-``--engine`` picks the physics engine (``opensim``, the default, or ``mujoco``); an environment that
-does not run on it says so.
+whichever comes first. ``--policy reflex`` drives L2M2019Env with the parameters shipped with the
+package for its engine (the published ones; on MuJoCo, re-optimised there; ``--reflex-params FILE``
+for others). GIFs, MP4s and plots need the ``render`` extra, saved models the ``train`` extra; a
+missing one is reported before anything runs. ``--engine`` picks the physics engine (``opensim``,
+the default, or ``mujoco``); an environment that does not run on it says so.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
                         help="stable-baselines3 algorithm of a saved model (default: try each)")
     parser.add_argument("--reflex-params", type=Path, default=None,
                         help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex "
-                             "(default: the published 2D parameters shipped with osim-rl)")
+                             "(default: the 2D parameters shipped with osim-rl for the env's engine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
     parser.add_argument("--engine", choices=ENGINE_CHOICES, default=None,
                         help=f"physics engine of the environment (default: {DEFAULT_ENGINE_NAME})")
@@ -144,14 +144,14 @@ def _random_policy(gym_env: Any, seed: int) -> Policy:
 
 def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict[str, Any]]:
     """The reflex controller on the environment's observation dict; also the reset options.
-    Without ``params_path``, the published 2-D parameters (they walk)."""
+    Without ``params_path``, the packaged 2-D parameters for the env's engine (they walk)."""
     env = gym_env.unwrapped.osim_env
     if type(env).__name__ != "L2M2019Env":
         raise RunError(f"--policy reflex drives L2M2019Env only, not {type(env).__name__}")
-    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_published_params, load_reflex_params
+    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params, reflex_parameters
 
     if params_path is None:
-        params = load_published_params("2D")
+        params = reflex_parameters("2D", env.engine_name)
     elif not params_path.is_file():
         raise RunError(f"reflex parameter file not found: {params_path}")
     else:

@@ -59,6 +59,11 @@ EXAMPLE_INIT_POSE: tuple[float, ...] = (
 #: mode -> the published parameter file shipped in ``osim/control/data`` (provenance in its README.md)
 PUBLISHED_PARAMS: dict[str, str] = {"2D": "params_2D.txt", "3D": "params_3D_init.txt"}
 
+#: (mode, engine) -> parameters re-optimised for that engine (``osim/control/data``, provenance in its
+#: README.md); a pair not listed uses the published file of the mode.
+ENGINE_PARAMS: dict[tuple[str, str], str] = {("2D", "mujoco"): "params_2D_mujoco.txt"}
+_ENGINES = ("opensim", "mujoco")
+
 _SAGITTAL = ("HFL", "GLU", "HAM", "RF", "VAS", "BFSH", "GAS", "SOL", "TA")
 _MODES = {"3D": 3, "2D": 2}
 
@@ -89,6 +94,23 @@ def published_params_path(mode: str = "2D") -> Path:
 def load_published_params(mode: str = "2D") -> np.ndarray:
     """The published parameter vector for ``mode`` (see :func:`published_params_path`)."""
     return load_reflex_params(published_params_path(mode), mode)
+
+
+def reflex_parameters_path(mode: str = "2D", engine: str = "opensim") -> Path:
+    """The packaged parameter file the reflex controller should use for ``mode`` on ``engine``
+    (``'opensim'`` or ``'mujoco'``): the published one, or the one re-optimised for the engine
+    where the published parameters do not walk there (the planar model on MuJoCo)."""
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {_ENGINES}, got {engine!r}")
+    name = ENGINE_PARAMS.get((mode, engine))
+    if name is None:
+        return published_params_path(mode)
+    return Path(__file__).resolve().parent / "data" / name
+
+
+def reflex_parameters(mode: str = "2D", engine: str = "opensim") -> np.ndarray:
+    """The parameter vector for ``mode`` on ``engine`` (see :func:`reflex_parameters_path`)."""
+    return load_reflex_params(reflex_parameters_path(mode, engine), mode)
 
 
 def _mode_dimension(mode: Any) -> int:

@@ -1,0 +1,59 @@
+"""The 2-D reflex walk on the MuJoCo engine with the parameters re-optimised there (osim/control/data).
+
+The published ``params_2D`` walking on OpenSim is tested in tests/test_reflex.py. On MuJoCo they fall
+after 0.33 s (0.45 m); the shipped ``params_2D_mujoco.txt`` (CMA-ES, 213 generations) walk 6.2 m and
+fall at 7.3 s: the 10 m in 10 s of issue 14 is not reached yet, this test holds what is shipped.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from osim.control import (
+    EXAMPLE_INIT_POSE,
+    OsimReflexCtrl,
+    load_published_params,
+    reflex_parameters,
+    reflex_parameters_path,
+)
+from osim.env.l2m2019 import L2M2019Env
+
+
+def test_reflex_parameters_pick_by_engine():
+    assert np.array_equal(reflex_parameters("2D", "opensim"), load_published_params("2D"))
+    assert np.array_equal(reflex_parameters("3D", "mujoco"), load_published_params("3D"))
+    mujoco_2d = reflex_parameters("2D", "mujoco")
+    assert reflex_parameters_path("2D", "mujoco").name == "params_2D_mujoco.txt"
+    assert mujoco_2d.shape == (37,) and not np.array_equal(mujoco_2d, load_published_params("2D"))
+
+
+def test_reflex_parameters_refuse_an_unknown_engine():
+    with pytest.raises(ValueError, match="engine must be one of"):
+        reflex_parameters("2D", "bullet")
+
+
+@pytest.mark.slow
+def test_planar_model_walks_5_5_m_in_7_s_on_mujoco():
+    env = L2M2019Env(visualize=False, difficulty=3, seed=36, engine="mujoco")
+    env.change_model(model="2D", difficulty=3)
+    controller = OsimReflexCtrl(mode="2D", dt=env.osim_model.stepsize, params=reflex_parameters("2D", "mujoco"))
+    obs = env.reset(init_pose=list(EXAMPLE_INIT_POSE))
+    start = env.get_state_desc()["body_pos"]["pelvis"][0]
+    for _ in range(700):
+        obs, _, done, _ = env.step(controller.update(obs))
+        assert not done, f"fell at t = {env.t:.2f} s"
+    distance = env.get_state_desc()["body_pos"]["pelvis"][0] - start
+    assert distance >= 5.5, f"walked only {distance:.2f} m"
+
+
+def test_optimize_task_takes_the_engine_and_the_walk_objective():
+    from osim.control.optimize import EpisodeResult, ReflexTask, make_env
+
+    assert make_env(ReflexTask(engine="mujoco")).engine_name == "mujoco"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        ReflexTask(engine="bullet")
+    # 'walk' ranks by distance plus seconds survived: a lunge that falls early loses to a longer stumble
+    lunge = EpisodeResult(total_reward=0.0, distance=1.2, footsteps=2, steps=50, fell=True)
+    stumble = EpisodeResult(total_reward=0.0, distance=1.0, footsteps=4, steps=200, fell=True)
+    assert stumble.cost("walk") == pytest.approx(-3.0) and stumble.cost("walk") < lunge.cost("walk")
+    assert lunge.cost("distance") < stumble.cost("distance")
