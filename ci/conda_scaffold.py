@@ -454,6 +454,29 @@ def python_packages(channel: Path, cache: Path) -> None:
     for wheel in wheels:
         convert_wheel(wheel, channel, state / "converted")
     shutil.rmtree(state)
+    for package in channel.glob("*/numpy-*.conda"):
+        add_weak_run_exports(package, [NUMPY_RUN_EXPORT])
+
+
+#: What conda-forge's numpy 2 packages export to what builds against them (their C API floor):
+#: a recipe lists numpy in host only and gets this run requirement, as the opensim recipe does.
+NUMPY_RUN_EXPORT = "numpy >=1.23,<3"
+
+
+def add_weak_run_exports(package: Path, specs: list[str]) -> None:
+    """Give a converted ``.conda`` package weak ``run_exports`` (whl2conda writes none)."""
+    import json
+    import tempfile
+
+    from conda_package_handling import api
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "tree"
+        api.extract(str(package), dest_dir=str(tree))
+        (tree / "info" / "run_exports.json").write_text(json.dumps({"weak": specs}), encoding="utf-8")
+        files = sorted(str(path.relative_to(tree)) for path in tree.rglob("*") if not path.is_dir())
+        api.create(str(tree), files, package.name, out_folder=scratch)
+        shutil.move(str(Path(scratch) / package.name), package)
 
 
 def scaffold_packages(machine: Machine, cache: Path, ccache_dir: Path | None) -> list[ScaffoldPackage]:
