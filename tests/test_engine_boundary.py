@@ -37,6 +37,10 @@ NATIVE_HANDLES = re.compile(
     r"|\.\s*(forceSet|bodySet|jointSet|markerSet|contactGeometrySet|muscleSet|muscle_set)\b")
 #: The module that builds the original ``OsimModel`` attributes from the native handles.
 HANDS_OUT_NATIVE = Path("env/base.py")
+#: The benchmark's timed child also runs in the original osim-rl's venv, where ``osim`` is the
+#: original package (no engine layer) and its OsimModel has no ``state_vector()``: there, and only
+#: there, it reads OpenSim's state itself. This one read is allowed in that module, nothing else.
+FOREIGN_STATE_READ = (Path("bench/harness.py"), "osim_model . state . getY ( )")
 
 GAIT14 = "osim-rl-3.0.11/gait14dof22musc_20170320.osim"
 ARM = "osim-rl-3.0.11/arm2dof6musc.osim"
@@ -97,6 +101,8 @@ def test_no_opensim_outside_the_engine_and_the_models():
     for path in modules:
         relative = path.relative_to(PACKAGE)
         uses = opensim_uses(path.read_text(encoding="utf-8"), native_handles_allowed=relative == HANDS_OUT_NATIVE)
+        if relative == FOREIGN_STATE_READ[0]:
+            uses = [use for use in uses if FOREIGN_STATE_READ[1] not in use]
         if uses:
             offenders[str(relative)] = uses
     assert offenders == {}, "OpenSim is used outside osim/engine and osim/models: " + repr(offenders)
