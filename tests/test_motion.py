@@ -6,6 +6,7 @@ import math
 import numpy as np
 import opensim
 import pytest
+from episodes import record_episode
 
 from osim.env import L2RunEnv
 from osim.motion import EpisodeLog
@@ -18,15 +19,8 @@ STEPS = 15
 def episode():
     """A short random L2RunEnv episode, logged, with the state descriptions kept independently."""
     env = L2RunEnv(visualize=False)
-    env.reset()
-    log = EpisodeLog(env)
-    log.record()
-    descriptions = [env.get_state_desc()]
     rng = np.random.RandomState(3)
-    for _ in range(STEPS):
-        _, reward, _, info = env.step(rng.uniform(0, 1, 18))
-        log.record(reward, info.get("reward_terms"))
-        descriptions.append(env.get_state_desc())
+    log, descriptions = record_episode(env, (rng.uniform(0, 1, 18) for _ in range(STEPS)))
     return env, log, descriptions
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import opensim
 import pytest
+from episodes import record_episode
 
 from osim.env import L2M2019Env
-from osim.motion import EpisodeLog, engine_of
+from osim.motion import engine_of
 
 STEPS = 20
 
@@ -16,15 +17,8 @@ STEPS = 20
 def mujoco_episode():
     """A short L2M2019Env episode on MuJoCo, logged, with each step's state description kept."""
     env = L2M2019Env(visualize=False, engine="mujoco", difficulty=0)
-    env.reset()
-    log = EpisodeLog(env)
-    log.record()
-    descriptions = [env.get_state_desc()]
     rng = np.random.default_rng(5)
-    for _ in range(STEPS):
-        _, reward, _, info = env.step(rng.uniform(0, 1, 22))
-        log.record(reward, info.get("reward_terms"))
-        descriptions.append(env.get_state_desc())
+    log, descriptions = record_episode(env, (rng.uniform(0, 1, 22) for _ in range(STEPS)))
     yield env, log, descriptions
     env.close()
 
