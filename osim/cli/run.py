@@ -7,6 +7,7 @@
     osim run L2M2019Env --policy reflex --mp4 walk.mp4 --plot walk.png
     osim run L2RunEnv --policy ppo_l2run.zip --gif run.gif --sto run.sto --mot run.mot
     osim run L2M2019Env --engine mujoco --policy reflex --gif walk.gif --mot walk.mot
+    osim run L2M2019Env --engine mujoco --policy pretrained --gif walk.gif
 
 The environment is a class of :mod:`osim.env` (run through its Gymnasium interface,
 :class:`osim.env.gym_adapter.OsimGymEnv`) or a Gymnasium id (``osim/L2Run-v0``, built by
@@ -14,9 +15,12 @@ The environment is a class of :mod:`osim.env` (run through its Gymnasium interfa
 is recorded after each step; the run stops after ``--steps`` steps or when the episode ends,
 whichever comes first. ``--policy reflex`` drives L2M2019Env with the parameters shipped with the
 package for its engine (the published ones; on MuJoCo, re-optimised there; ``--reflex-params FILE``
-for others). GIFs, MP4s and plots need the ``render`` extra, saved models the ``train`` extra; a
-missing one is reported before anything runs. ``--engine`` picks the physics engine (``opensim``,
-the default, or ``mujoco``); an environment that does not run on it says so.
+for others). ``--policy pretrained`` (or ``pretrained:NAME``) runs a policy trained by the project and
+shipped with it, on the model, difficulty and initial pose it was trained for (NumPy only; the
+shipped ones are listed under ``--policy``). GIFs, MP4s and plots need the ``render`` extra, saved
+models the ``train`` extra; a missing one is reported before anything runs. ``--engine`` picks the
+physics engine (``opensim``, the default, or ``mujoco``); an environment that does not run on it
+says so.
 """
 from __future__ import annotations
 
@@ -61,7 +65,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--steps", type=int, default=None,
                         help="number of steps (default: until the episode ends)")
     parser.add_argument("--policy", default="random",
-                        help="'random', 'reflex' (L2M2019Env) or the path of a stable-baselines3 .zip")
+                        help="'random', 'reflex' (L2M2019Env), 'pretrained' or 'pretrained:NAME' (a policy "
+                             f"shipped with osim-rl: {_pretrained_listing()}), or the path of a "
+                             "stable-baselines3 .zip")
     parser.add_argument("--algo", choices=SB3_ALGORITHMS, default=None,
                         help="stable-baselines3 algorithm of a saved model (default: try each)")
     parser.add_argument("--reflex-params", type=Path, default=None,
@@ -84,6 +90,14 @@ def register(subparsers: Any) -> None:
                         help="video frame rate (default: real time, 1 / step size; GIFs at most 50)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=run_command)
+
+
+def _pretrained_listing() -> str:
+    from osim.train.pretrained import DEFAULT_PRETRAINED, PRETRAINED
+
+    defaults = {name: env for env, name in DEFAULT_PRETRAINED.items()}
+    return "; ".join(f"{p.name} ({p.env}{', the default' if p.name in defaults else ''}): {p.description}"
+                     for p in PRETRAINED.values())
 
 
 def parse_kwargs(items: list[str]) -> dict[str, Any]:
@@ -169,9 +183,33 @@ def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict
             {"init_pose": list(EXAMPLE_INIT_POSE)})
 
 
+def _pretrained_policy(gym_env: Any, choice: str) -> tuple[Policy, dict[str, Any]]:
+    """A shipped policy (``pretrained`` or ``pretrained:NAME``) on its model and initial pose."""
+    from osim.train.pretrained import DEFAULT_PRETRAINED, PRETRAINED, load_pretrained
+
+    env = gym_env.unwrapped.osim_env
+    env_name = type(env).__name__
+    _, _, name = choice.partition(":")
+    if not name:
+        if env_name not in DEFAULT_PRETRAINED:
+            raise RunError(f"no pretrained policy for {env_name}; shipped: "
+                           + ", ".join(f"{p.name} ({p.env})" for p in PRETRAINED.values()))
+        name = DEFAULT_PRETRAINED[env_name]
+    if name not in PRETRAINED:
+        raise RunError(f"unknown pretrained policy {name!r}; shipped: {', '.join(sorted(PRETRAINED))}")
+    if PRETRAINED[name].env != env_name:
+        raise RunError(f"pretrained policy {name} drives {PRETRAINED[name].env}, not {env_name}")
+    policy = load_pretrained(name)
+    metadata = policy.metadata
+    if metadata.get("model") == "2D":
+        env.change_model(model="2D", difficulty=env.difficulty, seed=None)
+    return policy, {"init_pose": list(metadata["init_pose"])} if "init_pose" in metadata else {}
+
+
 def _sb3_policy(path: Path, algo: str | None) -> Policy:
     if not path.is_file():
-        raise RunError(f"--policy must be 'random', 'reflex' or an existing model file; {path} not found")
+        raise RunError(f"--policy must be 'random', 'reflex', 'pretrained[:NAME]' or an existing model file; "
+                       f"{path} not found")
     require("stable_baselines3", extra="train", feature="--policy MODEL.zip")
     import stable_baselines3
 
@@ -226,6 +264,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         policy = _random_policy(gym_env, args.seed)
     elif args.policy == "reflex":
         policy, reset_options = _reflex_policy(gym_env, args.reflex_params)
+    elif args.policy == "pretrained" or args.policy.startswith("pretrained:"):
+        policy, reset_options = _pretrained_policy(gym_env, args.policy)
     else:
         policy = _sb3_policy(Path(args.policy), args.algo)
 
