@@ -97,3 +97,24 @@ def test_script_compares_ray_with_one_process(capsys: pytest.CaptureFixture) -> 
     assert re.search(r"One process: 2 episodes, 20 steps", output), output
     assert "rewards bitwise equal: yes" in output
     assert ray.is_initialized()  # the script used the running instance and left it running
+
+
+def test_walking_episodes_on_ray_actors_equal_those_in_one_process() -> None:
+    """The DAgger recipe's episodes (osim.train.walking) on Ray actors: the same as in this process."""
+    from osim.control import reflex_parameters
+    from osim.train.walking import EpisodeRunner, Exploration, WalkTask
+
+    task = WalkTask(engine="mujoco", max_steps=80)
+    params = reflex_parameters("2D", "mujoco")
+    jobs = [(None, params, Exploration(1.0, 0.02, 0.02, seed=seed)) for seed in range(3)]
+    on_ray = EpisodeRunner(task, workers=2, backend="ray")
+    local = EpisodeRunner(task, workers=1)
+    try:
+        for remote, here in zip(on_ray.run(jobs), local.run(jobs)):
+            np.testing.assert_array_equal(remote.observations, here.observations)
+            np.testing.assert_array_equal(remote.teacher_actions, here.teacher_actions)
+    finally:
+        on_ray.close()
+        local.close()
+    with pytest.raises(ValueError, match="backend must be one of"):
+        EpisodeRunner(task, backend="dask")

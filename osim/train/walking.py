@@ -170,25 +170,89 @@ def make_walk_env(task: WalkTask) -> Any:
     return make_env(task.reflex_task())
 
 
-# -- episodes in worker processes -------------------------------------------------------------
-
-_worker: dict[str, Any] = {}
-
-
-def _init_worker(task: WalkTask) -> None:
-    # One thread per worker: the processes already use the cores.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _worker["task"], _worker["env"] = task, make_walk_env(task)
-
+# -- where the episodes run ------------------------------------------------------------------
 
 #: One episode to run: the student (None: the teacher drives), the teacher's parameters (None: no
 #: labels) and the exploration.
 WalkJob = tuple[MLPPolicy | None, np.ndarray | None, Exploration]
+BACKENDS = ("processes", "ray")
+
+
+class WalkWorker:
+    """One environment of ``task``, running the episodes it is handed (a worker process's or a Ray actor's)."""
+
+    def __init__(self, task: WalkTask) -> None:
+        self.task, self.env = task, make_walk_env(task)
+
+    def run(self, job: WalkJob) -> WalkEpisode:
+        """Run one episode."""
+        return run_walk(self.env, self.task, *job)
+
+
+_worker: dict[str, WalkWorker] = {}
+
+
+def _init_worker(task: WalkTask) -> None:
+    _worker["worker"] = WalkWorker(task)
 
 
 def _walk_in_worker(job: WalkJob) -> WalkEpisode:
-    student, teacher_params, exploration = job
-    return run_walk(_worker["env"], _worker["task"], student, teacher_params, exploration)
+    return _worker["worker"].run(job)
+
+
+class EpisodeRunner:
+    """Runs batches of episodes in this process, in worker processes, or on Ray actors.
+
+    Args:
+        task: the episodes' task (each worker builds its environment once).
+        workers: parallel workers (1 with ``backend="processes"``: in this process).
+        backend: ``"processes"`` (:mod:`multiprocessing`) or ``"ray"`` (actors on the running Ray
+            instance: ``ray.init()`` first; on a cluster the actors spread over its nodes).
+    """
+
+    def __init__(self, task: WalkTask, workers: int = 2, backend: str = "processes") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.backend = backend
+        self._pool: Any = None
+        self._local: WalkWorker | None = None
+        self._actors: list[Any] = []
+        if backend == "ray":
+            from osim.train.ray_rollouts import _require_ray
+
+            ray = _require_ray()
+            actor_class = ray.remote(num_cpus=1)(WalkWorker)
+            self._actors = [actor_class.remote(task) for _ in range(workers)]
+        elif workers > 1:
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(workers, initializer=_init_worker, initargs=(task,))
+        else:
+            self._local = WalkWorker(task)
+
+    def run(self, jobs: Sequence[WalkJob]) -> list[WalkEpisode]:
+        """The episodes of ``jobs``, in order."""
+        if self._actors:
+            from ray.util import ActorPool
+
+            return list(ActorPool(self._actors).map(lambda actor, job: actor.run.remote(job), list(jobs)))
+        if self._pool is not None:
+            return self._pool.map(_walk_in_worker, jobs)
+        assert self._local is not None
+        return [self._local.run(job) for job in jobs]
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+        if self._actors:
+            import ray
+
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = []
 
 
 # -- DAgger -----------------------------------------------------------------------------------
@@ -299,6 +363,7 @@ def train_walking_policy(
     processes: int = 2,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    backend: str = "processes",
 ) -> TrainingResult:
     """DAgger from the reflex controller; returns the best student and the history.
 
@@ -307,9 +372,10 @@ def train_walking_policy(
         config: DAgger's settings.
         teacher_params: the reflex controller's 37 parameters (default: the packaged ones for the
             task's engine, :func:`osim.control.reflex_parameters`).
-        processes: worker processes running the episodes (1: in this process).
+        processes: workers running the episodes (1 with the ``processes`` backend: in this process).
         progress: show a progress bar over the iterations.
         log: called with one line per iteration.
+        backend: where the episodes run, ``"processes"`` or ``"ray"`` (see :class:`EpisodeRunner`).
     """
     from osim._optional import require
 
@@ -323,17 +389,8 @@ def train_walking_policy(
     metadata = {"env": "L2M2019Env", "model": "2D", "difficulty": task.difficulty, "engine": task.engine,
                 "init_pose": list(task.init_pose), "trained_by": "osim.train.walking (DAgger, reflex teacher)",
                 "config": asdict(config)}
-    pool = None
-    local_env = None
-    if processes > 1:
-        pool = multiprocessing.get_context("spawn").Pool(processes, initializer=_init_worker, initargs=(task,))
-    else:
-        local_env = make_walk_env(task)
-
-    def run(jobs: list[WalkJob]) -> list[WalkEpisode]:
-        if pool is not None:
-            return pool.map(_walk_in_worker, jobs)
-        return [run_walk(local_env, task, *job) for job in jobs]
+    runner = EpisodeRunner(task, processes, backend)
+    run = runner.run
 
     from tqdm.auto import tqdm
 
@@ -379,9 +436,7 @@ def train_walking_policy(
                     f"{judged.distance:.2f} m in {judged.seconds_standing:.2f} s"
                     f"{' (fell)' if judged.fell else ''}, {record.wall_s:.0f} s")
     finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+        runner.close()
     assert best[2] is not None
     best_policy = best[2]
     best_policy.metadata["dagger_iteration"] = best[1]
@@ -431,7 +486,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="episodes per iteration")
     parser.add_argument("--teacher-params", type=Path, default=None,
                         help="the reflex teacher's 37 parameters (default: packaged, for the engine)")
-    parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1),
+                        help="parallel workers (processes, or Ray actors with --ray)")
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="run the episodes on Ray actors: 'local' starts a local instance, else the "
+                             "address of a running cluster ('auto' on one of its nodes)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs") / "walk")
     parser.add_argument("--no-progress", action="store_true")
@@ -445,7 +504,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         teacher = load_reflex_params(args.teacher_params, "2D")
     task = WalkTask(engine=args.engine)
     config = DaggerConfig(iterations=args.iterations, episodes_per_iteration=args.episodes, seed=args.seed)
-    result = train_walking_policy(task, config, teacher, args.processes, not args.no_progress, log=print)
+    backend = "processes"
+    if args.ray is not None:
+        import ray
+
+        ray.init(address=None if args.ray == "local" else args.ray, num_cpus=args.processes if args.ray == "local"
+                 else None, include_dashboard=False)
+        backend = "ray"
+    result = train_walking_policy(task, config, teacher, args.processes, not args.no_progress, log=print,
+                                  backend=backend)
     args.out.mkdir(parents=True, exist_ok=True)
     result.policy.save(args.out / "policy.npz")
     (args.out / "history.json").write_text(json.dumps(
