@@ -5,7 +5,9 @@ is an unstable orbit (0.002 of noise on its excitations fells it on MuJoCo), so 
 teach recovery. PPO (stable-baselines3) then optimises the student's own survival and speed under
 its own errors and exploration noise::
 
-    python -m osim.train.walk_ppo --init runs/walk/policy.npz --timesteps 2000000 --out runs/walk_ppo
+    python -m osim.train.walk_ppo --timesteps 1500000 --out runs/walk_ppo
+
+trains the DAgger student first (``--init policy.npz`` starts from one already trained).
 
 The student's layers become PPO's policy network (same widths, ``tanh``); its input standardisation
 stays fixed (done in the environment wrapper); the value network is trained alone for the first
@@ -27,7 +29,16 @@ import gymnasium
 import numpy as np
 
 from osim.train.mlp import MLPPolicy
-from osim.train.walking import Exploration, WalkTask, _initial_pose, evaluate_policy, make_walk_env
+from osim.train.walking import (
+    DaggerConfig,
+    Exploration,
+    WalkTask,
+    _initial_pose,
+    evaluate_policy,
+    make_walk_env,
+    plot_learning_curve,
+    train_walking_policy,
+)
 
 
 @dataclass(frozen=True)
@@ -219,9 +230,12 @@ def finetune(student: MLPPolicy, task: WalkTask | None = None, config: PPOConfig
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: fine-tune a student with PPO; writes policy.npz and history.json."""
+    """Command line: DAgger (unless ``--init`` gives its student), then PPO; writes policy.npz,
+    history.json and learning_curve.png."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--init", type=Path, required=True, help="the DAgger student (policy.npz)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="a DAgger student (policy.npz) to start from; default: train one first")
+    parser.add_argument("--dagger-iterations", type=int, default=40, help="DAgger's iterations without --init")
     parser.add_argument("--engine", choices=("mujoco", "opensim"), default="mujoco")
     parser.add_argument("--timesteps", type=int, default=PPOConfig.timesteps)
     parser.add_argument("--envs", type=int, default=min(2, os.cpu_count() or 1))
@@ -230,13 +244,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs") / "walk_ppo")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if args.timesteps < 1 or args.envs < 1:
-        parser.error("--timesteps and --envs must be positive")
-    student = MLPPolicy.load(args.init)
+    if args.timesteps < 1 or args.envs < 1 or args.dagger_iterations < 0:
+        parser.error("--timesteps and --envs must be positive, --dagger-iterations >= 0")
+    task = WalkTask(engine=args.engine)
+    args.out.mkdir(parents=True, exist_ok=True)
+    dagger: list[dict[str, Any]] = []
+    if args.init is None:
+        result = train_walking_policy(task, DaggerConfig(iterations=args.dagger_iterations, seed=args.seed),
+                                      processes=args.envs, progress=not args.no_progress)
+        student = result.policy
+        student.save(args.out / "dagger_policy.npz")
+        dagger = [asdict(record) for record in result.history]
+    else:
+        student = MLPPolicy.load(args.init)
+    # PPO's samples count after all of DAgger's (or, from --init, after those of the student's iteration).
+    dagger_samples = dagger[-1]["samples"] if dagger else int(student.metadata.get("samples", 0))
     config = PPOConfig(timesteps=args.timesteps, n_envs=args.envs, log_std=args.log_std, seed=args.seed)
-    _, history = finetune(student, WalkTask(engine=args.engine), config, args.out, not args.no_progress)
+    _, history = finetune(student, task, config, args.out, not args.no_progress)
+    if dagger:
+        (args.out / "dagger_history.json").write_text(json.dumps(dagger, indent=2) + "\n")
+    try:
+        samples = [*(row["samples"] for row in dagger), *(dagger_samples + row["timesteps"] for row in history)]
+        plot_learning_curve(samples, [row["distance_m"] for row in (*dagger, *history)],
+                            [row["steps"] * 0.01 for row in (*dagger, *history)], args.out / "learning_curve.png",
+                            title=f"DAgger ({dagger_samples} samples), then PPO, on the planar L2M2019 task")
+    except ImportError as error:
+        print(f"no learning curve: {error}")
     best = max(history, key=lambda row: row["distance_m"] + row["steps"] * 0.01)
-    print(f"best: {best['distance_m']:.2f} m in {best['steps'] * 0.01:.2f} s after {best['timesteps']} steps"
+    print(f"best: {best['distance_m']:.2f} m in {best['steps'] * 0.01:.2f} s after {best['timesteps']} PPO steps"
           f"{' (fell)' if best['fell'] else ''}; saved to {args.out / 'policy.npz'}")
     return 0
 

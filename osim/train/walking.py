@@ -449,8 +449,11 @@ def evaluate_policy(policy: Callable[[np.ndarray], np.ndarray], task: WalkTask) 
     return run_walk(make_walk_env(task), task, policy, None)
 
 
-def plot_learning_curve(history: Sequence[IterationRecord], teacher: dict[str, Any], path: Path) -> Path:
-    """Distance and time standing of the student per iteration, against the teacher's (matplotlib)."""
+def plot_learning_curve(samples: Sequence[int], distances: Sequence[float], seconds_standing: Sequence[float],
+                        path: Path, *, title: str, reference: dict[str, Any] | None = None,
+                        reference_label: str = "reflex teacher") -> Path:
+    """Distance and time standing of the judged episode against training samples (matplotlib);
+    ``reference`` (an episode summary, e.g. the teacher's) is drawn as a dashed line."""
     from osim._optional import require
 
     require("matplotlib", extra="render", feature="the learning-curve plot")
@@ -459,18 +462,17 @@ def plot_learning_curve(history: Sequence[IterationRecord], teacher: dict[str, A
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    samples = [record.samples for record in history]
     figure, (distance_axis, standing_axis) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    distance_axis.plot(samples, [record.distance_m for record in history], marker="o", label="student")
-    standing_axis.plot(samples, [record.steps * 0.01 for record in history], marker="o", label="student")
-    if teacher:
-        distance_axis.axhline(teacher["distance_m"], color="grey", linestyle="--", label="reflex teacher")
-        standing_axis.axhline(teacher["steps"] * 0.01, color="grey", linestyle="--", label="reflex teacher")
+    distance_axis.plot(samples, distances, marker="o", markersize=3, label="policy")
+    standing_axis.plot(samples, seconds_standing, marker="o", markersize=3, label="policy")
+    if reference:
+        distance_axis.axhline(reference["distance_m"], color="grey", linestyle="--", label=reference_label)
+        standing_axis.axhline(reference["steps"] * 0.01, color="grey", linestyle="--", label=reference_label)
     distance_axis.set_ylabel("distance in 10 s (m)")
     standing_axis.set_ylabel("time standing (s)")
     standing_axis.set_xlabel("training samples (0.01 s steps)")
     distance_axis.legend()
-    distance_axis.set_title("DAgger on the planar L2M2019 task")
+    distance_axis.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -519,7 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         {"task": asdict(task), "config": asdict(config), "teacher": result.teacher,
          "best_iteration": result.best_iteration, "history": [asdict(r) for r in result.history]}, indent=2) + "\n")
     try:
-        plot_learning_curve(result.history, result.teacher, args.out / "learning_curve.png")
+        plot_learning_curve([r.samples for r in result.history], [r.distance_m for r in result.history],
+                            [r.steps * 0.01 for r in result.history], args.out / "learning_curve.png",
+                            title="DAgger on the planar L2M2019 task", reference=result.teacher)
     except ImportError as error:
         print(f"no learning curve: {error}")
     best = result.history[result.best_iteration]
