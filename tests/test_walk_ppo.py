@@ -74,7 +74,8 @@ def test_ppo_starts_as_the_student_and_exports_it_unchanged(student):
 def test_command_writes_policy_history_and_learning_curve(student, tmp_path):
     init = student.save(tmp_path / "student.npz")
     out = tmp_path / "ppo"
-    assert main(["--init", str(init), "--timesteps", "64", "--envs", "1", "--out", str(out), "--no-progress"]) == 0
+    assert main(["--init", str(init), "--timesteps", "64", "--envs", "1", "--n-steps", "64", "--out", str(out),
+                 "--no-progress"]) == 0
     history = json.loads((out / "history.json").read_text())["history"]
     assert history[0]["timesteps"] <= 1 and len(history) >= 2
     assert all({"distance_m", "steps", "fell", "wall_s"} <= set(row) for row in history)
@@ -83,7 +84,8 @@ def test_command_writes_policy_history_and_learning_curve(student, tmp_path):
     assert (out / "learning_curve.png").stat().st_size > 5_000
 
 
-@pytest.mark.parametrize("arguments", [["--timesteps", "0"], ["--envs", "0"], ["--dagger-iterations", "-1"]])
+@pytest.mark.parametrize("arguments", [["--timesteps", "0"], ["--envs", "0"], ["--dagger-iterations", "-1"],
+                                       ["--n-steps", "0"], ["--value-warmup-rollouts", "-1"]])
 def test_command_rejects_bad_counts(arguments, capsys):
     with pytest.raises(SystemExit) as stop:
         main([*arguments, "--out", "unused"])

@@ -240,12 +240,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timesteps", type=int, default=PPOConfig.timesteps)
     parser.add_argument("--envs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--log-std", type=float, default=PPOConfig.log_std, help="initial exploration log std")
+    parser.add_argument("--n-steps", type=int, default=PPOConfig.n_steps, help="steps per env per PPO rollout")
+    parser.add_argument("--value-warmup-rollouts", type=int, default=PPOConfig.value_warmup_rollouts,
+                        help="rollouts that train only the value network before the policy moves")
+    parser.add_argument("--evaluate-every", type=int, default=PPOConfig.evaluate_every,
+                        help="timesteps between judged episodes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs") / "walk_ppo")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if args.timesteps < 1 or args.envs < 1 or args.dagger_iterations < 0:
-        parser.error("--timesteps and --envs must be positive, --dagger-iterations >= 0")
+    if min(args.timesteps, args.envs, args.n_steps, args.evaluate_every) < 1 or min(
+            args.dagger_iterations, args.value_warmup_rollouts) < 0:
+        parser.error("--timesteps, --envs, --n-steps and --evaluate-every must be positive, "
+                     "--dagger-iterations and --value-warmup-rollouts >= 0")
     task = WalkTask(engine=args.engine)
     args.out.mkdir(parents=True, exist_ok=True)
     dagger: list[dict[str, Any]] = []
@@ -259,7 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         student = MLPPolicy.load(args.init)
     # PPO's samples count after all of DAgger's (or, from --init, after those of the student's iteration).
     dagger_samples = dagger[-1]["samples"] if dagger else int(student.metadata.get("samples", 0))
-    config = PPOConfig(timesteps=args.timesteps, n_envs=args.envs, log_std=args.log_std, seed=args.seed)
+    config = PPOConfig(timesteps=args.timesteps, n_envs=args.envs, n_steps=args.n_steps,
+                       batch_size=min(PPOConfig.batch_size, args.n_steps * args.envs), log_std=args.log_std,
+                       value_warmup_rollouts=args.value_warmup_rollouts, evaluate_every=args.evaluate_every,
+                       seed=args.seed)
     _, history = finetune(student, task, config, args.out, not args.no_progress)
     if dagger:
         (args.out / "dagger_history.json").write_text(json.dumps(dagger, indent=2) + "\n")
