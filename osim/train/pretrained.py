@@ -29,7 +29,7 @@ PRETRAINED: dict[str, PretrainedPolicy] = {
     for policy in (
         PretrainedPolicy(
             "walk2d-mujoco", "walk2d_mujoco.npz", "L2M2019Env",
-            "planar L2M2019 walking, DAgger from the reflex controller on MuJoCo (osim.train.walking)",
+            "planar L2M2019 walking on MuJoCo: DAgger from the reflex controller, then PPO (16.8 m in 10 s)",
         ),
     )
 }
