@@ -186,6 +186,29 @@ def test_bad_input_gives_opensims_errors(opensim_engines):
         engine.coordinate_locked("nope")
 
 
+def test_strength_scales_each_muscles_force_as_on_opensim(opensim_engines):
+    engine = MujocoSimulation(model_path("gait9dof18musc"))
+    engine.reset()
+    built = {name: m["fiber_force"] for name, m in engine.state_description()["muscles"].items()}
+    strength = np.ones(engine.n_muscles)
+    strength[2] = 0.5
+    engine.set_strength(strength)
+    engine.reset()
+    scaled = {name: m["fiber_force"] for name, m in engine.state_description()["muscles"].items()}
+    weakened = engine.muscle_names[2]
+    assert built[weakened] > 0 and scaled[weakened] == pytest.approx(0.5 * built[weakened], rel=1e-9)
+    assert all(scaled[name] == built[name] for name in built if name != weakened)
+    assert np.array_equal(engine.strength, strength)
+    opensim_engine = opensim_engines("gait9dof18musc")
+    for bad in (np.ones(17), np.full(18, -1.0), np.full(18, np.nan)):
+        with pytest.raises(ValueError) as ours:
+            engine.set_strength(bad)
+        with pytest.raises(ValueError) as theirs:
+            opensim_engine.set_strength(bad)
+        assert str(ours.value) == str(theirs.value)
+    assert np.array_equal(engine.strength, strength)
+
+
 def test_models_it_cannot_build_are_refused(tmp_path):
     foreign = tmp_path / "mine.osim"
     shutil.copy(model_path("gait9dof18musc"), foreign)

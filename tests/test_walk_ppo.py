@@ -42,6 +42,17 @@ def test_reward_is_the_sum_of_its_named_terms(student):
     assert not terminated and not truncated
 
 
+def test_strength_noise_draws_each_muscles_strength_per_episode(student):
+    env = _walking_env(student, strength_noise=0.2, seed=3)
+    env.reset()
+    first = env.env.osim_model.strength.copy()
+    env.reset()
+    second = env.env.osim_model.strength.copy()
+    assert first.shape == (22,) and np.all((first >= 0.8) & (first <= 1.2)) and not np.array_equal(first, second)
+    with pytest.raises(ValueError, match="strength_noise"):
+        _walking_env(student, strength_noise=1.5)
+
+
 def test_episode_is_truncated_at_the_tasks_length_not_terminated(student):
     env = WalkingEnv(WalkTask(engine="mujoco", max_steps=3), student.observation_indices, student.obs_mean,
                      student.obs_std)
@@ -85,9 +96,10 @@ def test_command_writes_policy_history_and_learning_curve(student, tmp_path):
 
 
 @pytest.mark.parametrize("arguments", [["--timesteps", "0"], ["--envs", "0"], ["--dagger-iterations", "-1"],
-                                       ["--n-steps", "0"], ["--value-warmup-rollouts", "-1"]])
+                                       ["--n-steps", "0"], ["--value-warmup-rollouts", "-1"],
+                                       ["--strength-noise", "1.0"]])
 def test_command_rejects_bad_counts(arguments, capsys):
     with pytest.raises(SystemExit) as stop:
         main([*arguments, "--out", "unused"])
     assert stop.value.code == 2
-    assert "must be positive" in capsys.readouterr().err
+    assert "must be" in capsys.readouterr().err

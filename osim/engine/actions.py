@@ -36,3 +36,17 @@ def validate_excitations(action: Any, size: int) -> np.ndarray:
             "NaN or infinite excitations are not allowed: values in [0, 1] are required"
         )
     return np.clip(values, 0.0, 1.0)
+
+
+def validate_strength(strength: Any, n_muscles: int) -> np.ndarray:
+    """``strength`` as a float array of one finite, non-negative factor per muscle (``set_strength``).
+
+    Raises:
+        ValueError: wrong length, or a factor that is negative or not finite.
+    """
+    values = np.asarray(strength, dtype=float)
+    if values.shape != (n_muscles,):
+        raise ValueError(f"strength must have shape ({n_muscles},), one factor per muscle; got {values.shape}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError("strength factors must be finite and >= 0 (1 = the muscle as built)")
+    return values

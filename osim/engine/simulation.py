@@ -20,7 +20,7 @@ import numpy as np
 import opensim
 from numpy.typing import ArrayLike
 
-from .actions import validate_excitations
+from .actions import validate_excitations, validate_strength
 from .display import visualizer_usable
 from .errors import SimulationError
 from .interface import ModelStructure, StateDescription
@@ -438,9 +438,7 @@ class Simulation:
 
     def set_strength(self, strength: Sequence[float]) -> None:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built)."""
-        values = np.asarray(strength, dtype=float)
-        if values.shape != (self.n_muscles,):
-            raise ValueError(f"strength must have shape ({self.n_muscles},), got {values.shape}")
+        values = validate_strength(strength, self.n_muscles)
         for j, value in enumerate(values.tolist()):
             self.muscle_set.get(j).setMaxIsometricForce(value * float(self.max_isometric_forces[j]))
         self.strength = values.copy()

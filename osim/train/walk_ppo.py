@@ -66,19 +66,24 @@ class WalkingEnv(gymnasium.Env):
         obs_indices, obs_mean, obs_std: the student's input (see :class:`~osim.train.mlp.MLPPolicy`).
         reward: the reward terms.
         pose_noise: noise on the initial pose per episode (see :class:`~osim.train.walking.Exploration`).
-        seed: seed of that noise.
+        strength_noise: domain randomisation: each muscle's strength (maximum isometric force, as
+            ``set_strength``) drawn from U(1 - strength_noise, 1 + strength_noise) per episode.
+        seed: seed of these draws.
     """
 
     def __init__(self, task: WalkTask, obs_indices: np.ndarray, obs_mean: np.ndarray, obs_std: np.ndarray,
-                 reward: WalkReward = WalkReward(), pose_noise: float = 0.01, seed: int = 0) -> None:
+                 reward: WalkReward = WalkReward(), pose_noise: float = 0.01, strength_noise: float = 0.0,
+                 seed: int = 0) -> None:
+        if not 0.0 <= strength_noise < 1.0:
+            raise ValueError(f"strength_noise must be in [0, 1), got {strength_noise}")
         self.task, self.reward_terms = task, reward
         self.env = make_walk_env(task)
         self.indices, self.mean, self.inverse_std = obs_indices, obs_mean, 1.0 / obs_std
-        self.pose_noise = pose_noise
+        self.pose_noise, self.strength_noise = pose_noise, strength_noise
         self.rng = np.random.default_rng(seed)
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, shape=(len(obs_indices),), dtype=np.float32)
-        self.action_space = gymnasium.spaces.Box(0.0, 1.0, shape=(self.env.get_action_space_size(),),
-                                                 dtype=np.float32)
+        self.n_muscles = self.env.get_action_space_size()
+        self.action_space = gymnasium.spaces.Box(0.0, 1.0, shape=(self.n_muscles,), dtype=np.float32)
         self.steps = 0
 
     def _observe(self) -> np.ndarray:
@@ -91,6 +96,9 @@ class WalkingEnv(gymnasium.Env):
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         pose = _initial_pose(self.task, Exploration(pose_noise=self.pose_noise), self.rng)
+        if self.strength_noise > 0:
+            self.env.osim_model.set_strength(self.rng.uniform(1 - self.strength_noise, 1 + self.strength_noise,
+                                                              self.n_muscles))
         self.env.reset(seed=self.task.env_seed, init_pose=list(pose))
         self.steps = 0
         return self._observe(), {}
@@ -150,6 +158,7 @@ class PPOConfig:
     value_warmup_rollouts: int = 3
     evaluate_every: int = 20_000
     pose_noise: float = 0.01
+    strength_noise: float = 0.0
     seed: int = 0
 
 
@@ -171,7 +180,7 @@ def finetune(student: MLPPolicy, task: WalkTask | None = None, config: PPOConfig
 
     def factory(rank: int) -> Any:
         return lambda: WalkingEnv(task, indices, student.obs_mean, student.obs_std, pose_noise=config.pose_noise,
-                                  seed=config.seed * 1000 + rank)
+                                  strength_noise=config.strength_noise, seed=config.seed * 1000 + rank)
 
     builders = [factory(rank) for rank in range(config.n_envs)]
     vec_env = SubprocVecEnv(builders, start_method="spawn") if config.n_envs > 1 else DummyVecEnv(builders)
@@ -245,10 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="rollouts that train only the value network before the policy moves")
     parser.add_argument("--evaluate-every", type=int, default=PPOConfig.evaluate_every,
                         help="timesteps between judged episodes")
+    parser.add_argument("--strength-noise", type=float, default=PPOConfig.strength_noise,
+                        help="domain randomisation: muscle strengths from U(1-x, 1+x) per episode")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs") / "walk_ppo")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if not 0.0 <= args.strength_noise < 1.0:
+        parser.error("--strength-noise must be in [0, 1)")
     if min(args.timesteps, args.envs, args.n_steps, args.evaluate_every) < 1 or min(
             args.dagger_iterations, args.value_warmup_rollouts) < 0:
         parser.error("--timesteps, --envs, --n-steps and --evaluate-every must be positive, "
@@ -269,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = PPOConfig(timesteps=args.timesteps, n_envs=args.envs, n_steps=args.n_steps,
                        batch_size=min(PPOConfig.batch_size, args.n_steps * args.envs), log_std=args.log_std,
                        value_warmup_rollouts=args.value_warmup_rollouts, evaluate_every=args.evaluate_every,
-                       seed=args.seed)
+                       strength_noise=args.strength_noise, seed=args.seed)
     _, history = finetune(student, task, config, args.out, not args.no_progress)
     if dagger:
         (args.out / "dagger_history.json").write_text(json.dumps(dagger, indent=2) + "\n")

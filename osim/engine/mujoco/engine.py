@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from osim.engine.actions import validate_excitations
+from osim.engine.actions import validate_excitations, validate_strength
 from osim.engine.errors import SimulationError
 from osim.engine.interface import (
     BodyInfo,
@@ -204,6 +204,8 @@ class MujocoSimulation:
         self._actuators = np.array([self._id(obj.mjOBJ_ACTUATOR, m["name"]) for m in self._muscles], dtype=int)
         self._tendons = model.actuator_trnid[self._actuators, 0].copy()
         self._act = model.actuator_actadr[self._actuators].copy()
+        self._built_forces = model.actuator_gainprm[self._actuators, 2].copy()  # set_strength scales these
+        self.strength = np.ones(len(self._muscles))
         low, high = model.actuator_lengthrange[self._actuators].T
         self._optimal = high - low  # the mapping of mjcf.muscle_element: normalised range [0.5, 1.5]
         self._slack = low - 0.5 * self._optimal
@@ -587,6 +589,15 @@ class MujocoSimulation:
             sign = 1.0 if data.qpos[model.jnt_qposadr[joint]] < 0.5 * (low + high) else -1.0
             forces[joint] = forces.get(joint, 0.0) + sign * float(data.efc_force[row])
         return forces
+
+
+    def set_strength(self, strength: Any) -> None:
+        """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
+        engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
+        values = validate_strength(strength, self.n_muscles)
+        self.mj_model.actuator_gainprm[self._actuators, 2] = values * self._built_forces
+        self.mj_model.actuator_biasprm[self._actuators, 2] = values * self._built_forces
+        self.strength = values.copy()
 
 
 def _vec3(values: Any) -> tuple[float, float, float]:
