@@ -143,3 +143,21 @@ def test_description_of_a_past_state_equals_the_one_made_while_it_was_current(na
         if k % 4 == 0:
             assert same(lazy.get_state_desc(), eager.get_state_desc())
     assert eager.engine.state_vector().tolist() == lazy.engine.state_vector().tolist()
+
+
+@pytest.mark.parametrize("model", ["gait14dof22musc_20170320", "gait9dof18musc"])
+def test_reading_the_state_does_not_change_the_trajectory(model):
+    """Reading a state runs MuJoCo's forward pass; the next step then skips the position and velocity
+    stages it computed. The trajectory is the same, bit for bit, as with full steps only."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.models import model_path
+
+    read, unread = MujocoSimulation(model_path(model)), MujocoSimulation(model_path(model))
+    excitations = np.random.default_rng(4).random((40, read.n_muscles))
+    for k, values in enumerate(excitations):
+        read.state_arrays()
+        read.step(values)
+        unread.step(values)
+        if k % 10 == 9:
+            assert read.state_vector().tobytes() == unread.state_vector().tobytes()
+    assert read.state_description() == unread.state_description()

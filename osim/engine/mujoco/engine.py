@@ -579,7 +579,8 @@ class MujocoSimulation:
         position[count:2 * count] = data.xipos[self._body_ids]
         offset = position - data.subtree_com[self._point_roots]
         # cvel is a spatial vector about the subtree centre of mass
-        velocity = data.cvel[bodies, 3:] + _cross(data.cvel[bodies, :3], offset)
+        spatial_velocity = data.cvel[bodies]
+        velocity = spatial_velocity[:, 3:] + _cross(spatial_velocity[:, :3], offset)
         return position, velocity
 
     def _point_accelerations(self, data: Any, position: np.ndarray, velocity: np.ndarray) -> np.ndarray:

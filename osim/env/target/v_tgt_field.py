@@ -368,7 +368,9 @@ class VTgtField:
         self.pose_agent = np.asarray(pose, dtype=np.float64)
         reached = 0
         if hasattr(self, "p_sink"):
-            if np.linalg.norm(self.p_sink - self.pose_agent[0:2]) < self.r_target:
+            to_sink = self.p_sink - self.pose_agent[0:2]
+            # np.linalg.norm's own computation of a vector's norm, without its dispatch
+            if math.sqrt(to_sink.dot(to_sink)) < self.r_target:
                 self.t_target += self.dt
             else:
                 self.t_target = 0.0
