@@ -166,6 +166,10 @@ class MujocoSimulation:
         self._scratch_of: StateArrays | None = None
         # (qpos, qvel) at which _forward last ran on mj_data: the next step may skip recomputing them
         self._forwarded: tuple[bytes, bytes] | None = None
+        self._accelerated = False  # whether the acceleration stage ran after _forward on mj_data
+        # _forward may run mj_forward's stages one by one (what it skips needs no sensors or energy)
+        self._staged_forward = (self.mj_model.nsensor == 0
+                                and not self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_ENERGY))
         # mj_step with forward/inverse comparison on does more than _first_substep reproduces
         self._skip_possible = not (self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_FWDINV))
         self._velocity_stage = mujoco.mjtStage.mjSTAGE_VEL
@@ -502,13 +506,36 @@ class MujocoSimulation:
             self._path_offset[k] = float(data.ten_length[self._tendons[k]]) - length
 
     def _forward(self, data: Any) -> None:
-        """Everything MuJoCo computes from ``data``'s state (kinematics, forces, accelerations),
-        leaving the next step as it was (its solver starts from the same warm start)."""
-        np.copyto(self._warmstart, data.qacc_warmstart)
-        self._mujoco.mj_forward(self.mj_model, data)
-        np.copyto(data.qacc_warmstart, self._warmstart)
+        """What MuJoCo computes from ``data``'s state, leaving the next step as it was (its solver
+        starts from the same warm start). On the engine's own data: ``mj_forward``'s position,
+        velocity and actuation stages (kinematics, tendons, actuator forces), the acceleration
+        stage (constraint forces, accelerations) waits for :meth:`_accelerate`."""
+        mujoco, model = self._mujoco, self.mj_model
+        if data is not self.mj_data or not self._staged_forward:
+            np.copyto(self._warmstart, data.qacc_warmstart)
+            mujoco.mj_forward(model, data)
+            np.copyto(data.qacc_warmstart, self._warmstart)
+            self._accelerated = data is self.mj_data
+        else:
+            # mj_forward's own sequence of stages (without sensors and energy: the model has none)
+            mujoco.mj_fwdPosition(model, data)
+            mujoco.mj_fwdVelocity(model, data)
+            mujoco.mj_fwdActuation(model, data)
+            self._accelerated = False
         if data is self.mj_data:
             self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes())
+
+    def _accelerate(self) -> None:
+        """The rest of ``mj_forward`` on the engine's data after :meth:`_forward`: the acceleration
+        stage (constraint solver: contact and limit forces, accelerations), once per state."""
+        if self._accelerated:
+            return
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        np.copyto(self._warmstart, data.qacc_warmstart)
+        mujoco.mj_fwdAcceleration(model, data)
+        mujoco.mj_fwdConstraint(model, data)
+        np.copyto(data.qacc_warmstart, self._warmstart)
+        self._accelerated = True
 
     # -- the state: arrays per state, the description on demand ---------------------------------
 
@@ -549,9 +576,11 @@ class MujocoSimulation:
                          data.qacc_warmstart.copy(), float(data.time))
 
     def _data_of(self, arrays: StateArrays) -> Any:
-        """MjData in the state of ``arrays``: the engine's own while it is current, else a scratch
-        MjData put back in that state (MuJoCo computes the same from the same inputs)."""
+        """MjData in the state of ``arrays``, all of ``mj_forward`` computed: the engine's own while
+        it is current, else a scratch MjData put back in that state (MuJoCo computes the same from
+        the same inputs)."""
         if arrays is self._arrays:
+            self._accelerate()
             return self.mj_data
         if self._scratch_of is arrays:
             return self._scratch
