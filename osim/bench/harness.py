@@ -30,9 +30,10 @@ from typing import Any
 SPLIT_METHODS: dict[str, tuple[str, ...]] = {
     # OpenSim: integrate; another engine of ours (``engine="mujoco"``): the engine's own step
     "integration": ("osim_model.integrate", "osim_model._engine.step"),
-    # ours: the describer (MuJoCo: the engine's uncached description); the original:
-    # compute_state_desc (whichever exists first is wrapped)
-    "state_description": ("osim_model._describer.describe", "osim_model._engine._describe",
+    # reading the state out: ours on OpenSim the describer; ours on MuJoCo the engine's per-state
+    # arrays (what the array-based tasks compute from; the description is built only when asked
+    # for); the original: compute_state_desc (whichever exists first is wrapped)
+    "state_description": ("osim_model._describer.describe", "osim_model._engine._make_arrays",
                           "osim_model.compute_state_desc"),
     "observation": ("get_observation", "get_observation_dict"),
     "reward": ("get_reward", "reward"),

@@ -21,6 +21,7 @@ from .interface import (
 )
 from .opensim_log import set_opensim_log_level
 from .simulation import INTEGRATOR_METHODS, IntegratorSettings, OpenSimHandles, Simulation
+from .state_arrays import StateArrays
 from .state_description import StateDescriber
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "OpenSimHandles",
     "Simulation",
     "SimulationError",
+    "StateArrays",
     "StateDescriber",
     "StateDescription",
     "UnknownComponentError",

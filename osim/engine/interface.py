@@ -15,8 +15,10 @@ An engine
 * starts episodes with :meth:`Engine.reset` (the model's default pose) or :meth:`Engine.set_pose`
   (coordinate values and speeds by coordinate name);
 * advances one control interval with :meth:`Engine.step` (muscle excitations held constant);
-* describes the current state with :meth:`Engine.state_description` (the original osim-rl
-  dictionary, see :mod:`osim.engine.state_description`) and :meth:`Engine.state_variable_values`.
+* describes the current state with :meth:`Engine.state_arrays` (NumPy arrays of what tasks
+  compute from, see :mod:`osim.engine.state_arrays`), :meth:`Engine.state_description` (the
+  original osim-rl dictionary, see :mod:`osim.engine.state_description`, built from the same
+  computation only when asked for) and :meth:`Engine.state_variable_values`.
 
 Names are the model's own (coordinates ``hip_flexion_r``, muscles ``glut_max_r``, bodies
 ``pelvis``); ``"ground"`` is the ground frame in every engine. Lengths are in metres, angles in
@@ -26,11 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from .errors import UnknownComponentError
+
+if TYPE_CHECKING:
+    from .state_arrays import StateArrays
 
 #: The state-description dictionary (see :mod:`osim.engine.state_description`).
 #: Mostly {group: {name: value}}; environments add top-level entries of other kinds (``target_vel``
@@ -246,6 +251,11 @@ class Engine(Protocol):
         Returns the excitations applied. Raises :class:`~osim.engine.SimulationError` when the
         engine cannot advance (the episode is over; :meth:`reset` makes the engine usable again).
         """
+        ...
+
+    def state_arrays(self) -> StateArrays:
+        """The current state as arrays (:class:`~osim.engine.state_arrays.StateArrays`), made at most once
+        per state; its values are the state description's."""
         ...
 
     def state_description(self) -> StateDescription:

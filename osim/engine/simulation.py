@@ -25,6 +25,7 @@ from .display import visualizer_usable
 from .errors import SimulationError
 from .interface import ModelStructure, StateDescription
 from .opensim_log import set_opensim_log_level
+from .state_arrays import StateArrays
 from .state_description import StateDescriber
 from .structure import read_structure
 
@@ -177,6 +178,9 @@ class Simulation:
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
         self._description: StateDescription | None = None
+        self._arrays: StateArrays | None = None
+        self._array_plan: tuple[list[tuple[str, int]], list[str], list[str]] = ([], [], [])
+        self._array_plan_of: ModelStructure | None = None
 
     # -- structure ------------------------------------------------------------------------------
 
@@ -418,6 +422,50 @@ class Simulation:
                 self._describer_signature = signature
             self._description = self._describer.describe(self.state)
         return self._description
+
+    def state_arrays(self) -> StateArrays:
+        """The current state as arrays (:class:`~osim.engine.state_arrays.StateArrays`), read from
+        the state description (the same floats), made once per description."""
+        description = self.state_description()
+        arrays = self._arrays
+        if arrays is None or arrays.description_object is not description:
+            arrays = self._arrays = self._arrays_from(description)
+        return arrays
+
+    def _arrays_from(self, description: StateDescription) -> StateArrays:
+        structure = self.structure
+        if self._array_plan_of is not structure:
+            joint_of = {c: (joint.name, k) for joint in structure.joints for k, c in enumerate(joint.coordinates)}
+            self._array_plan = ([joint_of[c.name] for c in structure.coordinates],
+                                [body.name for body in structure.bodies], [m.name for m in structure.muscles])
+            self._array_plan_of = structure
+        coordinates, bodies, muscle_names = self._array_plan
+        joint_pos, joint_vel, muscles = description["joint_pos"], description["joint_vel"], description["muscles"]
+        misc = description["misc"]
+        muscle_values = [muscles[name] for name in muscle_names]
+        return StateArrays(
+            self, q=np.array([joint_pos[joint][k] for joint, k in coordinates]),
+            qd=np.array([joint_vel[joint][k] for joint, k in coordinates]),
+            body_pos=np.array([description["body_pos"][name] for name in bodies]).reshape(-1, 3),
+            body_vel=np.array([description["body_vel"][name] for name in bodies]).reshape(-1, 3),
+            mass_center_pos=np.array(misc["mass_center_pos"]), mass_center_vel=np.array(misc["mass_center_vel"]),
+            activation=np.array([m["activation"] for m in muscle_values]),
+            fiber_length=np.array([m["fiber_length"] for m in muscle_values]),
+            fiber_velocity=np.array([m["fiber_velocity"] for m in muscle_values]),
+            fiber_force=np.array([m["fiber_force"] for m in muscle_values]),
+            description=description)
+
+    def describe_arrays(self, arrays: StateArrays) -> StateDescription:
+        """The description ``arrays`` were read from (:class:`StateArrays` keeps it: never called)."""
+        raise RuntimeError("OpenSim's state arrays are made from a description: they hold it")
+
+    def force_record(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """Force ``name``'s record values in the description of ``arrays``."""
+        return np.array(arrays.description()["forces"][name], dtype=np.float64)
+
+    def ground_force(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """The first three record values of force ``name``."""
+        return arrays.force(name)[:3]
 
     def keep_description(self, description: StateDescription | None) -> None:
         """Serve ``description`` until the next step or reset (after a failure the state is unusable)."""

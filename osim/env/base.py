@@ -360,7 +360,20 @@ class ForeignEngineModel:
     def __init__(self, engine: Engine, engine_name: str) -> None:
         self._engine = engine
         self._engine_name = engine_name
-        self.stepsize = engine.step_size
+        self.stepsize = self.step_size = engine.step_size
+        # what every step reads, bound once rather than found through __getattr__ each time (not
+        # ``step``: the benchmark harness times it by wrapping the engine's own)
+        self.state_arrays = engine.state_arrays
+        self.state_description = engine.state_description
+
+    @property
+    def istep(self) -> int:
+        """Completed control intervals since the episode started."""
+        return self._engine.istep
+
+    @istep.setter
+    def istep(self, value: int) -> None:
+        self._engine.istep = value
 
     def __getattr__(self, name: str) -> Any:
         if name in OPENSIM_ONLY_FEATURES:

@@ -24,6 +24,7 @@ from osim.engine import (
     EpisodeEndedError,
     IntegratorSettings,
     SimulationError,
+    StateArrays,
     StateDescription,
     validate_excitations,
 )
@@ -120,7 +121,8 @@ class Environment:
         self.visualize = visualize or render_mode == "human"
         self.integrator = integrator
         self.render_mode = render_mode
-        self.prev_state_desc: StateDescription | None = None
+        self._prev_desc: StateDescription | None = None
+        self._prev_arrays: StateArrays | None = None
         self.reward_terms: dict[str, float] = {}
         self.simulation_failure: str | None = None
         self.termination_reason: str | None = None
@@ -180,9 +182,35 @@ class Environment:
             return self.prev_state_desc
         return self.task.describe(self.engine)
 
+    @property
+    def prev_state_desc(self) -> StateDescription | None:
+        """The state description before the last step; ``None`` right after a reset.
+
+        For an array-based task it is built only when asked for, from the arrays of that state."""
+        if self._prev_desc is None and self._prev_arrays is not None:
+            self._prev_desc = self.task.describe_state(self._prev_arrays)
+        return self._prev_desc
+
+    @prev_state_desc.setter
+    def prev_state_desc(self, description: StateDescription | None) -> None:
+        self._prev_desc, self._prev_arrays = description, None
+
     def get_prev_state_desc(self) -> StateDescription | None:
         """The state description before the last step; ``None`` right after a reset."""
         return self.prev_state_desc
+
+    def task_state(self) -> Any:
+        """What the task computes from: the engine's :class:`~osim.engine.StateArrays` for an
+        array-based task (after a failure: the last valid state's), else the state description."""
+        if not self.task.array_based:
+            return self.get_state_desc()
+        if self.simulation_failure is not None and self._prev_arrays is not None:
+            return self._prev_arrays
+        return self.engine.state_arrays()
+
+    def prev_task_state(self) -> Any:
+        """:meth:`task_state` before the last step; ``None`` right after a reset."""
+        return self._prev_arrays if self.task.array_based else self.prev_state_desc
 
     @property
     def istep(self) -> int:
@@ -191,7 +219,7 @@ class Environment:
 
     def observation(self) -> list[float]:
         """The flat observation vector of the current state."""
-        return self.task.observation(self.engine, self.get_state_desc())
+        return self.task.observation(self.engine, self.task_state())
 
     def time_limit_reached(self) -> bool:
         """Whether the episode has taken the task's ``time_limit`` steps."""
@@ -201,11 +229,11 @@ class Environment:
 
     def step_reward(self) -> Reward:
         """The task's reward for the step just taken."""
-        return self.task.reward(self.engine, self.get_state_desc(), self.prev_state_desc)
+        return self.task.reward(self.engine, self.task_state(), self.prev_task_state())
 
     def step_termination(self) -> str | None:
         """The task's termination reason for the current state, or None."""
-        return self.task.termination(self.engine, self.get_state_desc())
+        return self.task.termination(self.engine, self.task_state())
 
     def step_excitations(self, action: Any) -> Any:
         """The engine's excitations for ``action``."""
@@ -240,14 +268,17 @@ class Environment:
             raise EpisodeEndedError(
                 f"the simulation failed ({self.simulation_failure}); call reset() before step()"
             )
-        self.prev_state_desc = self.get_state_desc()
+        if self.task.array_based:  # the description of the state before the step: only if asked for
+            self._prev_desc, self._prev_arrays = None, self.engine.state_arrays()
+        else:
+            self.prev_state_desc = self.get_state_desc()
         excitations = self.step_excitations(action)
         try:
             self.engine.step(excitations)
         except SimulationError as error:
             return self.failed(str(error))
         result = self.score_step()
-        self.task.after_step(self.engine, self.get_state_desc())
+        self.task.after_step(self.engine, self.task_state())
         if self._report is not None:
             self._report.write_step(self.report_row(), validate_excitations(action, self.task.n_actions(self.engine)))
         return result

@@ -100,7 +100,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from osim.engine import Engine, StateDescription, validate_excitations
+from osim.engine import Engine, StateArrays, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
 from osim.env.target import VTgtField
 from osim.env.task import ObservationLayout, ObservationPart, Reward, Task, part, task_attribute
@@ -190,6 +190,7 @@ class L2M2019Task(Task):
     """
 
     layout = OBSERVATION
+    array_based = True
 
     MASS = 75.16460000000001  # kg, sum of the body masses of gait14dof22musc_20170320
     G = 9.80665
@@ -222,6 +223,7 @@ class L2M2019Task(Task):
         self.Fmax: dict[str, dict[str, float]] = {}
         self.lopt: dict[str, dict[str, float]] = {}
         self._act2mus = np.array(self.act2mus)
+        self._plan: _ArrayPlan | None = None
         self.init_reward()
 
     # -- configuration --------------------------------------------------------------------------
@@ -257,6 +259,7 @@ class L2M2019Task(Task):
                 self.lopt[leg][MUS] = muscle.optimal_fiber_length
         if engine.n_muscles != len(self.act2mus):
             raise ValueError(f"the L2M2019 model must have 22 muscles, this one has {engine.n_muscles}")
+        self._plan = _ArrayPlan(engine, self.Fmax, self.lopt)
 
     def n_actions(self, engine: Engine) -> int:
         """22 excitations, per leg in the order of ``LEG_MUSCLES``."""
@@ -284,21 +287,25 @@ class L2M2019Task(Task):
         self.vtgt.reset(version=self.difficulty, seed=self.episode_seed)
         self.footstep = {"n": 0, "new": False, "r_contact": 1, "l_contact": 1}
         engine.set_pose(*_initial_pose(self.init_pose, [c.name for c in engine.structure.coordinates]))
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.vtgt.update(self.pose(engine))
+        self._update_field(engine.state_arrays())
 
-    def after_step(self, engine: Engine, description: StateDescription) -> None:
+    def after_step(self, engine: Engine, description: StateArrays) -> None:
         """Advance the time, detect footsteps, update the target field."""
         self.t += engine.step_size
         self.update_footstep(description)
-        self.v_tgt_field, self.flag_new_v_tgt_field = self.target_field().update(self.pose(engine))
+        self._update_field(description)
 
-    def update_footstep(self, description: StateDescription) -> None:
+    def _update_field(self, state: StateArrays) -> None:
+        """The target field's update at the pelvis pose of ``state``; the field is this state's."""
+        self.v_tgt_field, self.flag_new_v_tgt_field = self.target_field().update(self.pose_of(state))
+        state.annotations["v_tgt_field"] = self.v_tgt_field
+
+    def update_footstep(self, state: StateArrays) -> None:
         """Register a footstep when a foot's vertical load rises above 5 % of body weight."""
-        forces = description["forces"]
         threshold = -0.05 * (self.MASS * self.G)
         # Index 1 is the vertical force on the ground body: negative under load.
-        r_contact = forces["foot_r"][1] < threshold
-        l_contact = forces["foot_l"][1] < threshold
+        r_contact = bool(state.ground_force("foot_r")[1] < threshold)
+        l_contact = bool(state.ground_force("foot_l")[1] < threshold)
         footstep = self.footstep
         footstep["new"] = bool((not footstep["r_contact"] and r_contact) or (not footstep["l_contact"] and l_contact))
         if footstep["new"]:
@@ -310,85 +317,97 @@ class L2M2019Task(Task):
 
     def describe(self, engine: Engine) -> StateDescription:
         """The state description with ``v_tgt_field`` (2, 11, 11) from the last field update."""
-        description = engine.state_description()
-        description["v_tgt_field"] = self.v_tgt_field
-        return description
+        return self.describe_state(engine.state_arrays())
 
-    @staticmethod
-    def pose(engine: Engine) -> np.ndarray:
+    def describe_state(self, arrays: StateArrays) -> StateDescription:
+        """The description of the state of ``arrays`` with that state's ``v_tgt_field`` (before the
+        state's field update, the field so far, as the original's description had)."""
+        arrays.annotations.setdefault("v_tgt_field", self.v_tgt_field)
+        return arrays.description()
+
+    def _array_plan(self) -> _ArrayPlan:
+        if self._plan is None:
+            raise RuntimeError("the task has no engine yet (engine_loaded makes its index plan)")
+        return self._plan
+
+    def pose(self, engine: Engine) -> np.ndarray:
         """(x, y, yaw) of the pelvis in the global 2-D frame (y = -z, leftward)."""
-        d = engine.state_description()
-        return np.array([d["body_pos"]["pelvis"][0], -d["body_pos"]["pelvis"][2], d["joint_pos"]["ground_pelvis"][2]])
+        return self.pose_of(engine.state_arrays())
 
+    def pose_of(self, state: StateArrays) -> np.ndarray:
+        """:meth:`pose` of the state ``state``."""
+        plan = self._array_plan()
+        x, _, z = state.body_pos[plan.pelvis].tolist()
+        return np.array([x, -z, state.q.item(plan.pelvis_coordinates[2])])
 
-    def observation_dict(self, description: StateDescription) -> dict[str, Any]:
-        """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
-        d = description
-        body_weight = self.MASS * self.G
-        ground_pelvis = d["joint_pos"]["ground_pelvis"]
-        ground_pelvis_vel = d["joint_vel"]["ground_pelvis"]
-        pelvis_vel = d["body_vel"]["pelvis"]
-        yaw = ground_pelvis[2]
-        dx_local, dy_local = rotate_frame(pelvis_vel[0], pelvis_vel[2], yaw)
+    def observation_dict(self, state: StateArrays) -> dict[str, Any]:
+        """The 2019 observation dict: target field, pelvis and per-leg entries, normalised (the
+        values of :meth:`observation`, nested)."""
+        flat = self.body_observation(state)
+        pelvis_vel = flat[3:9]
         obs: dict[str, Any] = {
-            "v_tgt_field": d["v_tgt_field"],
-            "pelvis": {
-                "height": d["body_pos"]["pelvis"][1],
-                "pitch": -ground_pelvis[0],  # + forward
-                "roll": ground_pelvis[1],  # + to the right
-                "vel": [dx_local, -dy_local, pelvis_vel[1],
-                        -ground_pelvis_vel[0], ground_pelvis_vel[1], ground_pelvis_vel[2]],
-            },
+            "v_tgt_field": self.v_tgt_field,
+            "pelvis": {"height": flat[0], "pitch": flat[1], "roll": flat[2],
+                       # the dict's velocities are not normalised (x / 1 * 1 is x)
+                       "vel": [pelvis_vel[0] * self.LENGTH0, pelvis_vel[1] * self.LENGTH0,
+                               pelvis_vel[2] * self.LENGTH0, *pelvis_vel[3:]]},
         }
-        muscles = d["muscles"]
-        for leg, side in LEGS:
-            force = d["forces"][f"foot_{side}"]
-            # The first three values are the force on the ground: negate for the force on the foot.
-            grf = [force[0] / body_weight, force[1] / body_weight, force[2] / body_weight]
-            grf_forward, grf_right = rotate_frame(-grf[0], -grf[2], yaw)
-            lateral = grf_right if side == "r" else -grf_right
-            pos, vel = d["joint_pos"], d["joint_vel"]
-            hip, knee, ankle = pos[f"hip_{side}"], pos[f"knee_{side}"], pos[f"ankle_{side}"]
-            d_hip, d_knee, d_ankle = vel[f"hip_{side}"], vel[f"knee_{side}"], vel[f"ankle_{side}"]
+        start = 9
+        for leg, _ in LEGS:
+            values = flat[start:start + _LEG_SIZE]
+            start += _LEG_SIZE
             leg_obs: dict[str, Any] = {
-                "ground_reaction_forces": [grf_forward, lateral, -grf[1]],
-                "joint": {"hip_abd": -hip[1], "hip": -hip[0], "knee": knee[0], "ankle": -ankle[0]},
-                "d_joint": {"hip_abd": -d_hip[1], "hip": -d_hip[0], "knee": d_knee[0], "ankle": -d_ankle[0]},
+                "ground_reaction_forces": values[0:3],
+                "joint": dict(zip(JOINTS, values[3:7])),
+                "d_joint": dict(zip(JOINTS, values[7:11])),
             }
-            fmax, lopt = self.Fmax[leg], self.lopt[leg]
-            for MUS in LEG_MUSCLES:
-                m = muscles[f"{MODEL_MUSCLE_NAMES[MUS]}_{side}"]
-                leg_obs[MUS] = {
-                    "f": m["fiber_force"] / fmax[MUS],
-                    "l": m["fiber_length"] / lopt[MUS],
-                    "v": m["fiber_velocity"] / lopt[MUS],
-                }
+            for k, MUS in enumerate(LEG_MUSCLES):
+                f, length, v = values[11 + 3 * k:14 + 3 * k]
+                leg_obs[MUS] = {"f": f, "l": length, "v": v}
             obs[leg] = leg_obs
         return obs
 
-    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
-        """The flat vector of :meth:`observation_dict`, in the order of the layout."""
-        o = self.observation_dict(description)
-        res = np.asarray(o["v_tgt_field"], dtype=np.float64).ravel().tolist()
-        pelvis = o["pelvis"]
-        res += [pelvis["height"], pelvis["pitch"], pelvis["roll"]]
-        vel = pelvis["vel"]
-        res += [vel[0] / self.LENGTH0, vel[1] / self.LENGTH0, vel[2] / self.LENGTH0, vel[3], vel[4], vel[5]]
-        for leg, _ in LEGS:
-            leg_obs = o[leg]
-            res += leg_obs["ground_reaction_forces"]
-            res += [leg_obs["joint"][joint] for joint in JOINTS]
-            res += [leg_obs["d_joint"][joint] for joint in JOINTS]
-            for MUS in LEG_MUSCLES:
-                muscle = leg_obs[MUS]
-                res += [muscle["f"], muscle["l"], muscle["v"]]
+    def observation(self, engine: Engine, description: StateArrays) -> list[float]:
+        """The flat vector, in the order of the layout: the target field, then :meth:`body_observation`."""
+        return np.asarray(self.v_tgt_field, dtype=np.float64).ravel().tolist() + self.body_observation(description)
+
+    def body_observation(self, state: StateArrays) -> list[float]:
+        """The observation after the target field: pelvis, then per leg ground reaction forces,
+        joint angles and rates, and muscles (Python floats, the original's arithmetic)."""
+        plan = self._array_plan()
+        body_weight = self.MASS * self.G
+        tilt, roll, yaw = state.q[plan.pelvis_coordinates].tolist()
+        d_tilt, d_roll, d_yaw = state.qd[plan.pelvis_coordinates].tolist()
+        pelvis_vel = state.body_vel[plan.pelvis].tolist()
+        dx_local, dy_local = rotate_frame(pelvis_vel[0], pelvis_vel[2], yaw)
+        length0 = self.LENGTH0
+        res = [state.body_pos.item(plan.pelvis, 1), -tilt, roll,
+               dx_local / length0, -dy_local / length0, pelvis_vel[1] / length0, -d_tilt, d_roll, d_yaw]
+        # joint angles and rates of both legs with the observation's signs (a sign flip is exact)
+        joints = (state.q[plan.leg_coordinates] * plan.leg_signs).tolist()
+        d_joints = (state.qd[plan.leg_coordinates] * plan.leg_signs).tolist()
+        muscles = plan.muscle_values  # (22, 3): f, l, v per muscle
+        np.divide(state.fiber_force[plan.muscles], plan.fmax, out=muscles[:, 0])
+        np.divide(state.fiber_length[plan.muscles], plan.lopt, out=muscles[:, 1])
+        np.divide(state.fiber_velocity[plan.muscles], plan.lopt, out=muscles[:, 2])
+        muscle_values = muscles.ravel().tolist()
+        per_leg = 3 * len(LEG_MUSCLES)
+        for k, (_, side) in enumerate(LEGS):
+            force = state.ground_force(plan.feet[k]).tolist()
+            # The first three values are the force on the ground: negate for the force on the foot.
+            grf = [force[0] / body_weight, force[1] / body_weight, force[2] / body_weight]
+            grf_forward, grf_right = rotate_frame(-grf[0], -grf[2], yaw)
+            res += [grf_forward, grf_right if side == "r" else -grf_right, -grf[1]]
+            res += joints[4 * k:4 * k + 4]
+            res += d_joints[4 * k:4 * k + 4]
+            res += muscle_values[per_leg * k:per_leg * (k + 1)]
         return res
 
     # -- reward and termination -----------------------------------------------------------------
 
-    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+    def termination(self, engine: Engine, description: StateArrays) -> str | None:
         """``pelvis_too_low`` below 0.6 m."""
-        return "pelvis_too_low" if description["body_pos"]["pelvis"][1] < 0.6 else None
+        return "pelvis_too_low" if description.body_pos.item(self._array_plan().pelvis, 1) < 0.6 else None
 
     def init_reward(self) -> None:
         """Weights and the per-episode/per-footstep accumulators (the original's ``d_reward``)."""
@@ -399,16 +418,16 @@ class L2M2019Task(Task):
             "footstep": {"effort": 0.0, "del_t": 0.0, "del_v": np.zeros(2)},
         }
 
-    def _accumulate(self, engine: Engine, description: StateDescription) -> None:
+    def _accumulate(self, engine: Engine, state: StateArrays) -> None:
         """Add this step's effort, duration and velocity error to the accumulators."""
-        d = description
         dt = engine.step_size
-        effort = sum(m["activation"] ** 2 for m in d["muscles"].values()) * dt
+        effort = sum(a ** 2 for a in state.activation.tolist()) * dt
         self.d_reward["effort"] += effort
         step = self.d_reward["footstep"]
         step["effort"] += effort
         step["del_t"] += dt
-        pelvis_pos, pelvis_vel = d["body_pos"]["pelvis"], d["body_vel"]["pelvis"]
+        pelvis = self._array_plan().pelvis
+        pelvis_pos, pelvis_vel = state.body_pos[pelvis].tolist(), state.body_vel[pelvis].tolist()
         v_tgt = self.target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
         step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
 
@@ -421,7 +440,7 @@ class L2M2019Task(Task):
         step["del_t"], step["del_v"], step["effort"] = 0.0, np.zeros(2), 0.0
         return duration, velocity, effort
 
-    def success(self, engine: Engine, description: StateDescription) -> bool:
+    def success(self, engine: Engine, description: StateArrays) -> bool:
         """Standing at the time limit."""
         return self.termination(engine, description) is None and engine.istep >= self.time_limit
 
@@ -430,7 +449,7 @@ class L2M2019Task(Task):
         return {"alive": 0.0, "footstep_duration": 0.0, "velocity_deviation": 0.0, "effort": 0.0, bonus: 0.0}
 
     def _step_terms(
-        self, bonus: str, engine: Engine, description: StateDescription, previous: StateDescription | None
+        self, bonus: str, engine: Engine, description: StateArrays, previous: StateArrays | None
     ) -> dict[str, float] | None:
         """The terms with ``alive`` paid and the accumulators updated; None right after a reset (no reward)."""
         if not previous:
@@ -440,7 +459,7 @@ class L2M2019Task(Task):
         self._accumulate(engine, description)
         return terms
 
-    def reward_1(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+    def reward_1(self, engine: Engine, description: StateArrays, previous: StateArrays | None) -> Reward:
         """Round 1 (difficulty 0-2)."""
         terms = self._step_terms("success_bonus", engine, description, previous)
         if terms is None:
@@ -455,7 +474,7 @@ class L2M2019Task(Task):
             terms["success_bonus"] = terms["footstep_duration"] + SUCCESS_BONUS
         return Reward(float(sum(terms.values())), terms)
 
-    def reward_2(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+    def reward_2(self, engine: Engine, description: StateArrays, previous: StateArrays | None) -> Reward:
         """Round 2 (difficulty 3)."""
         terms = self._step_terms("target_bonus", engine, description, previous)
         if terms is None:
@@ -469,7 +488,7 @@ class L2M2019Task(Task):
             terms["target_bonus"] = TARGET_BONUS
         return Reward(float(sum(terms.values())), terms)
 
-    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+    def reward(self, engine: Engine, description: StateArrays, previous: StateArrays | None) -> Reward:
         """Round 2's reward at difficulty 3, else Round 1's."""
         if self.difficulty == 3:
             return self.reward_2(engine, description, previous)
@@ -598,13 +617,13 @@ class L2M2019Env(OsimEnv):
 
     def update_footstep(self) -> None:
         """Register a footstep when a foot's vertical load rises above 5 % of body weight."""
-        self.task.update_footstep(self.get_state_desc())
+        self.task.update_footstep(self.task_state())
 
     # -- observation ----------------------------------------------------------------------------
 
     def get_observation_dict(self) -> dict[str, Any]:
         """The 2019 observation dict: target field, pelvis and per-leg entries, normalised."""
-        return self.task.observation_dict(self.get_state_desc())
+        return self.task.observation_dict(self.task_state())
 
     def get_observation_clipped(self) -> np.ndarray:
         """The observation vector clipped to the observation space's bounds."""
@@ -628,13 +647,13 @@ class L2M2019Env(OsimEnv):
 
     def get_reward_1(self) -> float:
         """Round 1 (difficulty 0-2)."""
-        result = self.task.reward_1(self.engine, self.get_state_desc(), self.get_prev_state_desc())
+        result = self.task.reward_1(self.engine, self.task_state(), self.prev_task_state())
         self.reward_terms = result.terms
         return result.total
 
     def get_reward_2(self) -> float:
         """Round 2 (difficulty 3)."""
-        result = self.task.reward_2(self.engine, self.get_state_desc(), self.get_prev_state_desc())
+        result = self.task.reward_2(self.engine, self.task_state(), self.prev_task_state())
         self.reward_terms = result.terms
         return result.total
 
@@ -643,6 +662,34 @@ class L2M2019Env(OsimEnv):
         super().close()
         if self.task.vtgt is not None:
             self.task.vtgt.close()
+
+
+#: Observation entries per leg: ground reaction force 3, joints 4, joint rates 4, muscles 3 each.
+_LEG_SIZE = 3 + 4 + 4 + 3 * len(LEG_MUSCLES)
+#: Per leg: ((joint, coordinate index in the joint), sign) of the observed hip_abd, hip, knee, ankle.
+_LEG_JOINTS = ((("hip", 1), -1.0), (("hip", 0), -1.0), (("knee", 0), 1.0), (("ankle", 0), -1.0))
+
+
+class _ArrayPlan:
+    """Where the task's quantities are in an engine's :class:`StateArrays` (read once per engine)."""
+
+    def __init__(self, engine: Engine, fmax: dict[str, dict[str, float]], lopt: dict[str, dict[str, float]]) -> None:
+        structure = engine.structure
+        column = {c.name: k for k, c in enumerate(structure.coordinates)}
+        self.pelvis = [b.name for b in structure.bodies].index("pelvis")
+        self.pelvis_coordinates = np.array([column[c] for c in structure.joint("ground_pelvis").coordinates[:3]])
+        # hip_abd is the hip joint's second coordinate, the others their joint's first (as the original read them)
+        legs = [(side, name, sign) for _, side in LEGS for name, sign in _LEG_JOINTS]
+        self.leg_coordinates = np.array([column[structure.joint(f"{joint}_{side}").coordinates[index]]
+                                         for side, (joint, index), _ in legs])
+        self.leg_signs = np.array([sign for _, _, sign in legs])
+        muscle_index = {m.name: k for k, m in enumerate(structure.muscles)}
+        self.muscles = np.array([muscle_index[f"{MODEL_MUSCLE_NAMES[MUS]}_{side}"] for _, side in LEGS
+                                 for MUS in LEG_MUSCLES])
+        self.fmax = np.array([fmax[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
+        self.lopt = np.array([lopt[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
+        self.feet = tuple(f"foot_{side}" for _, side in LEGS)
+        self.muscle_values = np.empty((len(self.muscles), 3))  # a work buffer of the observation
 
 
 def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:

@@ -42,7 +42,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from osim.engine import Engine, StateDescription
+import numpy as np
+
+from osim.engine import Engine, StateArrays
 from osim.env.base import OsimEnv
 from osim.env.task import NO_REWARD, ObservationLayout, Reward, Task, part
 from osim.models import model_path
@@ -69,6 +71,7 @@ class L2RunTask(Task):
     """Run forward on flat ground with the planar 18-muscle model (2018's port of Learning to Run)."""
 
     layout = OBSERVATION
+    array_based = True
 
     time_limit = 1000
     reward_weights = {"forward": 1.0}  # noqa: RUF012
@@ -76,30 +79,43 @@ class L2RunTask(Task):
 
     def __init__(self) -> None:
         self.model = model_path("gait9dof18musc")
+        self._pelvis = self._joints = self._bodies = np.zeros(0, dtype=int)
+        self._pelvis_body = 0
 
+    def engine_loaded(self, engine: Engine) -> None:
+        """Where the observed quantities are in the engine's :class:`StateArrays`."""
+        structure = engine.structure
+        column = {c.name: k for k, c in enumerate(structure.coordinates)}
+        self._pelvis = np.array([column[c] for c in structure.joint("ground_pelvis").coordinates[:3]])
+        self._joints = np.array([column[structure.joint(joint).coordinates[0]] for joint in _JOINTS])
+        body_index = {b.name: k for k, b in enumerate(structure.bodies)}
+        self._bodies = np.array([body_index[body] for body in _BODIES])
+        self._pelvis_body = body_index["pelvis"]
 
-    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+    def observation(self, engine: Engine, description: StateArrays) -> list[float]:
         """Pelvis, joint, body and centre-of-mass kinematics."""
         state = description
-        observation = list(state["joint_pos"]["ground_pelvis"]) + list(state["joint_vel"]["ground_pelvis"])
-        for joint in _JOINTS:
-            observation += state["joint_pos"][joint][:1] + state["joint_vel"][joint][:1]
-        for body in _BODIES:
-            observation += state["body_pos"][body][0:2]
-        observation += state["misc"]["mass_center_pos"] + state["misc"]["mass_center_vel"]
-        observation += [0.0] * 5
-        return observation
+        observation = np.zeros(OBSERVATION.size)  # ends with the 5 zeros of the padding
+        observation[0:3] = state.q[self._pelvis]
+        observation[3:6] = state.qd[self._pelvis]
+        observation[6:18:2] = state.q[self._joints]
+        observation[7:18:2] = state.qd[self._joints]
+        observation[18:32] = state.body_pos[self._bodies, :2].ravel()
+        observation[32:35] = state.mass_center_pos
+        observation[35:38] = state.mass_center_vel
+        return observation.tolist()
 
-    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+    def reward(self, engine: Engine, description: StateArrays, previous: StateArrays | None) -> Reward:
         """Forward progress of the pelvis in the step (0 right after a reset)."""
         if not previous:
             return NO_REWARD
-        forward = description["joint_pos"]["ground_pelvis"][1] - previous["joint_pos"]["ground_pelvis"][1]
+        tx = self._pelvis[1]
+        forward = description.q.item(tx) - previous.q.item(tx)
         return Reward(forward, {"forward": forward})
 
-    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+    def termination(self, engine: Engine, description: StateArrays) -> str | None:
         """``pelvis_too_low`` below 0.6 m."""
-        return "pelvis_too_low" if description["body_pos"]["pelvis"][1] < 0.6 else None
+        return "pelvis_too_low" if description.body_pos.item(self._pelvis_body, 1) < 0.6 else None
 
 
 class L2RunEnv(OsimEnv):

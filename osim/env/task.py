@@ -23,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from osim.engine import Engine, IntegratorSettings, StateDescription
+from osim.engine import Engine, IntegratorSettings, StateArrays, StateDescription
+
+#: What a task's observation, reward, termination and after_step compute from: the state
+#: description, or the engine's :class:`~osim.engine.StateArrays` for a task with ``array_based``.
+TaskState = Any
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,10 @@ class Task:
     reward_weights: Mapping[str, float] = {}
     #: Termination reason -> what it means (for the docs).
     termination_reasons: Mapping[str, str] = {}
+    #: True: the hooks get the engine's :class:`~osim.engine.StateArrays` (``previous``: those of the
+    #: state before the step) instead of state descriptions, and the description is built only when
+    #: someone asks for it (what makes a step on a fast engine cheap).
+    array_based: bool = False
 
     #: The observation's named parts: class data for a fixed layout, set by :meth:`engine_loaded`
     #: when it depends on the model.
@@ -150,6 +158,11 @@ class Task:
         """The state description the task computes from (default: the engine's)."""
         return engine.state_description()
 
+    def describe_state(self, arrays: StateArrays) -> StateDescription:
+        """The description of the state of ``arrays`` (one the engine may have stepped past), as
+        :meth:`describe` gives it for the current state."""
+        return arrays.description()
+
     def excitations(self, action: Any, engine: Engine) -> Any:
         """The engine's excitations for ``action`` (default: the action itself, one per muscle)."""
         return action
@@ -158,19 +171,19 @@ class Task:
         """Length of the action vector (default: one per muscle)."""
         return engine.n_muscles
 
-    def observation(self, engine: Engine, description: StateDescription) -> list[float]:
+    def observation(self, engine: Engine, description: TaskState) -> list[float]:
         """The flat observation vector of the current state (``description``)."""
         return []
 
-    def reward(self, engine: Engine, description: StateDescription, previous: StateDescription | None) -> Reward:
+    def reward(self, engine: Engine, description: TaskState, previous: TaskState | None) -> Reward:
         """The step's reward; ``previous`` is the description before the step (None right after reset)."""
         return NO_REWARD
 
-    def termination(self, engine: Engine, description: StateDescription) -> str | None:
+    def termination(self, engine: Engine, description: TaskState) -> str | None:
         """Why the episode has ended (a key of :attr:`termination_reasons`), or None if it goes on."""
         return None
 
-    def after_step(self, engine: Engine, description: StateDescription) -> None:
+    def after_step(self, engine: Engine, description: TaskState) -> None:
         """Update the task's own state after a successful step (footsteps, targets); nothing by default."""
 
 

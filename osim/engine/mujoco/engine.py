@@ -43,6 +43,7 @@ from osim.engine.interface import (
     MuscleInfo,
     StateDescription,
 )
+from osim.engine.state_arrays import StateArrays
 
 from . import require_mujoco
 from .mjcf import DEFAULT_TIMESTEP, Description, MjcfError, build_mjcf, frame_body, is_muscle, joint_axes
@@ -160,7 +161,25 @@ class MujocoSimulation:
         self.n_muscles = len(self.muscle_names)
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
-        self._description: StateDescription | None = None
+        self._arrays: StateArrays | None = None
+        self._scratch: Any = None  # an MjData for describing a state the engine has stepped past
+        self._scratch_of: StateArrays | None = None
+        # (qpos, qvel) at which _forward last ran on mj_data: the next step may skip recomputing them
+        self._forwarded: tuple[bytes, bytes] | None = None
+        self._accelerated = False  # whether the acceleration stage ran after _forward on mj_data
+        # _forward may run mj_forward's stages one by one (what it skips needs no sensors or energy)
+        self._staged_forward = (self.mj_model.nsensor == 0
+                                and not self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_ENERGY))
+        # mj_step with forward/inverse comparison on does more than _first_substep reproduces
+        self._skip_possible = not (self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_FWDINV))
+        self._velocity_stage = mujoco.mjtStage.mjSTAGE_VEL
+        integrator = self.mj_model.opt.integrator  # mj_step's integration, by the model's integrator
+        if integrator == mujoco.mjtIntegrator.mjINT_EULER:
+            self._integrate = mujoco.mj_Euler
+        elif integrator == mujoco.mjtIntegrator.mjINT_RK4:
+            self._integrate = lambda model, data: mujoco.mj_RungeKutta(model, data, 4)
+        else:  # implicit and implicitfast
+            self._integrate = mujoco.mj_implicit
         self._warmstart = np.zeros(self.mj_model.nv)
         self._failed: str | None = None
         # A live view of MuJoCo's warning counters: the divergence checks reset the data and count.
@@ -227,7 +246,7 @@ class MujocoSimulation:
                    (g["name"] for g in description["contact_geometry"])}
         self._geom_body = {geom: int(model.geom_bodyid[geom]) for geom in geom_of.values()}
         self._geom_bodyid = model.geom_bodyid  # a view (property reads build a new one each time)
-        self._forces: list[tuple[str, str, Any]] = []
+        self._forces: list[tuple[str, str, Any]] = []  # (name, kind, target) in the description's order
         for force in description["forces"]:
             kind = force["type"]
             if is_muscle(force):
@@ -243,6 +262,7 @@ class MujocoSimulation:
                 self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
             else:
                 raise ValueError(f"the MuJoCo engine does not map force {force['name']!r} of type {kind!r}")
+        self._force_kinds: dict[str, tuple[str, Any]] = {name: (kind, target) for name, kind, target in self._forces}
         markers = description.get("markers", [])
         self._marker_names = [m["name"] for m in markers]
         # Tracked points: body origins, body centres of mass (placed in _points), markers.
@@ -254,7 +274,7 @@ class MujocoSimulation:
         self._point_roots = model.body_rootid[self._point_bodies].copy()
         self._body_masses = model.body_mass[self._body_ids].copy()
         self._total_mass = float(model.body_mass.sum())
-        self._wrenches = np.zeros((model.ngeom, 9))
+        self._mass_fractions = self._body_masses / self._total_mass
         self._contact_result = np.zeros(6)
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
@@ -368,7 +388,8 @@ class MujocoSimulation:
         mujoco.mj_forward(model, data)
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
-        self._description = None
+        self._arrays = None
+        self._forwarded = None
         self._failed = None
 
     def step(self, excitations: Any) -> np.ndarray:
@@ -377,10 +398,16 @@ class MujocoSimulation:
         if self._failed is not None:
             raise SimulationError(f"the episode ended ({self._failed}): call reset() first")
         data = self.mj_data
+        self._keep_past(self._arrays)
         data.ctrl[self._actuators] = values
-        self._mujoco.mj_step(self.mj_model, data, nstep=self.substeps)
+        remaining = self.substeps
+        if self._forwarded_at_current_state():
+            self._first_substep()
+            remaining -= 1
+        if remaining:
+            self._mujoco.mj_step(self.mj_model, data, nstep=remaining)
         self.istep += 1
-        self._description = None
+        self._arrays = None
         self.last_excitations = values
         # MuJoCo resets its data when the state diverges, and counts a warning.
         expected = self.istep * self.step_size
@@ -390,6 +417,31 @@ class MujocoSimulation:
             raise SimulationError(self._failed)
         data.time = expected  # no drift from adding up substeps
         return values
+
+    def _forwarded_at_current_state(self) -> bool:
+        """Whether :meth:`_forward` ran on the engine's data in the state it is in (then the first
+        substep need not compute positions and velocities again)."""
+        forwarded, self._forwarded = self._forwarded, None
+        if forwarded is None or not self._skip_possible:
+            return False
+        data = self.mj_data
+        return forwarded == (data.qpos.tobytes(), data.qvel.tobytes())
+
+    def _first_substep(self) -> None:
+        """``mj_step`` after :meth:`_forward` at the same state: MuJoCo's step (checks, forward,
+        integration) without the position and velocity stages, which only depend on the state and
+        are the ones ``_forward`` computed (the actuation and acceleration stages, which depend on the
+        new controls, are computed). The same numbers as ``mj_step``, one stage pass fewer per step."""
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        mujoco.mj_checkPos(model, data)
+        mujoco.mj_checkVel(model, data)
+        counts, (bad_position, bad_velocity, _) = self._warnings, self._divergence_warnings
+        if counts[bad_position] or counts[bad_velocity]:
+            mujoco.mj_forward(model, data)  # the checks reset the data: the stages are stale
+        else:
+            mujoco.mj_forwardSkip(model, data, self._velocity_stage, 0)
+        mujoco.mj_checkAcc(model, data)
+        self._integrate(model, data)
 
     def _divergence(self, expected: float) -> str:
         mujoco, data = self._mujoco, self.mj_data
@@ -409,7 +461,7 @@ class MujocoSimulation:
         values[0:2 * n:2] = data.qpos[self._qadr]
         values[1:2 * n:2] = data.qvel[self._dadr]
         values[2 * n::2] = data.act[self._act]
-        values[2 * n + 1::2] = self._fiber_lengths()[0]
+        values[2 * n + 1::2] = self._fiber_lengths(data)[0]
         return values
 
     def state_vector(self) -> np.ndarray:
@@ -419,10 +471,10 @@ class MujocoSimulation:
 
     # -- the state description ------------------------------------------------------------------
 
-    def _fiber_lengths(self) -> tuple[np.ndarray, np.ndarray]:
+    def _fiber_lengths(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """(fibre length, cosine of pennation) of every muscle: OpenSim's path length minus its
         tendon slack length (a rigid tendon), along OpenSim's constant-width fibre."""
-        along = np.maximum(self.mj_data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
+        along = np.maximum(data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
         length = np.hypot(along, self._fiber_width)
         return length, along / length
 
@@ -455,131 +507,241 @@ class MujocoSimulation:
             length = float(np.sum(np.linalg.norm(np.diff(np.array(points), axis=0), axis=1)))
             self._path_offset[k] = float(data.ten_length[self._tendons[k]]) - length
 
-    def _accelerations(self) -> None:
-        """Accelerations and body accelerations of the current state, leaving the next step as it was."""
+    def _forward(self, data: Any) -> None:
+        """What MuJoCo computes from ``data``'s state, leaving the next step as it was (its solver
+        starts from the same warm start). On the engine's own data: ``mj_forward``'s position,
+        velocity and actuation stages (kinematics, tendons, actuator forces), the acceleration
+        stage (constraint forces, accelerations) waits for :meth:`_accelerate`."""
+        mujoco, model = self._mujoco, self.mj_model
+        if data is not self.mj_data or not self._staged_forward:
+            np.copyto(self._warmstart, data.qacc_warmstart)
+            mujoco.mj_forward(model, data)
+            np.copyto(data.qacc_warmstart, self._warmstart)
+            self._accelerated = data is self.mj_data
+        else:
+            # mj_forward's own sequence of stages (without sensors and energy: the model has none)
+            mujoco.mj_fwdPosition(model, data)
+            mujoco.mj_fwdVelocity(model, data)
+            mujoco.mj_fwdActuation(model, data)
+            self._accelerated = False
+        if data is self.mj_data:
+            self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes())
+
+    def _accelerate(self) -> None:
+        """The rest of ``mj_forward`` on the engine's data after :meth:`_forward`: the acceleration
+        stage (constraint solver: contact and limit forces, accelerations), once per state."""
+        if self._accelerated:
+            return
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         np.copyto(self._warmstart, data.qacc_warmstart)
-        mujoco.mj_forward(model, data)
-        mujoco.mj_rnePostConstraint(model, data)
+        mujoco.mj_fwdAcceleration(model, data)
+        mujoco.mj_fwdConstraint(model, data)
         np.copyto(data.qacc_warmstart, self._warmstart)
+        self._accelerated = True
+
+    # -- the state: arrays per state, the description on demand ---------------------------------
+
+    def state_arrays(self) -> StateArrays:
+        """The current state as arrays (:class:`~osim.engine.state_arrays.StateArrays`), made once per state."""
+        arrays = self._arrays
+        if arrays is None:
+            arrays = self._arrays = self._make_arrays()
+        return arrays
 
     def state_description(self) -> StateDescription:
         """The state-description dictionary (OpenSim's keys and layout), computed at most once per state."""
-        if self._description is None:
-            self._description = self._describe()
-        return self._description
+        return self.state_arrays().description()
 
-    def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Position, velocity and acceleration (ground frame) of every tracked point: the body
-        origins, the body centres of mass, then the markers (:attr:`_point_bodies` order)."""
+    def _make_arrays(self) -> StateArrays:
         data = self.mj_data
+        self._forward(data)
+        position, velocity = self._points(data)
+        count = len(self._body_ids)
+        fiber_length, cosine = self._fiber_lengths(data)
+        tension = -data.actuator_force[self._actuators]
+        masses = self._mass_fractions
+        return StateArrays(
+            self, q=data.qpos[self._qadr], qd=data.qvel[self._dadr], body_pos=position[:count],
+            body_vel=velocity[:count], mass_center_pos=masses @ position[count:2 * count],
+            mass_center_vel=masses @ velocity[count:2 * count], activation=data.act[self._act],
+            fiber_length=fiber_length, fiber_velocity=data.ten_velocity[self._tendons] * cosine,
+            fiber_force=tension / cosine, engine_data=_StateData(position, velocity, tension))
+
+    def _keep_past(self, arrays: StateArrays | None) -> None:
+        """Before the state of ``arrays`` is stepped past: keep what describes it later (a snapshot
+        of MuJoCo's inputs), unless its description and forces are all computed already."""
+        if arrays is None or arrays.has_description:
+            return
+        data = self.mj_data
+        kept: _StateData = arrays.engine_data
+        kept.snapshot = (data.qpos.copy(), data.qvel.copy(), data.act.copy(), data.ctrl.copy(),
+                         data.qacc_warmstart.copy(), float(data.time))
+
+    def _data_of(self, arrays: StateArrays) -> Any:
+        """MjData in the state of ``arrays``, all of ``mj_forward`` computed: the engine's own while
+        it is current, else a scratch MjData put back in that state (MuJoCo computes the same from
+        the same inputs)."""
+        if arrays is self._arrays:
+            self._accelerate()
+            return self.mj_data
+        if self._scratch_of is arrays:
+            return self._scratch
+        kept: _StateData = arrays.engine_data
+        if kept.snapshot is None:
+            raise RuntimeError("this state is no longer the engine's and was not kept: describe it before stepping")
+        mujoco, model = self._mujoco, self.mj_model
+        if self._scratch is None:
+            self._scratch = mujoco.MjData(model)
+        scratch = self._scratch
+        qpos, qvel, act, ctrl, warmstart, time = kept.snapshot
+        scratch.qpos[:], scratch.qvel[:], scratch.act[:], scratch.ctrl[:] = qpos, qvel, act, ctrl
+        scratch.qacc_warmstart[:], scratch.time = warmstart, time
+        self._forward(scratch)
+        self._scratch_of = arrays
+        return scratch
+
+    def _points(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Position and velocity (ground frame) of every tracked point: the body origins, the body
+        centres of mass, then the markers (:attr:`_point_bodies` order)."""
         bodies = self._point_bodies
         rotation = data.xmat[bodies].reshape(-1, 3, 3)
         position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
         count = len(self._body_ids)
         position[count:2 * count] = data.xipos[self._body_ids]
         offset = position - data.subtree_com[self._point_roots]
-        spatial_velocity, spatial_acceleration = data.cvel[bodies], data.cacc[bodies]
-        angular, angular_acc = spatial_velocity[:, :3], spatial_acceleration[:, :3]
-        # cvel/cacc are spatial vectors about the subtree centre of mass; cacc holds -gravity (what
-        # an accelerometer reads); the classical acceleration adds w x v.
-        velocity = spatial_velocity[:, 3:] + _cross(angular, offset)
-        acceleration = (spatial_acceleration[:, 3:] + _cross(angular_acc, offset) + _cross(angular, velocity)
-                        + self._gravity)
-        return position, velocity, acceleration
+        # cvel is a spatial vector about the subtree centre of mass
+        spatial_velocity = data.cvel[bodies]
+        velocity = spatial_velocity[:, 3:] + _cross(spatial_velocity[:, :3], offset)
+        return position, velocity
 
-    def _describe(self) -> StateDescription:
-        self._accelerations()
-        data = self.mj_data
-        q, qd, qdd = data.qpos[self._qadr].tolist(), data.qvel[self._dadr].tolist(), data.qacc[self._dadr].tolist()
+    def _point_accelerations(self, data: Any, position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+        """Acceleration (ground frame) of the tracked points at ``position`` moving at ``velocity``
+        (after ``mj_rnePostConstraint``)."""
+        bodies = self._point_bodies
+        offset = position - data.subtree_com[self._point_roots]
+        spatial_acceleration = data.cacc[bodies]
+        # cacc holds -gravity (what an accelerometer reads); the classical acceleration adds w x v.
+        return (spatial_acceleration[:, 3:] + _cross(spatial_acceleration[:, :3], offset)
+                + _cross(data.cvel[bodies, :3], velocity) + self._gravity)
+
+    def describe_arrays(self, arrays: StateArrays) -> StateDescription:
+        """The state description of the state of ``arrays`` (see :class:`StateArrays`), from its arrays."""
+        data = self._data_of(arrays)
+        self._mujoco.mj_rnePostConstraint(self.mj_model, data)
+        kept: _StateData = arrays.engine_data
+        q, qd, qdd = arrays.q.tolist(), arrays.qd.tolist(), data.qacc[self._dadr].tolist()
         ranges = self._joint_ranges
         joint_pos = {name: q[start:stop] for name, start, stop in ranges}
         joint_vel = {name: qd[start:stop] for name, start, stop in ranges}
         joint_acc = {name: qdd[start:stop] for name, start, stop in ranges}
 
-        position, velocity, acceleration = self._points()
+        position, velocity = kept.position, kept.velocity
+        acceleration = self._point_accelerations(data, position, velocity)
         ids, names, count = self._body_ids, self._body_names, len(self._body_ids)
         rotation = _body_fixed_xyz(data.xmat[ids].reshape(-1, 3, 3))
-        body_pos = dict(zip(names, position[:count].tolist()))
-        body_vel = dict(zip(names, velocity[:count].tolist()))
+        body_pos = dict(zip(names, arrays.body_pos.tolist()))
+        body_vel = dict(zip(names, arrays.body_vel.tolist()))
         body_acc = dict(zip(names, acceleration[:count].tolist()))
         body_pos_rot = dict(zip(names, rotation.tolist()))
         body_vel_rot = dict(zip(names, data.cvel[ids, :3].tolist()))
         body_acc_rot = dict(zip(names, data.cacc[ids, :3].tolist()))
-        masses = self._body_masses / self._total_mass
-        misc = {"mass_center_pos": (masses @ position[count:2 * count]).tolist(),
-                "mass_center_vel": (masses @ velocity[count:2 * count]).tolist(),
-                "mass_center_acc": (masses @ acceleration[count:2 * count]).tolist()}
+        misc = {"mass_center_pos": arrays.mass_center_pos.tolist(),
+                "mass_center_vel": arrays.mass_center_vel.tolist(),
+                "mass_center_acc": (self._mass_fractions @ acceleration[count:2 * count]).tolist()}
         markers = {name: {"pos": p, "vel": v, "acc": a} for name, p, v, a in zip(
             self._marker_names, position[2 * count:].tolist(), velocity[2 * count:].tolist(),
             acceleration[2 * count:].tolist())}
-
-        fiber_length, cosine = self._fiber_lengths()
-        tension = -data.actuator_force[self._actuators]
         muscles = {name: {"activation": a, "fiber_length": length, "fiber_velocity": v, "fiber_force": f}
                    for name, a, length, v, f in zip(
-                       self.muscle_names, data.act[self._act].tolist(), fiber_length.tolist(),
-                       (data.ten_velocity[self._tendons] * cosine).tolist(), (tension / cosine).tolist())}
+                       self.muscle_names, arrays.activation.tolist(), arrays.fiber_length.tolist(),
+                       arrays.fiber_velocity.tolist(), arrays.fiber_force.tolist())}
+        forces = {name: arrays.force(name).tolist() for name, _, _ in self._forces}
         return {"joint_pos": joint_pos, "joint_vel": joint_vel, "joint_acc": joint_acc,
                 "body_pos": body_pos, "body_vel": body_vel, "body_acc": body_acc,
                 "body_pos_rot": body_pos_rot, "body_vel_rot": body_vel_rot, "body_acc_rot": body_acc_rot,
-                "forces": self._force_records(tension.tolist()), "muscles": muscles, "markers": markers,
-                "misc": misc}
+                "forces": forces, "muscles": muscles, "markers": markers, "misc": misc}
 
-    def _contact_wrenches(self) -> np.ndarray:
-        """Per geom (rows of ``ngeom``): the force on its body, the torque about the body origin and
-        the torque about the ground origin (ground frame), summed over its contacts."""
-        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
-        wrenches = self._wrenches
-        wrenches[:] = 0.0
+    def _contact_forces(self, data: Any) -> np.ndarray:
+        """The force of every contact on its geom2 (normal 1 -> 2), ground frame, (ncon, 3)."""
+        mujoco, model = self._mujoco, self.mj_model
         count = data.ncon
-        if count == 0:
-            return wrenches
         forces = np.empty((count, 3))
         result = self._contact_result
         for i in range(count):
             mujoco.mj_contactForce(model, data, i, result)
             forces[i] = result[:3]
+        return np.einsum("nji,nj->ni", data.contact.frame.reshape(count, 3, 3), forces)
+
+    def _contact_wrenches(self, data: Any, forces: np.ndarray, torques: bool) -> np.ndarray:
+        """Per geom (rows of ``ngeom``) summed over its contacts of ``forces``: the force on its body
+        and, with ``torques``, the torque about the body origin and about the ground origin (ground
+        frame). The force columns are the same either way (the same additions in the same order)."""
+        wrenches = np.zeros((self.mj_model.ngeom, 9 if torques else 3))
+        if not len(forces):
+            return wrenches
         contacts = data.contact
-        forces = np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)  # on geom2 (normal 1 -> 2)
         points = contacts.pos
         for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
             bodies = self._geom_bodyid[geoms]
             if not bodies.any():
                 continue  # all on the ground (the plane): its share is each force's reaction
-            share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)], axis=1)
+            share = signed
+            if torques:
+                share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)],
+                                       axis=1)
             np.add.at(wrenches, geoms, share)
         return wrenches
 
-    def _force_records(self, tension: list[float]) -> dict[str, list[float]]:
-        """OpenSim's force records: muscles 1 (tendon force), contacts 6 per geometry, limits 2, springs 1."""
-        data = self.mj_data
-        wrenches: np.ndarray | None = None
-        limits = self._limit_forces()
-        records: dict[str, list[float]] = {}
-        for name, kind, target in self._forces:
-            if kind == "muscle":
-                records[name] = [tension[target]]
-            elif kind == "contact":
-                if wrenches is None:
-                    wrenches = self._contact_wrenches()
-                # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
-                # reaction of this force's spheres only, its torque about the ground origin.
-                spheres, planes, geometry = target
-                reaction = -wrenches[spheres].sum(axis=0)
-                values = wrenches[geometry, :6]
-                values[planes] = reaction.take(_FORCE_AND_GROUND_TORQUE)
-                records[name] = values.ravel().tolist()
-            elif kind == "limit":
-                records[name] = [limits.get(self._joint_ids[target], 0.0), 0.0]
-            else:
-                dof = self._dadr[target]
-                records[name] = [float(data.qfrc_spring[dof] + data.qfrc_damper[dof])]
-        return records
+    def ground_force(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """The first three values of force ``name``'s record: for a contact force whose first geometry is
+        the ground's half-space, the force on the ground (the reaction of its spheres), computed
+        without the torques."""
+        kind, target = self._force_kinds.get(name, ("", None))
+        if kind != "contact" or 0 not in target[1]:
+            return self.force_record(arrays, name)[:3]
+        kept: _StateData = arrays.engine_data
+        if kept.wrenches is not None:
+            return self.force_record(arrays, name)[:3]
+        if kept.geom_forces is None:
+            kept.geom_forces = self._contact_wrenches(self._data_of(arrays), self._forces_of(arrays), torques=False)
+        return -kept.geom_forces[target[0]].sum(axis=0)
 
-    def _limit_forces(self) -> dict[int, float]:
+    def _forces_of(self, arrays: StateArrays) -> np.ndarray:
+        kept: _StateData = arrays.engine_data
+        if kept.contact_forces is None:
+            kept.contact_forces = self._contact_forces(self._data_of(arrays))
+        return kept.contact_forces
+
+    def force_record(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """OpenSim's record of force ``name`` in the state of ``arrays``: muscles 1 value (tendon
+        force), contacts 6 per geometry, limits 2, springs 1."""
+        if name not in self._force_kinds:
+            raise KeyError(f"the model has no force {name!r}")
+        kind, target = self._force_kinds[name]
+        kept: _StateData = arrays.engine_data
+        if kind == "muscle":
+            return kept.tension[target:target + 1].copy()
+        data = self._data_of(arrays)
+        if kind == "contact":
+            if kept.wrenches is None:
+                kept.wrenches = self._contact_wrenches(data, self._forces_of(arrays), torques=True)
+            # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
+            # reaction of this force's spheres only, its torque about the ground origin.
+            spheres, planes, geometry = target
+            reaction = -kept.wrenches[spheres].sum(axis=0)
+            values = kept.wrenches[geometry, :6]
+            values[planes] = reaction.take(_FORCE_AND_GROUND_TORQUE)
+            return values.ravel()
+        if kind == "limit":
+            if kept.limits is None:
+                kept.limits = self._limit_forces(data)
+            return np.array([kept.limits.get(self._joint_ids[target], 0.0), 0.0])
+        dof = self._dadr[target]
+        return np.array([float(data.qfrc_spring[dof] + data.qfrc_damper[dof])])
+
+    def _limit_forces(self, data: Any) -> dict[int, float]:
         """MuJoCo joint id -> generalized force of its joint-limit constraint (absent: 0)."""
-        model, data = self.mj_model, self.mj_data
+        model = self.mj_model
         forces: dict[int, float] = {}
         first = data.ne + data.nf  # constraint rows: equalities, friction, limits, contacts
         for row in range(first, first + data.nl):
@@ -590,7 +752,6 @@ class MujocoSimulation:
             forces[joint] = forces.get(joint, 0.0) + sign * float(data.efc_force[row])
         return forces
 
-
     def set_strength(self, strength: Any) -> None:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
         engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
@@ -598,6 +759,26 @@ class MujocoSimulation:
         self.mj_model.actuator_gainprm[self._actuators, 2] = values * self._built_forces
         self.mj_model.actuator_biasprm[self._actuators, 2] = values * self._built_forces
         self.strength = values.copy()
+        # The current state's forces change: nothing computed from the old ones is kept.
+        self._arrays = None
+        self._forwarded = None
+
+
+class _StateData:
+    """What the MuJoCo engine keeps with a :class:`StateArrays`: the tracked points, the muscle
+    tensions, the contact wrenches and limit forces once computed, and (once the engine has stepped
+    past the state) the snapshot that puts a scratch MjData back in it."""
+
+    __slots__ = ("contact_forces", "geom_forces", "limits", "position", "snapshot", "tension", "velocity",
+                 "wrenches")
+
+    def __init__(self, position: np.ndarray, velocity: np.ndarray, tension: np.ndarray) -> None:
+        self.position, self.velocity, self.tension = position, velocity, tension
+        self.contact_forces: np.ndarray | None = None
+        self.geom_forces: np.ndarray | None = None  # the force columns of the wrenches
+        self.wrenches: np.ndarray | None = None
+        self.limits: dict[int, float] | None = None
+        self.snapshot: tuple[Any, ...] | None = None
 
 
 def _vec3(values: Any) -> tuple[float, float, float]:

@@ -40,15 +40,17 @@ class BilinearGrid:
         # is most of the work there; the operations and their order are those of the array path.
         self._x_nodes: list[float] = self.x.tolist()
         self._y_nodes: list[float] = self.y.tolist()
-
-    @staticmethod
-    def _cell(nodes: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index of the cell holding each (clamped) query and the fraction of the way across it."""
-        # minimum/maximum: the same values as np.clip, without its dispatch cost on a small array
-        clamped = np.minimum(np.maximum(query, nodes[0]), nodes[-1])
-        index = np.minimum(np.maximum(np.searchsorted(nodes, clamped, side="right") - 1, 0), nodes.size - 2)
-        fraction = (clamped - nodes[index]) / (nodes[index + 1] - nodes[index])
-        return index, fraction
+        # For arrays of query points: per axis (rows x, y) the first and last node and the last
+        # cell; the x then y nodes in one array and where each axis's start; the values flattened
+        # per component and each corner's offset in them; work buffers per number of points.
+        self._first = np.array([[self.x[0]], [self.y[0]]])
+        self._last = np.array([[self.x[-1]], [self.y[-1]]])
+        self._last_cell = np.array([[self.x.size - 2], [self.y.size - 2]])
+        self._nodes = np.concatenate([self.x, self.y])
+        self._axis_offset = np.array([[0], [self.x.size]])
+        self._flat = np.ascontiguousarray(self.values.reshape(self.values.shape[0], -1))
+        self._corner_offset = np.array([[0], [self.y.size], [1], [self.y.size + 1]])
+        self._buffers: dict[int, dict[str, np.ndarray]] = {}
 
     @staticmethod
     def _scalar_cell(nodes: list[float], query: float) -> tuple[int, float]:
@@ -67,6 +69,58 @@ class BilinearGrid:
             for (v00, v01), (v10, v11) in self.values[:, i:i + 2, j:j + 2].tolist()])
         return result[0] if self._single else result
 
+    def _work(self, n: int) -> dict[str, np.ndarray]:
+        """Buffers for ``n`` query points, made once per ``n`` (the local field's 121 points every step)."""
+        work = self._buffers.get(n)
+        if work is None:
+            components = self.values.shape[0]
+            work = self._buffers[n] = {
+                "clamped": np.empty((2, n)), "cell": np.empty((2, n), dtype=np.intp),
+                "node": np.empty((2, n), dtype=np.intp), "low": np.empty((2, n)), "high": np.empty((2, n)),
+                "fraction": np.empty((2, n)), "along_x": np.empty((4, n)), "along_y": np.empty((4, n)),
+                "weight": np.empty((4, n)), "corner": np.empty((4, n), dtype=np.intp),
+                "values": np.empty((components, 4, n)),
+            }
+        return work
+
+    def evaluate(self, points: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Values at ``points`` (2, n): x in row 0, y in row 1, into ``out`` (n_components, n).
+
+        Both axes in one pass of array operations into kept buffers (no allocation but the cell
+        search's); the same operations, in the same order, as the textbook formula per point:
+        ``v[i, j] (1-t)(1-u) + v[i+1, j] t(1-u) + v[i, j+1] (1-t)u + v[i+1, j+1] tu``.
+        """
+        work = self._work(points.shape[1])
+        clamped, cell, node = work["clamped"], work["cell"], work["node"]
+        low, high, fraction = work["low"], work["high"], work["fraction"]
+        # minimum/maximum: the same values as np.clip, without its dispatch cost on a small array
+        np.minimum(np.maximum(points, self._first, out=clamped), self._last, out=clamped)
+        cell[0] = self.x.searchsorted(clamped[0], side="right")
+        cell[1] = self.y.searchsorted(clamped[1], side="right")
+        np.subtract(cell, 1, out=cell)
+        np.minimum(np.maximum(cell, 0, out=cell), self._last_cell, out=cell)
+        np.add(cell, self._axis_offset, out=node)  # the cell's first node in x then y nodes
+        self._nodes.take(node, out=low)
+        self._nodes.take(np.add(node, 1, out=node), out=high)
+        np.subtract(clamped, low, out=fraction)
+        np.subtract(high, low, out=high)
+        # t (x) and u (y) and their complements, laid out per corner (00, 10, 01, 11)
+        along_x, along_y = work["along_x"], work["along_y"]
+        np.divide(fraction[0], high[0], out=along_x[1])
+        np.subtract(1.0, along_x[1], out=along_x[0])
+        along_x[2:] = along_x[:2]
+        np.divide(fraction[1], high[1], out=along_y[2])
+        np.subtract(1.0, along_y[2], out=along_y[0])
+        along_y[1], along_y[3] = along_y[0], along_y[2]
+        weight = np.multiply(along_x, along_y, out=work["weight"])
+        corner = work["corner"]
+        np.multiply(cell[0], self.y.size, out=corner[0])
+        np.add(corner[0], cell[1], out=corner[0])  # corner (i, j) in the flattened value grid
+        np.add(corner[0], self._corner_offset, out=corner)
+        values = self._flat.take(corner, axis=1, out=work["values"])
+        np.multiply(values, weight, out=values)
+        return np.sum(values, axis=1, out=out)  # corner by corner, in order
+
     def __call__(self, qx: np.ndarray | float, qy: np.ndarray | float) -> np.ndarray:
         """Values at the points ``(qx[k], qy[k])``: shape ``(n_components,) + qx.shape``
         (or ``qx.shape`` when built from a single 2-D value array)."""
@@ -74,13 +128,7 @@ class BilinearGrid:
             return self._at_point(qx, qy)
         qx = np.asarray(qx, dtype=np.float64)
         qy = np.asarray(qy, dtype=np.float64)
-        i, t = self._cell(self.x, qx)
-        j, u = self._cell(self.y, qy)
-        v = self.values
-        result = (
-            v[:, i, j] * ((1.0 - t) * (1.0 - u))
-            + v[:, i + 1, j] * (t * (1.0 - u))
-            + v[:, i, j + 1] * ((1.0 - t) * u)
-            + v[:, i + 1, j + 1] * (t * u)
-        )
+        shape = np.broadcast_shapes(qx.shape, qy.shape)
+        points = np.stack((np.broadcast_to(qx, shape).ravel(), np.broadcast_to(qy, shape).ravel()))
+        result = self.evaluate(points, np.empty((self.values.shape[0], points.shape[1]))).reshape(-1, *shape)
         return result[0] if self._single else result

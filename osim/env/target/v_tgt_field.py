@@ -95,6 +95,10 @@ class VTgt0:
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
         # The body-frame query grid never changes: build it once.
         self.get_grid = generate_grid(self.rng_get, self.res_get)
+        # ... and its points flattened, with buffers for the local field's computation
+        n_points = self.get_grid[0].size
+        self._get_points = (self.get_grid[0].ravel().copy(), self.get_grid[1].ravel().copy())
+        self._local_work = (np.empty((2, n_points)), np.empty(n_points), np.empty((2, n_points)))
         self.create_map(rng_xy)
         self.vtgt = -1.0 * self.map
         self._interpolator: BilinearGrid | None = None
@@ -121,11 +125,20 @@ class VTgt0:
         """
         x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
         cos, sin = math.cos(yaw), math.sin(yaw)
-        grid_x = cos * self.get_grid[0] - sin * self.get_grid[1] + x
-        grid_y = sin * self.get_grid[0] + cos * self.get_grid[1] + y
         assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
-        vx, vy = self._interpolator(grid_x, grid_y)
-        return np.stack((cos * vx + sin * vy, -sin * vx + cos * vy))
+        points, term, global_v = self._local_work
+        grid_x, grid_y = points
+        grid_0, grid_1 = self._get_points
+        # cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y, in buffers (the same operations)
+        np.add(np.subtract(np.multiply(grid_0, cos, out=grid_x), np.multiply(grid_1, sin, out=term), out=grid_x),
+               x, out=grid_x)
+        np.add(np.add(np.multiply(grid_0, sin, out=grid_y), np.multiply(grid_1, cos, out=term), out=grid_y),
+               y, out=grid_y)
+        vx, vy = self._interpolator.evaluate(points, global_v)
+        local = np.empty((2, grid_x.size))  # a new array: it is the state's observation
+        np.add(np.multiply(vx, cos, out=local[0]), np.multiply(vy, sin, out=term), out=local[0])
+        np.add(np.multiply(vx, -sin, out=local[1]), np.multiply(vy, cos, out=term), out=local[1])
+        return local.reshape(self.get_grid.shape)
 
 
 class VTgtConst(VTgt0):
@@ -355,7 +368,9 @@ class VTgtField:
         self.pose_agent = np.asarray(pose, dtype=np.float64)
         reached = 0
         if hasattr(self, "p_sink"):
-            if np.linalg.norm(self.p_sink - self.pose_agent[0:2]) < self.r_target:
+            to_sink = self.p_sink - self.pose_agent[0:2]
+            # np.linalg.norm's own computation of a vector's norm, without its dispatch
+            if math.sqrt(to_sink.dot(to_sink)) < self.r_target:
                 self.t_target += self.dt
             else:
                 self.t_target = 0.0

@@ -1,0 +1,117 @@
+"""What tasks compute from, as NumPy arrays: :class:`StateArrays`, one engine state's cached view.
+
+Building the state-description dictionary (about 400 Python floats in nested dicts) costs more
+than a MuJoCo step. Tasks that need only a few quantities read them from an engine's
+:meth:`~osim.engine.interface.Engine.state_arrays` instead; the dictionary is built only when
+someone asks for it (:meth:`StateArrays.description`), and it holds the same values (the engines
+build it from the same computation).
+
+Every array is in the order of the engine's :class:`~osim.engine.interface.ModelStructure`:
+
+=================================  ===============================================================
+attribute                          content
+=================================  ===============================================================
+``q``, ``qd``                      coordinate values and speeds, ``structure.coordinates`` order
+``body_pos``, ``body_vel``         (n_bodies, 3) origin of each body of ``structure.bodies`` and
+                                   its linear velocity, ground frame (m, m/s)
+``mass_center_pos``/``_vel``       (3,) the model's centre of mass and its velocity
+``activation``, ``fiber_length``,  per muscle of ``structure.muscles``: the state description's
+``fiber_velocity``,                ``muscles`` values
+``fiber_force``
+=================================  ===============================================================
+
+:meth:`StateArrays.force` gives one force's record values (the description's ``forces`` entry),
+:meth:`StateArrays.ground_force` its first three (a foot's force on the ground), without the rest.
+The arrays are the engine's copies: they do not change when the engine steps on, so a task may
+keep the view of the state before a step (its reward compares the two states).
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from .interface import StateDescription
+
+
+class StateSource(Protocol):
+    """What an engine gives a :class:`StateArrays` of one of its states (on demand)."""
+
+    def describe_arrays(self, arrays: StateArrays) -> StateDescription:
+        """The state description of the state ``arrays`` was made of."""
+        ...
+
+    def force_record(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """Force ``name``'s record values in the state ``arrays`` was made of."""
+        ...
+
+    def ground_force(self, arrays: StateArrays, name: str) -> np.ndarray:
+        """The first three of them (a foot's contact force: the force on the ground), possibly cheaper."""
+        ...
+
+
+class StateArrays:
+    """One engine state as arrays (see the module docstring); made by the engine, cached per state.
+
+    ``annotations`` are entries a task adds to this state's description (the 2019 task's
+    ``v_tgt_field``): kept with the state, so that the description of a state before a step has the
+    entries of that state.
+    """
+
+    __slots__ = ("_description", "_forces", "_ground_forces", "_source", "activation", "annotations", "body_pos",
+                 "body_vel", "engine_data", "fiber_force", "fiber_length", "fiber_velocity", "mass_center_pos",
+                 "mass_center_vel", "q", "qd")
+
+    def __init__(
+        self, source: StateSource, *, q: np.ndarray, qd: np.ndarray, body_pos: np.ndarray, body_vel: np.ndarray,
+        mass_center_pos: np.ndarray, mass_center_vel: np.ndarray, activation: np.ndarray,
+        fiber_length: np.ndarray, fiber_velocity: np.ndarray, fiber_force: np.ndarray,
+        description: StateDescription | None = None, engine_data: Any = None,
+    ) -> None:
+        self._source = source
+        self.q, self.qd = q, qd
+        self.body_pos, self.body_vel = body_pos, body_vel
+        self.mass_center_pos, self.mass_center_vel = mass_center_pos, mass_center_vel
+        self.activation, self.fiber_length = activation, fiber_length
+        self.fiber_velocity, self.fiber_force = fiber_velocity, fiber_force
+        self._description = description
+        self._forces: dict[str, np.ndarray] = {}
+        self._ground_forces: dict[str, np.ndarray] = {}
+        self.annotations: dict[str, Any] = {}
+        #: whatever the engine keeps to compute the rest of this state later (MuJoCo: a snapshot)
+        self.engine_data = engine_data
+
+    def description(self) -> StateDescription:
+        """The state-description dictionary of this state (computed once), with the annotations."""
+        description = self._description
+        if description is None:
+            description = self._description = self._source.describe_arrays(self)
+        if self.annotations:
+            description.update(self.annotations)
+        return description
+
+    @property
+    def has_description(self) -> bool:
+        """Whether the description of this state has been computed."""
+        return self._description is not None
+
+    @property
+    def description_object(self) -> StateDescription | None:
+        """The description if computed (without annotations added), else None."""
+        return self._description
+
+    def force(self, name: str) -> np.ndarray:
+        """The record values of force ``name`` (the description's ``forces[name]``), as an array."""
+        record = self._forces.get(name)
+        if record is None:
+            record = self._forces[name] = self._source.force_record(self, name)
+        return record
+
+    def ground_force(self, name: str) -> np.ndarray:
+        """The first three values of force ``name``'s record (the same values as ``force(name)[:3]``):
+        for a contact force listing the ground's half-space first (the feet's), the force on the
+        ground, ground frame (N). The engine may compute it without the rest of the record."""
+        force = self._ground_forces.get(name)
+        if force is None:
+            force = self._ground_forces[name] = self._source.ground_force(self, name)
+        return force
