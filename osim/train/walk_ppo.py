@@ -83,6 +83,7 @@ class WalkingEnv(gymnasium.Env):
         self.rng = np.random.default_rng(seed)
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, shape=(len(obs_indices),), dtype=np.float32)
         self.n_muscles = self.env.get_action_space_size()
+        self._pelvis = [body.name for body in self.env.engine.structure.bodies].index("pelvis")
         self.action_space = gymnasium.spaces.Box(0.0, 1.0, shape=(self.n_muscles,), dtype=np.float32)
         self.steps = 0
 
@@ -108,7 +109,7 @@ class WalkingEnv(gymnasium.Env):
         action = np.clip(action, 0.0, 1.0)
         _, _, done, _ = self.env.step(action, obs_as_dict=False)
         self.steps += 1
-        speed = self.env.get_state_desc()["body_vel"]["pelvis"][0]
+        speed = self.env.task_state().body_vel.item(self._pelvis, 0)  # arrays: no state dictionary per step
         terms = {"alive": self.reward_terms.alive,
                  "forward": self.reward_terms.forward * min(speed, self.reward_terms.target_speed),
                  "effort": -self.reward_terms.effort * float(np.mean(action**2))}
@@ -275,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         student = result.policy
         student.save(args.out / "dagger_policy.npz")
         dagger = [asdict(record) for record in result.history]
+        (args.out / "dagger_history.json").write_text(json.dumps(dagger, indent=2) + "\n")
     else:
         student = MLPPolicy.load(args.init)
     # PPO's samples count after all of DAgger's (or, from --init, after those of the student's iteration).
@@ -284,8 +286,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                        value_warmup_rollouts=args.value_warmup_rollouts, evaluate_every=args.evaluate_every,
                        strength_noise=args.strength_noise, seed=args.seed)
     _, history = finetune(student, task, config, args.out, not args.no_progress)
-    if dagger:
-        (args.out / "dagger_history.json").write_text(json.dumps(dagger, indent=2) + "\n")
     try:
         samples = [*(row["samples"] for row in dagger), *(dagger_samples + row["timesteps"] for row in history)]
         plot_learning_curve(samples, [row["distance_m"] for row in (*dagger, *history)],

@@ -140,6 +140,7 @@ def run_walk(env: Any, task: WalkTask, student: Callable[[np.ndarray], np.ndarra
     observations: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     angles: list[list[float]] = []
+    angle_columns = _angle_columns(env)
     done = False
     while len(observations) < task.max_steps and not done:
         observation = np.asarray(env.get_observation(), dtype=np.float64)
@@ -155,14 +156,20 @@ def run_walk(env: Any, task: WalkTask, student: Callable[[np.ndarray], np.ndarra
         if label is not None:
             labels.append(label)
         _, _, done, _ = env.step(action, obs_as_dict=False)
-        joint_pos = env.get_state_desc()["joint_pos"]
-        angles.append([joint_pos[joint][index] for joint, index in COMPARED_ANGLES])
+        angles.append(env.task_state().q[angle_columns].tolist())  # arrays: no state dictionary per step
     n_actions = env.get_action_space_size()
     return WalkEpisode(
         np.array(observations), np.array(labels).reshape(-1, n_actions),
         float(env.get_state_desc()["body_pos"]["pelvis"][0] - x0), len(observations),
         bool(done and len(observations) < task.max_steps), int(env.footstep["n"]), np.array(angles),
     )
+
+
+def _angle_columns(env: Any) -> np.ndarray:
+    """Where :data:`COMPARED_ANGLES` are in the engine's coordinate array (``StateArrays.q``)."""
+    structure = env.engine.structure
+    column = {coordinate.name: k for k, coordinate in enumerate(structure.coordinates)}
+    return np.array([column[structure.joint(joint).coordinates[index]] for joint, index in COMPARED_ANGLES])
 
 
 def make_walk_env(task: WalkTask) -> Any:
