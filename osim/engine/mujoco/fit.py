@@ -249,8 +249,9 @@ def freeze_model(name: str) -> dict[str, Any]:
         if parameters is None:
             raise ValueError(f"{name}: muscle {muscle['name']!r} has no stored fit to freeze")
         frozen[muscle["name"]] = {**parameters, "fingerprint": muscle_fingerprint(description, muscle)}
+    versions = sorted({str(entry["mujoco"]) for entry in frozen.values()})
     return {"model": name, "frozen": f"python -m osim.engine.mujoco.fit --model {name} --freeze",
-            "mujoco": require_mujoco().__version__, "muscles": frozen}
+            "mujoco": ", ".join(versions), "muscles": frozen}
 
 
 def data_path(name: str) -> Path:

@@ -162,8 +162,10 @@ def _fitted_index() -> tuple[FitIndex, FitIndex, FitIndex]:
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):
         if not entry.name.endswith(".json"):
             continue
-        stored = json.loads(entry.read_text())["muscles"]
+        data = json.loads(entry.read_text())
+        stored = data["muscles"]
         for parameters in stored.values():
+            parameters.setdefault("mujoco", data["mujoco"])  # the version it was fitted with
             exact[parameters["fingerprint"]] = parameters
         description = model_description(entry.name[:-5])
         for muscle in description["forces"]:
