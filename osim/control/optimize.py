@@ -41,7 +41,9 @@ from .osim_loco_reflex_song2019 import (
 
 OBJECTIVES = ("reward", "distance", "walk", "full_walk")
 METHODS = ("cma", "coordinate")
-#: ``'full_walk'``: cost of each second an episode falls short of its full length.
+#: ``'full_walk'``: the cost of ending early (more than any distance walked in an episode), and of
+#: each second short of the full length (so a later fall ranks above an earlier one).
+FALL_COST = 1000.0
 FALL_COST_PER_SECOND = 100.0
 ENGINES = ("opensim", "mujoco")
 
@@ -63,9 +65,9 @@ class ReflexTask:
             that falls at 0.5 s above a stumble that stays up for 2 s; survival breaks that tie
             while walking, which covers ~1.4 m per second, still dominates standing still) or
             ``'full_walk'`` (minus the distance of an episode that lasts ``max_steps`` without a
-            fall; an episode that ends sooner costs 100 per second it falls short, so every full
-            walk ranks above every fall: for polishing a walker, where ``'walk'`` would trade the
-            last steps' survival for a longer final lunge).
+            fall; an episode that ends sooner costs :data:`FALL_COST` plus 100 per second it falls
+            short, so every full walk ranks above every fall: for polishing a walker, where
+            ``'walk'`` would trade the last steps' survival for a longer final lunge).
         engine: ``'opensim'`` or ``'mujoco'`` (passed to the environment).
         noisy_episodes: extra episodes per candidate with Gaussian noise on the excitations; the
             cost is the mean over the plain episode and these. Parameters tuned on one
@@ -127,7 +129,7 @@ class EpisodeResult:
             if max_steps is None:
                 raise ValueError("the 'full_walk' objective needs the episode's max_steps")
             if self.fell or self.steps < max_steps:
-                return FALL_COST_PER_SECOND * (max_steps - self.steps) * self.step_size - self.distance
+                return FALL_COST + FALL_COST_PER_SECOND * (max_steps - self.steps) * self.step_size - self.distance
         return -self.distance
 
 
