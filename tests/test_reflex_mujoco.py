@@ -109,3 +109,5 @@ def test_coordinate_search_refuses_bad_arguments():
         coordinate_search(task, np.ones(37), max_sweeps=0, processes=1, log=None)
     with pytest.raises(SystemExit):
         main(["--method", "coordinate", "--engine", "mujoco"])  # no --params to polish
+    with pytest.raises(SystemExit):
+        main(["--method", "coordinate", "--params", str(reflex_parameters_path("2D", "mujoco")), "--factors", "0"])

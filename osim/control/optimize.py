@@ -328,6 +328,10 @@ def _record(best: OptimizationResult, candidates: Sequence[np.ndarray],
     return improved
 
 
+def _valid_factors(factors: Sequence[float]) -> bool:
+    return len(factors) > 0 and all(f > 0 and f != 1 for f in factors)
+
+
 #: Multipliers :func:`coordinate_search` tries on each parameter in turn.
 COORDINATE_FACTORS = (1.1, 1.05, 1.02, 0.98, 0.95, 0.9)
 
@@ -354,7 +358,7 @@ def coordinate_search(
     x_start = np.asarray(x0, dtype=np.float64)
     if x_start.shape != (task.n_params,):
         raise ValueError(f"x0 must have {task.n_params} values for {task.mode} control, got shape {x_start.shape}")
-    if not factors or any(not (f > 0 and f != 1) for f in factors):
+    if not _valid_factors(factors):
         raise ValueError(f"factors must be positive multipliers other than 1, got {list(factors)}")
     if max_sweeps < 1:
         raise ValueError(f"max_sweeps must be >= 1, got {max_sweeps}")
@@ -406,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="cma: CMA-ES; coordinate: one parameter at a time (coordinate_search), "
                              "from --params")
     parser.add_argument("--sweeps", type=int, default=20, help="coordinate: at most this many sweeps")
+    parser.add_argument("--factors", type=float, nargs="+", default=list(COORDINATE_FACTORS),
+                        help="coordinate: the multipliers tried on each parameter")
     parser.add_argument("--sigma", type=float, default=0.01)
     parser.add_argument("--popsize", type=int, default=16)
     parser.add_argument("--generations", type=int, default=400)
@@ -426,7 +432,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--method coordinate polishes given parameters: pass --params")
         if ns.sweeps < 1:
             parser.error(f"--sweeps must be >= 1, got {ns.sweeps}")
-        result = coordinate_search(task, x0, max_sweeps=ns.sweeps, processes=ns.processes, out_dir=ns.out)
+        if not _valid_factors(ns.factors):
+            parser.error(f"--factors must be positive multipliers other than 1, got {ns.factors}")
+        result = coordinate_search(task, x0, factors=ns.factors, max_sweeps=ns.sweeps,
+                                   processes=ns.processes, out_dir=ns.out)
     else:
         result = optimize(task, x0=x0, sigma=ns.sigma, popsize=ns.popsize, maxiter=ns.generations,
                           processes=ns.processes, seed=ns.seed, out_dir=ns.out, use_bounds=ns.bounds)
