@@ -421,8 +421,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: measure one model's contact and limits on both engines, optionally write the JSON."""
     from .report import contact_tables
 
-    arguments = model_command("osim.engine.mujoco.contact", __doc__, "write the measurement (JSON) here", argv)
-    report = measure(arguments.model)
+    arguments = model_command("osim.engine.mujoco.contact", __doc__, "write the measurement (JSON) here", argv,
+                              options=[("--stand-seconds", {"type": float, "default": STAND_SECONDS,
+                                                            "help": "how long the stand settles (s)"})])
+    report = measure(arguments.model, arguments.stand_seconds)
     if arguments.out:
         write_json(arguments.out, report)
     print(contact_tables([report]))
