@@ -33,17 +33,17 @@ def planar_stand(planar):
     return stand(planar)
 
 
-def test_both_engines_stand_carrying_body_weight(planar_stand):
+def test_both_engines_stand_carrying_body_weight(planar, planar_stand):
     """Measured (benchmarks/results/mujoco_contact_*.json): the settled stand carries its weight to
     0.01 % on both engines; OpenSim's spheres sink 19-21 mm, MuJoCo's 0.6-1 mm."""
     assert planar_stand["weight_N"] == pytest.approx(737.1, abs=0.5)
+    spheres = contact_spheres(stand_description(planar))
     for engine in ("opensim", "mujoco"):
         entry = planar_stand[engine]
         assert entry["total_over_weight"] == pytest.approx(1.0, abs=0.03), engine
         assert abs(entry["pelvis_speed_m_s"]) < 0.01, engine  # settled
         for sphere, depth in entry["depth_mm"].items():
-            radius = 1000 * contact_spheres(stand_description(model_description(PLANAR)))[sphere]["radius"]
-            assert 0.0 < depth < radius, (engine, sphere, depth)
+            assert 0.0 < depth < 1000 * spheres[sphere]["radius"], (engine, sphere, depth)
             assert entry["vertical_force_N"][sphere] > 0.0, (engine, sphere)
     # Hunt-Crossley at 5e5 N/m^1.5 needs centimetres of penetration for the body's weight, MuJoCo's
     # default soft contact about a millimetre
