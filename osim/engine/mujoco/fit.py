@@ -235,10 +235,13 @@ def fit_model(name: str, refit: Collection[str] = ()) -> dict[str, Any]:
                 "muscle": parameters,
                 **({"mujoco": version} if refit else {}),
             }
-    result = {"model": name, "regenerate": f"python -m osim.engine.mujoco.fit --model {name}",
+    command = f"python -m osim.engine.mujoco.fit --model {name}"
+    refit_command = f"{command} --refit {' '.join(refit)}"
+    # a file holding only refitted muscles is made again by the refit, not by a whole fit
+    result = {"model": name, "regenerate": stored.get("regenerate", refit_command if refit else command),
               "mujoco": stored.get("mujoco", version)}
     if refit:
-        result["refit"] = f"python -m osim.engine.mujoco.fit --model {name} --refit {' '.join(refit)}"
+        result["refit"] = refit_command
     return {**result, "muscles": fitted}
 
 
