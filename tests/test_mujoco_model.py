@@ -219,6 +219,15 @@ def test_frozen_fit_is_not_refitted_by_default():
         fit_main(["--model", "gait14dof22musc_planar_20170320"])
 
 
+def test_refit_of_a_model_without_a_fit_file_holds_only_those_muscles():
+    """The prosthesis fit was made this way: the other muscles keep the fit they borrow."""
+    result = fit_model("gait9dof18musc_pros_20180507", refit=["bifemsh_r"])
+    assert set(result["muscles"]) == {"bifemsh_r", "bifemsh_l"}  # with its mirrored partner
+    assert result["regenerate"].endswith("--refit bifemsh_r")
+    right, left = result["muscles"]["bifemsh_r"], result["muscles"]["bifemsh_l"]
+    assert right["muscle"] == left["muscle"] and right["fingerprint"] != left["fingerprint"]
+
+
 def test_refit_of_an_unknown_muscle_is_a_clear_error():
     with pytest.raises(ValueError, match=r"no muscle \['psoas'\]; expected some of"):
         fit_model("gait9dof18musc", refit=["psoas"])
