@@ -100,6 +100,29 @@ def test_3d_environment_on_mujoco_steps_hundreds_of_steps(actions):
     assert falls >= 1  # it falls (both engines do) and is reset, so several episodes are run
 
 
+@pytest.mark.parametrize("model", ["3D", "2D"])
+@pytest.mark.parametrize("actions", ["zero", "random"])
+def test_prosthetics_environment_on_mujoco_steps_hundreds_of_steps(model, actions):
+    """ProstheticsEnv (3D and planar prosthesis models, the right-thigh muscles fitted): 300 steps,
+    reset at each fall, every observation finite (a diverging state raises SimulationError)."""
+    env = make("ProstheticsEnv", "mujoco")
+    if model == "2D":
+        env.change_model(model="2D", prosthetic=True, difficulty=0, seed=0)
+    assert env.get_model_key() == f"{model}_pros"
+    rng = np.random.default_rng(5)
+    size = env.action_space.shape[0]
+    env.reset()
+    falls = 0
+    for _ in range(300):
+        action = np.zeros(size) if actions == "zero" else rng.uniform(0, 1, size)
+        observation, reward, done, _ = env.step(action)
+        assert np.isfinite(flat_numbers(observation)).all() and np.isfinite(reward)
+        if done:
+            falls += 1
+            env.reset()
+    assert falls >= 1
+
+
 def test_arm_environment_refuses_mujoco_clearly():
     # Arm2DEnv adds its target ball to the OpenSim model; the MuJoCo engine runs the arm models
     # themselves (tests/test_mujoco_engine.py) but has no scene to add it to.

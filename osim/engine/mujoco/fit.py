@@ -14,7 +14,9 @@
 Left and right muscles share one set of parameters (the left sites are the right ones mirrored
 in z), so the fit stays symmetric. The grids use another seed than the parity report.
 
-``--refit MUSCLE ...`` fits only those muscles and keeps the other stored entries. ``--freeze``
+``--refit MUSCLE ...`` fits only those muscles and keeps the other stored entries (a model with no
+fit file yet gets one holding only those muscles; its others keep the fit they borrow: the
+prosthesis models' right-thigh muscles were fitted that way). ``--freeze``
 stores the fit a model builds with now (often borrowed from a model spanning the same joints,
 see :func:`osim.engine.mujoco.mjcf.fitted_parameters`) as that model's own, so that refitting the
 other model leaves it as it is: the planar gait14dof22musc's (a PPO policy and reflex parameters
@@ -200,7 +202,9 @@ def fit_model(name: str, refit: Collection[str] = ()) -> dict[str, Any]:
     unknown = sorted(set(refit) - set(order))
     if unknown:
         raise ValueError(f"{name} has no muscle {unknown}; expected some of {order}")
-    stored = json.loads(data_path(name).read_text()) if refit else {"muscles": {}}
+    path = data_path(name)
+    # a model without a fit of its own starts empty: its other muscles keep the fit they borrow
+    stored = json.loads(path.read_text()) if refit and path.exists() else {"muscles": {}}
     version = require_mujoco().__version__
     opensim_probe = OpenSimProbe(description)
     probe = MujocoProbe(description, fitted=False)
@@ -231,10 +235,13 @@ def fit_model(name: str, refit: Collection[str] = ()) -> dict[str, Any]:
                 "muscle": parameters,
                 **({"mujoco": version} if refit else {}),
             }
-    result = {"model": name, "regenerate": f"python -m osim.engine.mujoco.fit --model {name}",
+    command = f"python -m osim.engine.mujoco.fit --model {name}"
+    refit_command = f"{command} --refit {' '.join(refit)}"
+    # a file holding only refitted muscles is made again by the refit, not by a whole fit
+    result = {"model": name, "regenerate": stored.get("regenerate", refit_command if refit else command),
               "mujoco": stored.get("mujoco", version)}
     if refit:
-        result["refit"] = f"python -m osim.engine.mujoco.fit --model {name} --refit {' '.join(refit)}"
+        result["refit"] = refit_command
     return {**result, "muscles": fitted}
 
 
