@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from osim.engine import IntegratorSettings, SimulationError, StateDescription, validate_excitations
+from osim.engine.registry import DEFAULT_ENGINE
 from osim.env.base import OsimEnv
 
 #: The 2016-17 integrator: a new Manager per step, Simbody's default accuracy.
@@ -38,6 +39,11 @@ class ActivationEnv(OsimEnv):
     muscle_groups: tuple[tuple[int, ...], ...] | None = None
 
     def __init__(self, visualize: bool = True, *, integrator: IntegratorSettings | None = None, **kwargs: Any):
+        engine = kwargs.get("engine", DEFAULT_ENGINE)
+        if engine != DEFAULT_ENGINE:
+            raise NotImplementedError(
+                f"{type(self).__name__} writes its actions into OpenSim's muscle activation states (the 2016-17 "
+                f"semantics); the {engine!r} engine does not do that here (use engine='opensim')")
         self.time_limit = self.timestep_limit
         super().__init__(visualize=visualize, integrator=integrator or ERA_2016_INTEGRATOR, **kwargs)
         n_muscles = self.osim_model.n_muscles

@@ -35,6 +35,9 @@ render_mode            None        ``"rgb_array"`` for images, ``"human"`` for t
 
 Targets: at every reset, shoulder ~ U(-1.2, 0.3) then elbow ~ U(-1.0, 0).
 
+``engine="mujoco"`` is refused (``NotImplementedError``): the actions are written into OpenSim's
+activation states, which the MuJoCo engine does not do here (``Arm2DEnv`` runs on MuJoCo).
+
 Quirks
 ------
 * The 2016-17 activation semantics (actions written into the activation states) are kept;

@@ -8,6 +8,7 @@ What maps how (see docs/engines.md for the measurements):
   coordinate's joint, an axis driven by a spline (the knee translations) is an extra slide tied to
   its coordinate by a joint equality with a least-squares quartic (``polycoef``);
 * locked coordinates stay joints (so the coordinate count matches) held by a joint equality;
+  ``lockable`` ones (a scene's, e.g. the arm's target) get one that starts inactive;
 * CoordinateLimitForce -> the joint's range; SpringGeneralizedForce -> joint stiffness/damping;
 * muscles -> spatial tendons through sites + MuJoCo ``muscle`` actuators, in the force-set order
   (the action order of the OpenSim environments); ConditionalPathPoint and MovingPathPoint ->
@@ -257,9 +258,15 @@ class MjcfWriter:
             if stiffness:
                 attributes.update(stiffness)
             self.default_qpos[name] = float(spec.get("default_value", 0.0))
-            if spec.get("locked"):
-                ET.SubElement(self.equalities, "joint", name=f"lock_{coordinate}", joint1=coordinate,
-                              polycoef=numbers([spec.get("default_value", 0.0), 0, 0, 0, 0]))
+            if spec.get("locked") or spec.get("lockable"):
+                # a lockable coordinate (locked and unlocked in the state, as OpenSim's setLocked):
+                # its lock starts inactive; a stiff impedance so that a near-massless body under
+                # gravity sags by under a micrometre in an episode, not by a fraction of a millimetre
+                lock = {"name": f"lock_{coordinate}", "joint1": coordinate,
+                        "polycoef": numbers([spec.get("default_value", 0.0), 0, 0, 0, 0])}
+                if not spec.get("locked"):
+                    lock.update(active="false", solimp="0.9999 0.9999 0.001")
+                ET.SubElement(self.equalities, "joint", lock)
         else:
             lower, upper = self.coordinates[coordinate]["range"]
             coefficients, error = quartic_fit(axis["function"], lower, upper)
