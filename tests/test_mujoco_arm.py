@@ -1,7 +1,7 @@
-"""Arm2DEnv and Arm2DVecEnv on the MuJoCo engine (its target ball included).
+"""Arm2DEnv and Arm2DVecEnv on the MuJoCo engine (its target ball included) and the arm's parity.
 
 The task code is the same on both engines (``Arm2DTask``); what these tests compare with the
-OpenSim engine is the layout, the target's semantics, and the refusals.
+OpenSim engine is the layout, the target's semantics, the refusals and the fitted muscles.
 """
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ import pytest
 
 import osim  # noqa: F401 - registers the Gymnasium ids
 from osim.engine.mujoco.engine import MujocoSimulation
+from osim.engine.mujoco.mjcf import model_description
+from osim.engine.mujoco.parity import (
+    MujocoProbe,
+    OpenSimProbe,
+    force_table,
+    moment_arm_table,
+    mujoco_force_grid,
+    opensim_force_grid,
+    posture_grid,
+)
 from osim.engine.scene import TARGET_COORDINATES, TARGET_JOINT, arm_target_parts
 from osim.env.arm import Arm2DEnv, Arm2DTask, Arm2DVecEnv, ArmEnv
 
@@ -180,3 +190,36 @@ def test_gymnasium_id_takes_the_mujoco_engine():
 def test_arm_env_2016_refuses_mujoco_clearly():
     with pytest.raises(NotImplementedError, match="engine='opensim'"):
         make("mujoco", ArmEnv)
+
+
+# -- parity of the arm muscles ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arm_parity():
+    description = model_description("arm2dof6musc")
+    opensim_probe = OpenSimProbe(description)
+    postures = posture_grid(description, 40, seed=5)
+    reference = opensim_force_grid(description, opensim_probe, postures)
+    tables = {}
+    for fitted in (False, True):
+        probe = MujocoProbe(description, fitted=fitted)
+        tables[fitted] = (moment_arm_table(description, opensim_probe, probe),
+                          force_table(description, reference, mujoco_force_grid(probe, postures)))
+    return tables
+
+
+@pytest.mark.parametrize(("muscle", "coordinate", "bound_mm"), [
+    ("TRIlat", "r_elbow_flex", 0.1), ("BRA", "r_elbow_flex", 0.1), ("BICshort", "r_shoulder_elev", 0.1),
+    ("TRIlong", "r_elbow_flex", 0.1), ("TRIlong", "r_shoulder_elev", 3.0),
+])
+def test_fitted_arm_moment_arms(arm_parity, muscle, coordinate, bound_mm):
+    moment_arms, _ = arm_parity[True]
+    assert moment_arms[muscle][coordinate]["rms_mm"] <= bound_mm
+
+
+@pytest.mark.parametrize(("muscle", "bound"), [("TRIlat", 0.01), ("BRA", 0.01), ("BIClong", 0.02), ("BICshort", 0.04)])
+def test_fitted_arm_forces(arm_parity, muscle, bound):
+    _, direct = arm_parity[False]
+    _, fitted = arm_parity[True]
+    assert fitted[muscle]["mean"] <= bound < direct[muscle]["mean"]  # the direct mapping misses it

@@ -4,8 +4,9 @@
 ``osim/engine/mujoco/data/gait9dof18musc.json``, which :func:`osim.engine.mujoco.build_mjcf` uses.
 
 1. Geometry: the locations of the ConditionalPathPoints and MovingPathPoints (sites fixed in
-   their body) are fitted to the OpenSim moment arms over the coordinate sweeps and a random
-   posture grid (scipy ``least_squares``).
+   their body) and of the ends of wrapped segments (the arm; within 2 cm of their path points)
+   are fitted to the OpenSim moment arms over the coordinate sweeps and a random posture grid
+   (scipy ``least_squares``).
 2. Force: tendon slack length, optimal length, force scale, ``lmin``, ``lmax`` and ``fpmax`` are
    fitted to the equilibrated OpenSim tendon force over a posture x activation grid
    (activations 0, 0.5, 1), the error in units of Fmax; bounds keep every length positive.
@@ -29,6 +30,7 @@ from .mjcf import (
     direct_muscle_parameters,
     model_description,
     muscle_fingerprint,
+    wrap_positions,
 )
 from .parity import (
     ACTIVATIONS,
@@ -50,6 +52,8 @@ MUSCLE_PARAMETERS = ("slack", "optimal", "force", "lmin", "lmax", "fpmax")
 RELATIVE_BOUNDS = {"slack": (0.5, 1.5), "optimal": (0.4, 2.5), "force": (0.5, 1.5)}
 ABSOLUTE_BOUNDS = {"lmin": (0.05, 0.95), "lmax": (1.05, 3.0), "fpmax": (0.0, 20.0)}
 FIT_POSTURES = 80
+#: How far (m) a wrapped segment's end may move from its path point in the geometry fit.
+WRAP_END_REACH = 0.02
 FIT_SEED = 2
 
 
@@ -70,9 +74,15 @@ def symmetric_groups(description: Description) -> list[list[tuple[dict[str, Any]
     return groups
 
 
-def fitted_points(muscle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The path points a fixed site can only approximate."""
-    return [p for p in muscle["path"]["points"] if p["type"] in ("ConditionalPathPoint", "MovingPathPoint")]
+def fitted_points(description: Description, muscle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The path points a fixed site can only approximate: conditional and moving points, and the
+    two ends of each segment that wraps over an object (MuJoCo's sphere and cylinder stand in for
+    OpenSim's ellipsoids, one object per segment; the arm's muscles)."""
+    points = muscle["path"]["points"]
+    wrapped = wrap_positions(description, points, muscle["path"].get("wraps", []))
+    ends = {index for segment in wrapped for index in (segment, segment + 1)}
+    return [p for k, p in enumerate(points)
+            if p["type"] in ("ConditionalPathPoint", "MovingPathPoint") or k in ends]
 
 
 def mirrored_name(point: str) -> str:
@@ -99,7 +109,7 @@ def site_ids(probe: MujocoProbe, muscle: dict[str, Any]) -> list[int]:
     """MuJoCo site ids of ``muscle``'s fitted path points, in path order."""
     mujoco = require_mujoco()
     return [mujoco.mj_name2id(probe.model, mujoco.mjtObj.mjOBJ_SITE, f"{muscle['name']}-{p['name']}")
-            for p in fitted_points(muscle)]
+            for p in fitted_points(probe.description, muscle)]
 
 
 def moment_arm_residuals(probe: MujocoProbe, group, targets: list[GeometryTargets],
@@ -118,12 +128,19 @@ def moment_arm_residuals(probe: MujocoProbe, group, targets: list[GeometryTarget
 def fit_geometry(probe: MujocoProbe, group, targets: list[GeometryTargets]) -> dict[str, list[float]]:
     """Fitted locations of the group leader's conditional/moving points (leader frame)."""
     leader = group[0][0]
-    points = fitted_points(leader)
+    points = fitted_points(probe.description, leader)
     if not points:
         return {}
     start = np.array([default_location(p) for p in points], float)
+    # A wrapped segment's ends stay within WRAP_END_REACH of the model's points (unbounded, the
+    # arm's TRIlong end moved 10 cm off the humerus and its force fit got worse); the
+    # conditional and moving points are free.
+    reach = np.array([0.0 if p["type"] in ("ConditionalPathPoint", "MovingPathPoint") else WRAP_END_REACH
+                      for p in points])
+    reach = np.where(reach > 0, reach, np.inf)[:, None] * np.ones(3)
     result = least_squares(lambda x: moment_arm_residuals(probe, group, targets, x.reshape(-1, 3)),
-                           start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200)
+                           start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200,
+                           bounds=((start - reach).ravel(), (start + reach).ravel()))
     moment_arm_residuals(probe, group, targets, result.x.reshape(-1, 3))  # leave the fit in place
     return {p["name"]: [round(float(v), 6) for v in xyz] for p, xyz in zip(points, result.x.reshape(-1, 3))}
 

@@ -438,20 +438,38 @@ def wrap_side(wrap: dict[str, Any]) -> np.ndarray | None:
 
 def wrap_positions(description: Description, points: list[dict[str, Any]],
                    wraps: list[dict[str, Any]]) -> dict[int, list[str]]:
-    """After which path point each wrap object goes: within its point range, else the first
-    segment joining two bodies. MuJoCo takes one wrap object per segment: later ones on an
-    occupied segment are dropped (the arm's TRIlong keeps one of its three)."""
+    """After which path point each wrap object goes: within its point range, else the segment
+    joining two bodies whose end on the wrap object's body is nearest to the object (the arm's
+    TRI cylinder at the elbow goes on the elbow segment, the humeral head's ellipsoid on the
+    shoulder's). MuJoCo takes one wrap object per segment: later ones on an occupied segment are
+    dropped (the arm's TRIlong keeps two of its three)."""
+    placed = {wrap["name"]: (frame_body(body.get("name", "ground")), np.asarray(wrap["translation"], float))
+              for body in [description.get("ground", {}), *description["bodies"]]
+              for wrap in body.get("wrap_objects", [])}
+    joining = [i for i in range(len(points) - 1) if points[i]["frame"] != points[i + 1]["frame"]]
     positions: dict[int, list[str]] = {}
     for wrap in wraps:
         first, last = (int(v) for v in wrap.get("range", [-1, -1]))
         if 0 < first < last <= len(points):
             index = first - 1
         else:
-            index = next((i for i in range(len(points) - 1)
-                          if points[i]["frame"] != points[i + 1]["frame"]), 0)
+            index = _nearest_segment(points, joining, *placed.get(wrap["wrap_object"], ("", np.zeros(3))))
         if index not in positions and index < len(points) - 1:
             positions[index] = [wrap["wrap_object"]]
     return positions
+
+
+def _nearest_segment(points: list[dict[str, Any]], segments: list[int], body: str, location: np.ndarray) -> int:
+    """Of ``segments`` (indices of their first point), the one with an end on ``body`` nearest to
+    ``location`` (body frame); the first segment when none ends on ``body`` (or there is none)."""
+    best, distance = (segments[0] if segments else 0), math.inf
+    for index in segments:
+        for point in (points[index], points[index + 1]):
+            if frame_body(point["frame"]) == body:
+                gap = float(np.linalg.norm(np.asarray(default_location(point), float) - location))
+                if gap < distance:
+                    best, distance = index, gap
+    return best
 
 
 def default_location(point: dict[str, Any]) -> list[float]:
