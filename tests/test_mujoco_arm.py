@@ -25,7 +25,7 @@ from osim.engine.mujoco.parity import (
     posture_grid,
 )
 from osim.engine.scene import TARGET_COORDINATES, TARGET_JOINT, arm_target_parts
-from osim.env.arm import Arm2DEnv, Arm2DTask, Arm2DVecEnv, ArmEnv
+from osim.env.arm import Arm2DEnv, Arm2DTask, Arm2DVecEnv, ArmEnv, angular_dist
 
 RELEASES = ["3.0.11", "2.1.5"]
 
@@ -187,9 +187,63 @@ def test_gymnasium_id_takes_the_mujoco_engine():
     env.close()
 
 
-def test_arm_env_2016_refuses_mujoco_clearly():
-    with pytest.raises(NotImplementedError, match="engine='opensim'"):
-        make("mujoco", ArmEnv)
+def test_arm_env_2016_on_mujoco_writes_activations_and_runs_its_task():
+    """ArmEnv (2016-17): actions written into the activation states, excitations held at 0, the same
+    ArmTask; deterministic; the same refusals as on OpenSim."""
+    ours, theirs = make("mujoco", ArmEnv, seed=3), make("opensim", ArmEnv, seed=3)
+    assert isinstance(ours.engine._engine, MujocoSimulation) and type(ours.task) is type(theirs.task)
+    assert ours.observation_space == theirs.observation_space and ours.action_space == theirs.action_space
+    first = ours.reset()
+    assert len(first) == len(theirs.reset()) == 14
+    assert first[:2] == [ours.shoulder_tgt, ours.elbow_tgt] == [theirs.shoulder_tgt, theirs.elbow_tgt]
+    engine = ours.engine._engine
+    assert engine.last_excitations.tolist() == [1.0] * 6 and engine._held.tolist() == [0.0] * 6
+    action = np.array([0.9, 0.1, 0.5, 0.3, 0.7, 0.2])
+    engine.set_activations(action)
+    assert ours.osim_model.get_activations() == action.tolist()
+    ours.reset()
+    theirs.reset()
+    observation, reward, done, info = ours.step(action)
+    theirs.step(action)
+    # the activations decay from the action under zero excitation, as Thelen's do on OpenSim (measured:
+    # 0.9 -> 0.5875 on MuJoCo, 0.603 on OpenSim)
+    activations = np.array(ours.osim_model.get_activations())
+    assert np.all(activations < action)
+    np.testing.assert_allclose(activations, theirs.osim_model.get_activations(), rtol=0.03)
+    assert engine.last_excitations.tolist() == [0.0] * 6
+    description = ours.get_state_desc()
+    shoulder, elbow = description["joint_pos"]["r_shoulder"][0], description["joint_pos"]["r_elbow"][0]
+    error = angular_dist(shoulder, ours.shoulder_tgt) + angular_dist(elbow, ours.elbow_tgt)
+    assert reward == -error and info["reward_terms"] == {"angle_error": -error} and done is False
+    assert observation[2:4] == [shoulder, elbow]
+
+    def run(env):
+        env.seed(11)
+        rng = np.random.default_rng(11)
+        return [env.reset()] + [env.step(rng.uniform(0, 1, 6))[:3] for _ in range(30)]
+
+    assert run(ours) == run(make("mujoco", ArmEnv, seed=3))
+    for bad in ([0.5, math.nan, 0, 0, 0, 0], [0.5] * 7):
+        with pytest.raises(ValueError) as mine:
+            ours.step(bad)
+        with pytest.raises(ValueError) as original:
+            theirs.step(bad)
+        assert str(mine.value) == str(original.value)
+    with pytest.raises(ValueError, match="shape"):
+        engine.set_activations([0.5] * 5)
+
+
+@pytest.mark.parametrize("name", ["GaitEnv", "StandEnv", "HopEnv", "CrouchEnv"])
+def test_the_other_activation_envs_run_on_mujoco(name):
+    from osim import env as envs
+
+    ours, theirs = getattr(envs, name)(visualize=False, engine="mujoco"), getattr(envs, name)(visualize=False)
+    assert ours.observation_space == theirs.observation_space and ours.action_space == theirs.action_space
+    assert len(ours.reset()) == len(theirs.reset())
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        observation, reward, done, _ = ours.step(rng.uniform(0, 1, ours.action_space.shape[0]))
+        assert np.isfinite(observation).all() and np.isfinite(reward)
 
 
 # -- parity of the arm muscles ---------------------------------------------------------------------

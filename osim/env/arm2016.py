@@ -35,8 +35,10 @@ render_mode            None        ``"rgb_array"`` for images, ``"human"`` for t
 
 Targets: at every reset, shoulder ~ U(-1.2, 0.3) then elbow ~ U(-1.0, 0).
 
-``engine="mujoco"`` is refused (``NotImplementedError``): the actions are written into OpenSim's
-activation states, which the MuJoCo engine does not do here (``Arm2DEnv`` runs on MuJoCo).
+``engine="mujoco"`` works: the actions are written into MuJoCo's muscle activation states with
+the excitations held at 0 (MuJoCo's activation dynamics use Thelen's time constants: from 0.9 an
+activation decays to 0.588 in a step, 0.603 on OpenSim); the same task code and layout. On MuJoCo
+a failed step (a diverging state) ends the episode; OpenSim retries from the state before.
 
 Quirks
 ------

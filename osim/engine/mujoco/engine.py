@@ -446,6 +446,7 @@ class MujocoSimulation:
         mujoco.mj_forward(model, data)
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+        self._held = self.last_excitations  # what integrate() holds (actuate() sets it)
         self._arrays = None
         self._forwarded = None
         self._failed = None
@@ -475,6 +476,35 @@ class MujocoSimulation:
             raise SimulationError(self._failed)
         data.time = expected  # no drift from adding up substeps
         return values
+
+    def actuate(self, excitations: Any) -> np.ndarray:
+        """Hold ``excitations`` (validated and clipped as :meth:`step` does) for the next
+        :meth:`integrate`, without stepping (the OpenSim engine's ``actuate``)."""
+        self._held = validate_excitations(excitations, self.n_muscles)
+        return self._held
+
+    def integrate(self) -> None:
+        """Advance one control interval with the excitations :meth:`actuate` set (since the last reset:
+        the initial 1.0), as the OpenSim engine's ``integrate``."""
+        self.step(self._held)
+
+    def get_activations(self) -> list[float]:
+        """Every muscle's activation in the current state, in excitation order."""
+        return self.mj_data.act[self._act].tolist()
+
+    def set_activations(self, activations: Any) -> None:
+        """Write activations into the current state (the 2016-17 environments' action; the OpenSim
+        engine's ``set_activations``). MuJoCo's activation dynamics take them from there."""
+        values = np.asarray(activations, dtype=float)
+        if values.shape != (self.n_muscles,):
+            raise ValueError(f"activations must have shape ({self.n_muscles},), got {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError("activations must be finite")
+        self._keep_past(self._arrays)
+        self.mj_data.act[self._act] = values
+        # the forces follow the activations: nothing computed from the old ones is kept
+        self._arrays = None
+        self._forwarded = None
 
     def _forwarded_at_current_state(self) -> bool:
         """Whether :meth:`_forward` ran on the engine's data in the state it is in (then the first
