@@ -56,6 +56,16 @@ def episode(env, seed: int, steps: int) -> tuple[list[list[float]], list[float],
     return observations, rewards, dones
 
 
+def assert_same_refusals(ours, theirs, actions) -> None:
+    """Each of ``actions`` is refused by both environments' ``step`` with the same ``ValueError`` message."""
+    for bad in actions:
+        with pytest.raises(ValueError) as mine:
+            ours.step(bad)
+        with pytest.raises(ValueError) as original:
+            theirs.step(bad)
+        assert str(mine.value) == str(original.value)
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_arm_on_mujoco_has_opensims_layout_and_structure(release):
     ours, theirs = make("mujoco", release=release, seed=2), make("opensim", release=release, seed=2)
@@ -136,12 +146,7 @@ def test_arm_on_mujoco_refuses_bad_input_as_opensim_does():
     ours, theirs = make("mujoco", seed=1), make("opensim", seed=1)
     for env in (ours, theirs):
         env.reset()
-    for bad in ([0.5, math.nan, 0, 0, 0, 0], [0.5] * 5, "abc", None):
-        with pytest.raises(ValueError) as mine:
-            ours.step(bad)
-        with pytest.raises(ValueError) as original:
-            theirs.step(bad)
-        assert str(mine.value) == str(original.value)
+    assert_same_refusals(ours, theirs, [[0.5, math.nan, 0, 0, 0, 0], [0.5] * 5, "abc", None])
     with pytest.raises(ValueError, match="release must be one of"):
         make("mujoco", release="2.0")
     # out-of-range excitations are clipped on both
@@ -223,12 +228,7 @@ def test_arm_env_2016_on_mujoco_writes_activations_and_runs_its_task():
         return [env.reset()] + [env.step(rng.uniform(0, 1, 6))[:3] for _ in range(30)]
 
     assert run(ours) == run(make("mujoco", ArmEnv, seed=3))
-    for bad in ([0.5, math.nan, 0, 0, 0, 0], [0.5] * 7):
-        with pytest.raises(ValueError) as mine:
-            ours.step(bad)
-        with pytest.raises(ValueError) as original:
-            theirs.step(bad)
-        assert str(mine.value) == str(original.value)
+    assert_same_refusals(ours, theirs, [[0.5, math.nan, 0, 0, 0, 0], [0.5] * 7])
     with pytest.raises(ValueError, match="shape"):
         engine.set_activations([0.5] * 5)
 
