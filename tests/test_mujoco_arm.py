@@ -277,3 +277,18 @@ def test_fitted_arm_forces(arm_parity, muscle, bound):
     _, direct = arm_parity[False]
     _, fitted = arm_parity[True]
     assert fitted[muscle]["mean"] <= bound < direct[muscle]["mean"]  # the direct mapping misses it
+
+
+def test_arm_on_mujoco_renders_the_target_where_opensim_does():
+    """``render_mode="rgb_array"``: the markers and the green target ball drawn from MuJoCo's state."""
+    centres = []
+    for engine in ("mujoco", "opensim"):
+        env = make(engine, seed=2, render_mode="rgb_array")
+        env.reset()
+        env.step(np.zeros(6))
+        frame = env.render().astype(int)
+        green = (frame[..., 1] > 150) & (frame[..., 0] < 100) & (frame[..., 2] < 100)
+        assert green.sum() > 20
+        centres.append(np.argwhere(green).mean(axis=0))
+        env.close()
+    np.testing.assert_allclose(centres[0], centres[1], atol=1.0)  # pixels
