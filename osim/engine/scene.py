@@ -178,7 +178,7 @@ def restart_integrator(engine: Engine) -> None:
 def _scene_method(engine: Engine, name: str) -> Any:
     method = getattr(engine, name, None)
     if method is None:
-        raise NotImplementedError(f"the {type(engine).__name__} engine cannot add a scene's bodies "
+        raise NotImplementedError(f"the {type(engine).__name__} engine cannot hold the arm's target "
                                   f"(it has no {name}); use engine='opensim'")
     return method
 

@@ -101,7 +101,7 @@ class Arm2DTask(Task):
     """Reach a target with the wrist of the 2-DoF, 6-muscle arm (2018-2019).
 
     The target is (``target_x``, ``target_y``); the environment draws it and moves the target ball
-    (an OpenSim scene, :class:`Arm2DEnv`).
+    (:class:`Arm2DEnv`, through :mod:`osim.engine.scene` on either engine).
     """
 
     time_limit = 200

@@ -202,7 +202,8 @@ class MujocoSimulation:
 
         What a scene adds to a model (the arm's target, :mod:`osim.engine.scene`), as OpenSim's
         ``addBody``/``addJoint`` and ``initSystem`` do: structure, state description and state
-        variables list them after the model's own. A name already in the model is refused.
+        variables list them after the model's own. A name already in the model is refused. The
+        rebuilt model has its muscles at full strength (``set_strength`` again afterwards).
         """
         bodies, joints = list(parts.get("bodies", [])), list(parts.get("joints", []))
         if not bodies or set(parts) - {"bodies", "joints"}:
