@@ -177,6 +177,17 @@ def test_the_engine_refuses_bad_scene_calls():
     np.testing.assert_array_equal(engine.state_vector(), before)  # nothing changed
 
 
+def test_the_2016_arm_id_takes_the_mujoco_engine():
+    env = gymnasium.make("osim/Arm-v0", engine="mujoco")
+    assert isinstance(env.unwrapped.osim_env.engine._engine, MujocoSimulation)
+    observation, _ = env.reset(seed=3)
+    assert np.array_equal(observation, env.reset(seed=3)[0]) and observation.shape == env.observation_space.shape
+    for _ in range(3):
+        observation, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        assert np.isfinite(observation).all() and np.isfinite(reward) and not terminated and not truncated
+    env.close()
+
+
 def test_gymnasium_id_takes_the_mujoco_engine():
     env = gymnasium.make("osim/Arm2D-v0", engine="mujoco")
     assert isinstance(env.unwrapped.osim_env.engine._engine, MujocoSimulation)
