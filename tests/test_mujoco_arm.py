@@ -5,8 +5,10 @@ OpenSim engine is the layout, the target's semantics, the refusals and the fitte
 """
 from __future__ import annotations
 
+import json
 import math
 import random
+from importlib import resources
 
 import gymnasium
 import numpy as np
@@ -114,6 +116,16 @@ def test_arm_on_mujoco_targets_reward_and_termination_are_the_tasks(release):
         assert done is (step == 200)
     # the locked height holds the ball (a soft lock: well under a micrometre in 2 s)
     assert description["body_pos"]["target"] == pytest.approx([*target, 0.25], abs=1e-6)
+
+
+@pytest.mark.parametrize(("release", "preset"), [("3.0.11", "arm2dof6musc"), ("2.1.5", "arm2dof6musc_2018")])
+def test_arm_on_mujoco_uses_the_stored_fit_with_the_target_added(release, preset):
+    """The target joint changes the muscles' exact fingerprint; the fit is found by the joints they span."""
+    env = make("mujoco", release=release)
+    model, names = env.engine._engine.mj_model, env.engine.muscle_names
+    stored = json.loads(resources.files("osim.engine.mujoco").joinpath("data", f"{preset}.json").read_text())
+    assert [model.actuator_gainprm[k, 2] for k in range(len(names))] == [
+        stored["muscles"][name]["muscle"]["force"] for name in names]
 
 
 def test_arm_on_mujoco_is_deterministic():

@@ -83,6 +83,24 @@ def test_environment_on_mujoco_is_deterministic(name, settings):
         assert all(np.array_equal(a, b) for a, b in zip(reference, observations))
 
 
+@pytest.mark.parametrize("actions", ["zero", "random"])
+def test_3d_environment_on_mujoco_steps_hundreds_of_steps(actions):
+    """L2M2019Env 3D at the env's step (implicitfast, 2 ms x 5): 300 steps, reset at each fall,
+    every observation finite (a diverging state raises SimulationError)."""
+    env = make("L2M2019Env", "mujoco", difficulty=2, seed=0)
+    rng = np.random.default_rng(4)
+    env.reset()
+    falls = 0
+    for _ in range(300):
+        action = np.zeros(22) if actions == "zero" else rng.uniform(0, 1, 22)
+        observation, reward, done, _ = env.step(action)
+        assert np.isfinite(flat_numbers(observation)).all() and np.isfinite(reward)
+        if done:
+            falls += 1
+            env.reset()
+    assert falls >= 1  # it falls (both engines do) and is reset, so several episodes are run
+
+
 def test_an_environment_that_adds_opensim_components_refuses_mujoco_clearly():
     # RunEnv adds its obstacles (contact spheres) to the OpenSim model; the MuJoCo engine has no such scene.
     with pytest.raises(NotImplementedError, match="engine='opensim'"):

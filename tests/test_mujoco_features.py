@@ -7,7 +7,9 @@ import opensim
 import pytest
 from episodes import record_episode
 
+from osim.engine.registry import create_engine
 from osim.env import L2M2019Env
+from osim.models import model_path
 from osim.motion import engine_of
 
 STEPS = 20
@@ -314,3 +316,37 @@ def test_a_mujoco_grader_scores_on_mujoco_and_says_so(tmp_path):
             Client(grader.url).env_create(grader.create_token("bob"), "RunEnv", exit_on_error=False)
         message = str(refused.value)
         assert refused.value.status_code == 400 and "on engine 'mujoco'" in message and "engine='opensim'" in message
+
+
+def test_mujoco_muscles_are_drawn_along_their_tendons_ending_where_opensims_do():
+    """Each muscle's drawn path is MuJoCo's tendon path; its origin and insertion, where they are
+    plain path points (mapped exactly; moving points become fitted sites), are where OpenSim's are."""
+    from osim.engine.geometry import BodyGeometry
+    from osim.engine.simulation import Simulation
+    from osim.render.structure_geometry import StructureGeometry
+
+    model = model_path("gait9dof18musc")
+    opensim_engine = Simulation(model)
+    mujoco_engine = create_engine("mujoco", model)
+    pose = {"hip_flexion_r": 0.6, "knee_angle_r": -0.9, "ankle_angle_l": 0.2}
+    for engine in (opensim_engine, mujoco_engine):
+        engine.reset()
+        engine.set_pose(q=pose)
+    reference = BodyGeometry(opensim_engine).compute()
+    scene = StructureGeometry(mujoco_engine).compute()
+    assert scene.muscle_names == reference.muscle_names
+    assert len(scene.muscle_paths) == len(scene.muscle_names) == len(scene.activations)
+    compared = 0
+    for name, path, expected in zip(scene.muscle_names, scene.muscle_paths, reference.muscle_paths):
+        assert path.ndim == 2 and path.shape[1] == 3 and len(path) >= 2, name
+        points = opensim_engine.get_muscle(name).getGeometryPath().getPathPointSet()
+        for end, index in ((0, 0), (-1, points.getSize() - 1)):
+            if points.get(index).getConcreteClassName() == "PathPoint":
+                np.testing.assert_allclose(path[end], expected[end], atol=2e-3, err_msg=name)
+                compared += 1
+    assert compared >= 30  # 18 muscles: all origins, most insertions
+    # The paths follow the state: flexing the knee moves the hamstrings' insertion.
+    before = scene.muscle_paths[scene.muscle_names.index("hamstrings_r")][-1].copy()
+    mujoco_engine.set_pose(q={"knee_angle_r": -0.2})
+    after = StructureGeometry(mujoco_engine).compute().muscle_paths[scene.muscle_names.index("hamstrings_r")][-1]
+    assert np.linalg.norm(after - before) > 0.02

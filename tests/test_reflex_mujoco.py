@@ -57,3 +57,57 @@ def test_optimize_task_takes_the_engine_and_the_walk_objective():
     stumble = EpisodeResult(total_reward=0.0, distance=1.0, footsteps=4, steps=200, fell=True)
     assert stumble.cost("walk") == pytest.approx(-3.0) and stumble.cost("walk") < lunge.cost("walk")
     assert lunge.cost("distance") < stumble.cost("distance")
+
+
+def test_full_walk_ranks_every_full_episode_above_every_fall():
+    from osim.control.optimize import FALL_COST, FALL_COST_PER_SECOND, EpisodeResult
+
+    full_short = EpisodeResult(total_reward=0.0, distance=2.0, footsteps=6, steps=1000, fell=False)
+    late_fall = EpisodeResult(total_reward=0.0, distance=9.5, footsteps=30, steps=999, fell=True)
+    assert full_short.cost("full_walk", 1000) == pytest.approx(-2.0)
+    assert late_fall.cost("full_walk", 1000) == pytest.approx(FALL_COST + FALL_COST_PER_SECOND * 0.01 - 9.5)
+    assert full_short.cost("full_walk", 1000) < late_fall.cost("full_walk", 1000)
+    # 'walk' would have preferred the late lunge: the reason for the objective
+    assert late_fall.cost("walk") < full_short.cost("walk")
+    with pytest.raises(ValueError, match="max_steps"):
+        full_short.cost("full_walk")
+
+
+def test_coordinate_search_keeps_only_improvements_and_writes_its_history(tmp_path):
+    from osim.control.optimize import ReflexTask, coordinate_search, load_reflex_params, run_episode
+
+    task = ReflexTask(mode="2D", engine="mujoco", objective="distance", max_steps=40)
+    start = load_published_params("2D")
+    result = coordinate_search(task, start, factors=(1.2, 0.8), max_sweeps=1, processes=1, out_dir=tmp_path,
+                               log=None)
+    start_cost = run_episode(start, task).cost("distance")
+    assert result.generations[0].best_cost == pytest.approx(start_cost)
+    # one batch for the start, then one per parameter (a single sweep)
+    assert len(result.generations) == 1 + task.n_params and result.evaluations == 1 + 2 * task.n_params
+    assert result.best_cost <= start_cost
+    bests = [g.best_so_far for g in result.generations]
+    assert bests == sorted(bests, reverse=True)
+    # every kept change is one parameter times one of the factors
+    changed = np.flatnonzero(result.best_params != start)
+    ratios = result.best_params[changed] / start[changed]
+    assert all(np.isclose(r, 1.2 ** round(np.log(r) / np.log(1.2))) or np.isclose(r, 0.8) for r in ratios)
+    # the saved best replays to the reported cost
+    saved = load_reflex_params(tmp_path / "best.txt", "2D")
+    assert run_episode(saved, task).cost("distance") == pytest.approx(result.best_cost)
+    assert (tmp_path / "history.csv").read_text().count("\n") == 1 + len(result.generations)
+
+
+def test_coordinate_search_refuses_bad_arguments():
+    from osim.control.optimize import ReflexTask, coordinate_search, main
+
+    task = ReflexTask(mode="2D", engine="mujoco", max_steps=5)
+    with pytest.raises(ValueError, match="37 values"):
+        coordinate_search(task, np.ones(5), processes=1, log=None)
+    with pytest.raises(ValueError, match="positive multipliers other than 1"):
+        coordinate_search(task, np.ones(37), factors=(1.0, 1.1), processes=1, log=None)
+    with pytest.raises(ValueError, match="max_sweeps"):
+        coordinate_search(task, np.ones(37), max_sweeps=0, processes=1, log=None)
+    with pytest.raises(SystemExit):
+        main(["--method", "coordinate", "--engine", "mujoco"])  # no --params to polish
+    with pytest.raises(SystemExit):
+        main(["--method", "coordinate", "--params", str(reflex_parameters_path("2D", "mujoco")), "--factors", "0"])

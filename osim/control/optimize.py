@@ -39,7 +39,12 @@ from .osim_loco_reflex_song2019 import (
     load_reflex_params,
 )
 
-OBJECTIVES = ("reward", "distance", "walk")
+OBJECTIVES = ("reward", "distance", "walk", "full_walk")
+METHODS = ("cma", "coordinate")
+#: ``'full_walk'``: the cost of ending early (more than any distance walked in an episode), and of
+#: each second short of the full length (so a later fall ranks above an earlier one).
+FALL_COST = 1000.0
+FALL_COST_PER_SECOND = 100.0
 ENGINES = ("opensim", "mujoco")
 
 
@@ -58,7 +63,11 @@ class ReflexTask:
             ``'distance'`` (minimise minus the forward distance of the pelvis) or ``'walk'``
             (minus the distance plus the seconds survived: the distance alone ranks a forward lunge
             that falls at 0.5 s above a stumble that stays up for 2 s; survival breaks that tie
-            while walking, which covers ~1.4 m per second, still dominates standing still).
+            while walking, which covers ~1.4 m per second, still dominates standing still) or
+            ``'full_walk'`` (minus the distance of an episode that lasts ``max_steps`` without a
+            fall; an episode that ends sooner costs :data:`FALL_COST` plus 100 per second it falls
+            short, so every full walk ranks above every fall: for polishing a walker, where
+            ``'walk'`` would trade the last steps' survival for a longer final lunge).
         engine: ``'opensim'`` or ``'mujoco'`` (passed to the environment).
         noisy_episodes: extra episodes per candidate with Gaussian noise on the excitations; the
             cost is the mean over the plain episode and these. Parameters tuned on one
@@ -109,12 +118,18 @@ class EpisodeResult:
     fell: bool
     step_size: float = 0.01
 
-    def cost(self, objective: str) -> float:
-        """The value CMA-ES minimises (see :class:`ReflexTask`'s ``objective``)."""
+    def cost(self, objective: str, max_steps: int | None = None) -> float:
+        """The value the search minimises (see :class:`ReflexTask`'s ``objective``; ``'full_walk'``
+        needs the episode's ``max_steps``)."""
         if objective == "reward":
             return -self.total_reward
         if objective == "walk":
             return -(self.distance + self.steps * self.step_size)
+        if objective == "full_walk":
+            if max_steps is None:
+                raise ValueError("the 'full_walk' objective needs the episode's max_steps")
+            if self.fell or self.steps < max_steps:
+                return FALL_COST + FALL_COST_PER_SECOND * (max_steps - self.steps) * self.step_size - self.distance
         return -self.distance
 
 
@@ -168,7 +183,7 @@ def evaluate_candidate(params: np.ndarray, task: ReflexTask, env: Any) -> tuple[
     plain = run_episode(params, task, env)
     # The same noise seeds for every candidate: their costs differ by the parameters only.
     noisy = [run_episode(params, task, env, noise_seed=k) for k in range(task.noisy_episodes)]
-    return float(np.mean([r.cost(task.objective) for r in (plain, *noisy)])), plain
+    return float(np.mean([r.cost(task.objective, task.max_steps) for r in (plain, *noisy)])), plain
 
 
 def _evaluate_in_worker(params: np.ndarray) -> tuple[float, EpisodeResult]:
@@ -249,45 +264,122 @@ def optimize(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
 
-    n_workers = processes if processes is not None else (os.cpu_count() or 1)
-    pool = None
-    local_env = None
-    if n_workers > 1:
-        context = multiprocessing.get_context(start_method)
-        pool = context.Pool(n_workers, initializer=_init_worker, initargs=(task,))
-    else:
-        local_env = make_env(task)
-
     best = OptimizationResult(x_start.copy(), math.inf, EpisodeResult(0.0, 0.0, 0, 0, True), 0)
-    try:
+    with _Evaluator(task, processes, start_method) as evaluate:
         while not es.stop():
             start = time.perf_counter()
             candidates = es.ask()
-            if pool is not None:
-                evaluated = pool.map(_evaluate_in_worker, candidates)
-            else:
-                evaluated = [evaluate_candidate(c, task, local_env) for c in candidates]
+            evaluated = evaluate(candidates)
             costs = [cost for cost, _ in evaluated]
-            results = [episode for _, episode in evaluated]
             es.tell(candidates, costs)
-            best.evaluations += len(candidates)
-            k = int(np.argmin(costs))
-            if costs[k] < best.best_cost:
-                best.best_cost, best.best_params, best.best_episode = costs[k], np.array(candidates[k]), results[k]
-            generation = Generation(len(best.generations) + 1, costs[k], float(np.mean(costs)), best.best_cost,
-                                    time.perf_counter() - start)
-            best.generations.append(generation)
-            if out is not None:
-                _save(out, best)
-            if log is not None:
-                log(f"generation {generation.index}: best {generation.best_cost:.4f}, mean "
-                    f"{generation.mean_cost:.4f}, best so far {best.best_cost:.4f} "
-                    f"({best.best_episode.distance:.2f} m, {best.best_episode.footsteps} footsteps), "
-                    f"{generation.seconds:.1f} s")
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+            _record(best, candidates, evaluated, start, out, log)
+    return best
+
+
+class _Evaluator:
+    """Evaluates candidates in ``processes`` worker processes (1: in this process), each with its
+    own environment built once; a context manager that closes the workers."""
+
+    def __init__(self, task: ReflexTask, processes: int | None, start_method: str) -> None:
+        self.task = task
+        workers = processes if processes is not None else (os.cpu_count() or 1)
+        self.pool = None
+        self.env = None
+        if workers > 1:
+            context = multiprocessing.get_context(start_method)
+            self.pool = context.Pool(workers, initializer=_init_worker, initargs=(task,))
+        else:
+            self.env = make_env(task)
+
+    def __call__(self, candidates: Sequence[np.ndarray]) -> list[tuple[float, EpisodeResult]]:
+        if self.pool is not None:
+            return self.pool.map(_evaluate_in_worker, candidates)
+        return [evaluate_candidate(c, self.task, self.env) for c in candidates]
+
+    def __enter__(self) -> _Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _record(best: OptimizationResult, candidates: Sequence[np.ndarray],
+            evaluated: list[tuple[float, EpisodeResult]], start: float, out: Path | None,
+            log: Callable[[str], None] | None) -> bool:
+    """Count one evaluated batch into ``best`` (kept if it improves), save and log; True if it improved."""
+    costs = [cost for cost, _ in evaluated]
+    best.evaluations += len(candidates)
+    k = int(np.argmin(costs))
+    improved = costs[k] < best.best_cost
+    if improved:
+        best.best_cost, best.best_params, best.best_episode = costs[k], np.array(candidates[k]), evaluated[k][1]
+    generation = Generation(len(best.generations) + 1, costs[k], float(np.mean(costs)), best.best_cost,
+                            time.perf_counter() - start)
+    best.generations.append(generation)
+    if out is not None:
+        _save(out, best)
+    if log is not None:
+        log(f"generation {generation.index}: best {generation.best_cost:.4f}, mean "
+            f"{generation.mean_cost:.4f}, best so far {best.best_cost:.4f} "
+            f"({best.best_episode.distance:.2f} m, {best.best_episode.footsteps} footsteps), "
+            f"{generation.seconds:.1f} s")
+    return improved
+
+
+def _valid_factors(factors: Sequence[float]) -> bool:
+    return len(factors) > 0 and all(f > 0 and f != 1 for f in factors)
+
+
+#: Multipliers :func:`coordinate_search` tries on each parameter in turn.
+COORDINATE_FACTORS = (1.1, 1.05, 1.02, 0.98, 0.95, 0.9)
+
+
+def coordinate_search(
+    task: ReflexTask,
+    x0: ArrayLike,
+    factors: Sequence[float] = COORDINATE_FACTORS,
+    max_sweeps: int = 20,
+    processes: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = print,
+    start_method: str = "spawn",
+) -> OptimizationResult:
+    """Polish a walker one parameter at a time: for each parameter in order, try it times each of
+    ``factors`` (the others fixed) and keep the best trial if it lowers the cost; sweep until a
+    whole sweep keeps nothing or ``max_sweeps`` are done. Deterministic, no seed.
+
+    Why beside CMA-ES: a tuned reflex gait is a knife-edge orbit. Near it, CMA-ES's samples move
+    all parameters at once and nearly all fall, so its step size collapses; moving one parameter
+    a few per cent mostly keeps the walk, and some of those moves lengthen it. Each batch of
+    trials is one row of ``history.csv`` (``Generation``).
+    """
+    x_start = np.asarray(x0, dtype=np.float64)
+    if x_start.shape != (task.n_params,):
+        raise ValueError(f"x0 must have {task.n_params} values for {task.mode} control, got shape {x_start.shape}")
+    if not _valid_factors(factors):
+        raise ValueError(f"factors must be positive multipliers other than 1, got {list(factors)}")
+    if max_sweeps < 1:
+        raise ValueError(f"max_sweeps must be >= 1, got {max_sweeps}")
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    best = OptimizationResult(x_start.copy(), math.inf, EpisodeResult(0.0, 0.0, 0, 0, True), 0)
+    with _Evaluator(task, processes, start_method) as evaluate:
+        _record(best, [x_start], evaluate([x_start]), time.perf_counter(), out, log)
+        for _ in range(max_sweeps):
+            kept = False
+            for index in range(task.n_params):
+                start = time.perf_counter()
+                trials = []
+                for factor in factors:
+                    trial = best.best_params.copy()
+                    trial[index] *= factor
+                    trials.append(trial)
+                kept |= _record(best, trials, evaluate(trials), start, out, log)
+            if not kept:
+                break
     return best
 
 
@@ -302,7 +394,9 @@ def _save(out: Path, result: OptimizationResult) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m osim.control.optimize``: run the CMA-ES optimisation from the command line; returns the exit code."""
-    parser = argparse.ArgumentParser(description="Optimise the reflex controller's parameters with CMA-ES.")
+    parser = argparse.ArgumentParser(
+        description="Optimise the reflex controller's parameters with CMA-ES, or polish them one "
+                    "parameter at a time (--method coordinate).")
     parser.add_argument("--params", type=Path, help="initial parameters file (default: all ones)")
     parser.add_argument("--mode", choices=sorted(("2D", "3D")), default="2D")
     parser.add_argument("--difficulty", type=int, default=0, choices=range(4))
@@ -312,6 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--noisy-episodes", type=int, default=0,
                         help="extra episodes per candidate with noisy excitations (robustness; cost = mean)")
     parser.add_argument("--action-noise", type=float, default=0.02, help="that noise's standard deviation")
+    parser.add_argument("--method", choices=METHODS, default="cma",
+                        help="cma: CMA-ES; coordinate: one parameter at a time (coordinate_search), "
+                             "from --params")
+    parser.add_argument("--sweeps", type=int, default=20, help="coordinate: at most this many sweeps")
+    parser.add_argument("--factors", type=float, nargs="+", default=list(COORDINATE_FACTORS),
+                        help="coordinate: the multipliers tried on each parameter")
     parser.add_argument("--sigma", type=float, default=0.01)
     parser.add_argument("--popsize", type=int, default=16)
     parser.add_argument("--generations", type=int, default=400)
@@ -327,8 +427,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     x0 = load_reflex_params(ns.params, ns.mode) if ns.params else None
     if x0 is not None and x0.size != task.n_params:
         parser.error(f"--params must hold {task.n_params} values (one set for both legs)")
-    result = optimize(task, x0=x0, sigma=ns.sigma, popsize=ns.popsize, maxiter=ns.generations,
-                      processes=ns.processes, seed=ns.seed, out_dir=ns.out, use_bounds=ns.bounds)
+    if ns.method == "coordinate":
+        if x0 is None:
+            parser.error("--method coordinate polishes given parameters: pass --params")
+        if ns.sweeps < 1:
+            parser.error(f"--sweeps must be >= 1, got {ns.sweeps}")
+        if not _valid_factors(ns.factors):
+            parser.error(f"--factors must be positive multipliers other than 1, got {ns.factors}")
+        result = coordinate_search(task, x0, factors=ns.factors, max_sweeps=ns.sweeps,
+                                   processes=ns.processes, out_dir=ns.out)
+    else:
+        result = optimize(task, x0=x0, sigma=ns.sigma, popsize=ns.popsize, maxiter=ns.generations,
+                          processes=ns.processes, seed=ns.seed, out_dir=ns.out, use_bounds=ns.bounds)
     print(f"best cost {result.best_cost:.4f} after {result.evaluations} evaluations; "
           f"distance {result.best_episode.distance:.2f} m, {result.best_episode.footsteps} footsteps; "
           f"parameters in {ns.out / 'best.txt'}")

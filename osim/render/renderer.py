@@ -125,7 +125,8 @@ class Renderer:
     (the arm) are framed once around their first moving joint. On OpenSim the model's joint frames
     and muscle paths are drawn (:class:`~osim.engine.geometry.BodyGeometry`); on another engine the
     shapes come from the engine's structure and state description
-    (:class:`~osim.render.structure_geometry.StructureGeometry`: no muscle paths).
+    (:class:`~osim.render.structure_geometry.StructureGeometry`; muscle paths where the engine
+    reports them, as the MuJoCo engine does).
     """
 
     def __init__(self, env: Any, camera: str = "side", width: int = 480, height: int = 360,

@@ -12,8 +12,9 @@ body poses, markers and activations of the state description. Each body gets a s
   origin (a massless head: 10 cm);
 * near-massless end bodies on a joint to ground are props (targets, obstacles).
 
-Muscle paths are not part of the engine interface, so muscles are not drawn on such engines; their
-activations are still reported in :attr:`SceneGeometry.activations`.
+Muscles are drawn where the engine reports their paths (``engine.muscle_paths()``, ground-frame
+points per muscle: the MuJoCo engine's tendon sites and wrap points); an engine without that method
+gets no muscle lines, and its activations are still reported in :attr:`SceneGeometry.activations`.
 """
 from __future__ import annotations
 
@@ -96,6 +97,8 @@ class StructureGeometry:
         self._spheres = [(c.name, c.body, np.array(c.location, dtype=float), float(c.radius))
                          for c in structure.contact_geometry if c.kind == "sphere" and c.radius is not None]
         self.muscle_names = list(engine.muscle_names)
+        # An optional engine capability, not part of the Engine interface: only a drawing needs it.
+        self._muscle_paths = getattr(engine, "muscle_paths", None)
         self.marker_names = [marker.name for marker in structure.markers]
 
     @staticmethod
@@ -130,6 +133,7 @@ class StructureGeometry:
         starts = [to_ground(body, start) for body, start, _, _ in self._capsules]
         ends = [origin[end] if isinstance(end, str) else to_ground(body, end) for body, _, end, _ in self._capsules]
         muscles = description.get("muscles", {})
+        paths = self._muscle_paths() if self._muscle_paths is not None else []
         markers = description.get("markers", {})
         return SceneGeometry(
             time=engine.time,
@@ -141,7 +145,7 @@ class StructureGeometry:
             ellipsoid_axes=np.array([rotation[b] @ a for b, _, a in self._ellipsoids]).reshape(-1, 3, 3),
             ellipsoid_body=[body for body, *_ in self._ellipsoids],
             muscle_names=list(self.muscle_names),
-            muscle_paths=[],
+            muscle_paths=paths,
             activations=np.array([muscles[name]["activation"] for name in self.muscle_names], dtype=float),
             contact_names=[name for name, *_ in self._spheres],
             contact_center=np.array([to_ground(b, c) for _, b, c, _ in self._spheres]).reshape(-1, 3),

@@ -841,6 +841,21 @@ class MujocoSimulation:
             forces[joint] = forces.get(joint, 0.0) + sign * float(data.efc_force[row])
         return forces
 
+    def muscle_paths(self) -> list[np.ndarray]:
+        """Each muscle's current path in the ground frame (``n_k x 3``, origin to insertion), in the
+        muscles' order: the sites MuJoCo's tendon passes and its wrap tangent points, for drawing.
+        With fitted sites the path runs through the fitted locations, as MuJoCo simulates it."""
+        self.state_arrays()  # puts the position stage (tendon wrapping) in the current state
+        data = self.mj_data
+        # MuJoCo stores the path points of all tendons in one list, two to a row.
+        points, objects = data.wrap_xpos.reshape(-1, 3), data.wrap_obj.reshape(-1)
+        paths = []
+        for tendon in self._tendons:
+            start = int(data.ten_wrapadr[tendon])
+            stop = start + int(data.ten_wrapnum[tendon])
+            paths.append(points[start:stop][objects[start:stop] != _PULLEY])
+        return paths
+
     def set_strength(self, strength: Any) -> None:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
         engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
@@ -874,6 +889,8 @@ def _vec3(values: Any) -> tuple[float, float, float]:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
+#: ``wrap_obj`` of a tendon path's pulley entry (a branch marker, not a point).
+_PULLEY = -2
 #: A contact wrench row's force and torque about the ground origin (the half-space's record).
 _FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
 #: The components after and before each of x, y, z (the cross product's index pattern).

@@ -4,19 +4,27 @@
 ``osim/engine/mujoco/data/gait9dof18musc.json``, which :func:`osim.engine.mujoco.build_mjcf` uses.
 
 1. Geometry: the locations of the ConditionalPathPoints and MovingPathPoints (sites fixed in
-   their body) and of the ends of wrapped segments (the arm; within 2 cm of their path points)
-   are fitted to the OpenSim moment arms over the coordinate sweeps and a random posture grid
-   (scipy ``least_squares``).
+   their body), where a conditional point's joint has other free coordinates the first path
+   point across that joint (see :func:`fitted_points`), and the ends of wrapped segments (the arm;
+   within 2 cm of their path points) are fitted to the OpenSim moment arms over the coordinate
+   sweeps and a random posture grid (scipy ``least_squares``).
 2. Force: tendon slack length, optimal length, force scale, ``lmin``, ``lmax`` and ``fpmax`` are
    fitted to the equilibrated OpenSim tendon force over a posture x activation grid
    (activations 0, 0.5, 1), the error in units of Fmax; bounds keep every length positive.
 
 Left and right muscles share one set of parameters (the left sites are the right ones mirrored
 in z), so the fit stays symmetric. The grids use another seed than the parity report.
+
+``--refit MUSCLE ...`` fits only those muscles and keeps the other stored entries. ``--freeze``
+stores the fit a model builds with now (often borrowed from a model spanning the same joints,
+see :func:`osim.engine.mujoco.mjcf.fitted_parameters`) as that model's own, so that refitting the
+other model leaves it as it is: the planar gait14dof22musc's (a PPO policy and reflex parameters
+were tuned on it). A frozen file is not refitted unless ``--out`` says where to write.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +36,7 @@ from .mjcf import (
     Description,
     default_location,
     direct_muscle_parameters,
+    fitted_parameters,
     model_description,
     muscle_fingerprint,
     wrap_positions,
@@ -75,14 +84,38 @@ def symmetric_groups(description: Description) -> list[list[tuple[dict[str, Any]
 
 
 def fitted_points(description: Description, muscle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The path points a fixed site can only approximate: conditional and moving points, and the
-    two ends of each segment that wraps over an object (MuJoCo's sphere and cylinder stand in for
-    OpenSim's ellipsoids, one object per segment; the arm's muscles)."""
+    """The path points whose sites are fitted, in path order: the points a fixed site can only
+    approximate (conditional and moving), the first point past a conditional point on another
+    body when the conditional point's joint has other free coordinates, and the two ends of each
+    segment that wraps over an object.
+
+    One fixed site can follow a conditional point's switch along its own coordinate, or the other
+    coordinates of that joint, not both: the 3D iliopsoas' site fitted alone leaves 6.8 mm RMS at
+    hip adduction (weighting adduction 2-4x: 6.5 mm, flexion 4.5 mm); with the femur point across
+    the hip fitted too, both are under 5 mm. The planar and 2D hips have no second free coordinate,
+    so their fits are fitted as before. MuJoCo's sphere and cylinder stand in for OpenSim's wrap
+    ellipsoids, one object per segment (the arm's muscles): the sites around a wrapped segment are
+    fitted to make up for it."""
+    points = muscle["path"]["points"]
+    chosen = {index for index, p in enumerate(points) if p["type"] in ("ConditionalPathPoint", "MovingPathPoint")}
+    free = {f"/jointset/{joint['name']}/{c['name']}": [o["name"] for o in joint.get("coordinates", [])
+                                                        if not o.get("locked")]
+            for joint in description["joints"] for c in joint.get("coordinates", [])}
+    for index, point in enumerate(points):
+        if point["type"] != "ConditionalPathPoint" or len(free.get(point["coordinate"], [])) < 2:
+            continue
+        across = next((k for k in range(index + 1, len(points)) if points[k]["frame"] != point["frame"]), None)
+        if across is not None:
+            chosen.add(across)
+    chosen |= wrapped_ends(description, muscle)
+    return [points[index] for index in sorted(chosen)]
+
+
+def wrapped_ends(description: Description, muscle: dict[str, Any]) -> set[int]:
+    """Indices of the path points at the ends of the muscle's segments that wrap over an object."""
     points = muscle["path"]["points"]
     wrapped = wrap_positions(description, points, muscle["path"].get("wraps", []))
-    ends = {index for segment in wrapped for index in (segment, segment + 1)}
-    return [p for k, p in enumerate(points)
-            if p["type"] in ("ConditionalPathPoint", "MovingPathPoint") or k in ends]
+    return {index for segment in wrapped for index in (segment, segment + 1)}
 
 
 def mirrored_name(point: str) -> str:
@@ -132,12 +165,11 @@ def fit_geometry(probe: MujocoProbe, group, targets: list[GeometryTargets]) -> d
     if not points:
         return {}
     start = np.array([default_location(p) for p in points], float)
-    # A wrapped segment's ends stay within WRAP_END_REACH of the model's points (unbounded, the
-    # arm's TRIlong end moved 10 cm off the humerus and its force fit got worse); the
-    # conditional and moving points are free.
-    reach = np.array([0.0 if p["type"] in ("ConditionalPathPoint", "MovingPathPoint") else WRAP_END_REACH
-                      for p in points])
-    reach = np.where(reach > 0, reach, np.inf)[:, None] * np.ones(3)
+    # A wrapped segment's fixed ends stay within WRAP_END_REACH of the model's points (unbounded, the
+    # arm's TRIlong end moved 10 cm off the humerus and its force fit got worse); the others are free.
+    ends = {leader["path"]["points"][k]["name"] for k in wrapped_ends(probe.description, leader)}
+    reach = np.array([WRAP_END_REACH if p["name"] in ends and p["type"] == "PathPoint" else np.inf for p in points])
+    reach = reach[:, None] * np.ones(3)
     result = least_squares(lambda x: moment_arm_residuals(probe, group, targets, x.reshape(-1, 3)),
                            start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200,
                            bounds=((start - reach).ravel(), (start + reach).ravel()))
@@ -180,16 +212,25 @@ def fit_muscle(leader: dict[str, Any], lengths: list[np.ndarray], references: li
     return {k: round(float(v), 6) for k, v in zip(MUSCLE_PARAMETERS, result.x)}
 
 
-def fit_model(name: str) -> dict[str, Any]:
-    """Fitted sites and muscle parameters of every muscle of preset ``name``."""
+def fit_model(name: str, refit: Collection[str] = ()) -> dict[str, Any]:
+    """Fitted sites and muscle parameters of every muscle of preset ``name``; with ``refit``
+    (muscle names), only those muscles' groups are fitted and the other stored entries are kept
+    as they are (each refitted entry records the MuJoCo version it was fitted with)."""
     description = model_description(name)
+    order = [m["name"] for m in muscles(description)]
+    unknown = sorted(set(refit) - set(order))
+    if unknown:
+        raise ValueError(f"{name} has no muscle {unknown}; expected some of {order}")
+    stored = json.loads(data_path(name).read_text()) if refit else {"muscles": {}}
+    version = require_mujoco().__version__
     opensim_probe = OpenSimProbe(description)
     probe = MujocoProbe(description, fitted=False)
     postures = posture_grid(description, FIT_POSTURES, seed=FIT_SEED)
     reference = opensim_force_grid(description, opensim_probe, postures)
-    order = [m["name"] for m in muscles(description)]
-    fitted: dict[str, Any] = {}
+    fitted: dict[str, Any] = dict(stored["muscles"])
     for group in symmetric_groups(description):
+        if refit and not any(muscle["name"] in refit for muscle, _ in group):
+            continue
         targets = [GeometryTargets(description, opensim_probe, muscle, postures[:40]) for muscle, _ in group]
         sites = fit_geometry(probe, group, targets)
         lengths = []
@@ -209,9 +250,29 @@ def fit_model(name: str) -> dict[str, Any]:
                           [round(float(v), 6) for v in np.asarray(xyz) * (MIRROR if mirrored else 1.0)]
                           for point, xyz in sites.items()},
                 "muscle": parameters,
+                **({"mujoco": version} if refit else {}),
             }
-    return {"model": name, "regenerate": f"python -m osim.engine.mujoco.fit --model {name}",
-            "mujoco": require_mujoco().__version__, "muscles": fitted}
+    result = {"model": name, "regenerate": f"python -m osim.engine.mujoco.fit --model {name}",
+              "mujoco": stored.get("mujoco", version)}
+    if refit:
+        result["refit"] = f"python -m osim.engine.mujoco.fit --model {name} --refit {' '.join(refit)}"
+    return {**result, "muscles": fitted}
+
+
+def freeze_model(name: str) -> dict[str, Any]:
+    """The fit preset ``name`` builds with now (its own, or one it borrows from a model spanning
+    the same joints), stored under its own fingerprints: refitting that other model then leaves
+    this one as it is."""
+    description = model_description(name)
+    frozen: dict[str, Any] = {}
+    for muscle in muscles(description):
+        parameters = fitted_parameters(description, muscle)
+        if parameters is None:
+            raise ValueError(f"{name}: muscle {muscle['name']!r} has no stored fit to freeze")
+        frozen[muscle["name"]] = {**parameters, "fingerprint": muscle_fingerprint(description, muscle)}
+    versions = sorted({str(entry["mujoco"]) for entry in frozen.values()})
+    return {"model": name, "frozen": f"python -m osim.engine.mujoco.fit --model {name} --freeze",
+            "mujoco": ", ".join(versions), "muscles": frozen}
 
 
 def data_path(name: str) -> Path:
@@ -220,10 +281,17 @@ def data_path(name: str) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: fit one model's muscles and write the fit data (JSON)."""
-    arguments = model_command("osim.engine.mujoco.fit", __doc__, "default: osim/engine/mujoco/data/<model>.json", argv)
-    result = fit_model(arguments.model)
+    """Command line: fit one model's muscles (or freeze the fit it uses) and write the fit data (JSON)."""
+    arguments = model_command("osim.engine.mujoco.fit", __doc__, "default: osim/engine/mujoco/data/<model>.json", argv,
+                              options=[("--freeze", {"action": "store_true",
+                                                     "help": "store the fit the model builds with now as its own"}),
+                                       ("--refit", {"nargs": "+", "default": [], "metavar": "MUSCLE",
+                                                    "help": "fit only these muscles (and their mirrored partners), "
+                                                            "keep the other stored entries"})])
     out = arguments.out or data_path(arguments.model)
+    if not arguments.freeze and arguments.out is None and out.exists() and "frozen" in json.loads(out.read_text()):
+        raise SystemExit(f"{out} is a frozen fit (policies were tuned on it); refitting it needs an explicit --out")
+    result = freeze_model(arguments.model) if arguments.freeze else fit_model(arguments.model, arguments.refit)
     write_json(out, result)
     print(f"wrote {out} ({len(result['muscles'])} muscles)")
     return 0

@@ -127,43 +127,67 @@ def spanned_joints(description: Description, muscle: dict[str, Any]) -> list[dic
     return joints
 
 
-def geometry_fingerprint(description: Description, muscle: dict[str, Any]) -> str:
-    """A hash of the muscle and of the joints it spans without their ``locked`` flags: what its fit
-    depends on. Locking a coordinate (the planar variants) or changing another limb (the prosthesis)
-    keeps a muscle's fit."""
-    joints = [{**joint, "coordinates": [{k: v for k, v in c.items() if k != "locked"}
+def geometry_fingerprint(description: Description, muscle: dict[str, Any], keep_locked: bool = False) -> str:
+    """A hash of the muscle and of the joints it spans, without their ``locked`` flags unless
+    ``keep_locked``: what its fit depends on. Locking a coordinate (the planar variants) or changing
+    another limb (the prosthesis) keeps a muscle's fit."""
+    joints = [joint if keep_locked else
+              {**joint, "coordinates": [{k: v for k, v in c.items() if k != "locked"}
                                         for c in joint.get("coordinates", [])]}
               for joint in spanned_joints(description, muscle)]
     key = json.dumps({"muscle": muscle, "joints": joints}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def free_coordinate_count(description: Description, muscle: dict[str, Any]) -> int:
+    """How many unlocked coordinates the joints a muscle spans have."""
+    return sum(not c.get("locked") for joint in spanned_joints(description, muscle)
+               for c in joint.get("coordinates", []))
+
+
+FitIndex = dict[str, dict[str, Any]]
+
+
 @cache
-def _fitted_index() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(exact fingerprint -> fit, geometry fingerprint -> fit) of the stored fits. The geometry
-    index is read off each fitted preset (the file's name) where its fit is still current."""
+def _fitted_index() -> tuple[FitIndex, FitIndex, FitIndex]:
+    """The stored fits by exact fingerprint, by geometry fingerprint with the locked flags, and by
+    geometry fingerprint alone. The geometry indexes are read off each fitted preset (the file's
+    name) where its fit is still current; of two presets with the same geometry and different
+    locks, the one with more free coordinates gives the locks-aside entry (a fit made with a
+    coordinate free covers it locked; the planar model's frozen fit is for its own locks)."""
     folder = resources.files("osim.engine.mujoco").joinpath("data")
-    exact: dict[str, dict[str, Any]] = {}
-    geometry: dict[str, dict[str, Any]] = {}
-    for entry in folder.iterdir():
+    exact: FitIndex = {}
+    same_locks: FitIndex = {}
+    geometry: FitIndex = {}
+    free: dict[str, int] = {}
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
         if not entry.name.endswith(".json"):
             continue
-        stored = json.loads(entry.read_text())["muscles"]
+        data = json.loads(entry.read_text())
+        stored = data["muscles"]
         for parameters in stored.values():
+            parameters.setdefault("mujoco", data["mujoco"])  # the version it was fitted with
             exact[parameters["fingerprint"]] = parameters
         description = model_description(entry.name[:-5])
         for muscle in description["forces"]:
             parameters = stored.get(muscle["name"]) if is_muscle(muscle) else None
-            if parameters is not None and parameters["fingerprint"] == muscle_fingerprint(description, muscle):
-                geometry[geometry_fingerprint(description, muscle)] = parameters
-    return exact, geometry
+            if parameters is None or parameters["fingerprint"] != muscle_fingerprint(description, muscle):
+                continue
+            same_locks.setdefault(geometry_fingerprint(description, muscle, keep_locked=True), parameters)
+            key, count = geometry_fingerprint(description, muscle), free_coordinate_count(description, muscle)
+            if count > free.get(key, -1):
+                geometry[key], free[key] = parameters, count
+    return exact, same_locks, geometry
 
 
 def fitted_parameters(description: Description, muscle: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored fit of this muscle in this model (or in a model where it spans the same joints),
-    or None (then the direct mapping is used)."""
-    exact, geometry = _fitted_index()
-    return exact.get(muscle_fingerprint(description, muscle)) or geometry.get(geometry_fingerprint(description, muscle))
+    """The stored fit of this muscle in this model, else in a model where it spans the same joints
+    with the same locks, else in one where it spans the same joints; or None (then the direct
+    mapping is used)."""
+    exact, same_locks, geometry = _fitted_index()
+    return (exact.get(muscle_fingerprint(description, muscle))
+            or same_locks.get(geometry_fingerprint(description, muscle, keep_locked=True))
+            or geometry.get(geometry_fingerprint(description, muscle)))
 
 
 def coordinate_limits(description: Description) -> dict[str, tuple[float, float]]:

@@ -249,11 +249,15 @@ def measure(name: str) -> dict[str, Any]:
     return report
 
 
-def model_command(module: str, doc: str, out_help: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    """Arguments of the ``--model NAME [--out FILE]`` commands of this package."""
+def model_command(module: str, doc: str, out_help: str, argv: Sequence[str] | None,
+                  options: Sequence[tuple[str, dict[str, Any]]] = ()) -> argparse.Namespace:
+    """Arguments of the ``--model NAME [--out FILE]`` commands of this package, plus ``options``
+    (flag, ``add_argument`` keywords)."""
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a preset name, e.g. gait9dof18musc")
     parser.add_argument("--out", type=Path, help=out_help)
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
     return parser.parse_args(argv)
 
 
