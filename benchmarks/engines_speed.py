@@ -33,7 +33,7 @@ from osim.engine.errors import SimulationError
 
 #: the variants timed per env, in their order within a round (the original is the reference)
 VARIANTS = ("original", "opensim", "mujoco")
-ENGINE_ENVS = ("L2M2019Env", "L2RunEnv")
+ENGINE_ENVS = ("L2M2019Env", "L2RunEnv", "Arm2DEnv")
 
 
 def _pin(cpu: int | None) -> set[int] | None:

@@ -331,7 +331,7 @@ def test_engines_job_refuses_bad_input_before_timing_anything():
     with pytest.raises(ValueError, match="expected steps >= 1"):
         engines_speed.engines_speed(["L2RunEnv"], steps=0)
     with pytest.raises(ValueError, match="envs must be among"):
-        engines_speed.engines_speed(["Arm2DEnv"])
+        engines_speed.engines_speed(["RunEnv"])
     with pytest.raises(ValueError, match="is not one this process may run on"):
         engines_speed.engines_speed(["L2RunEnv"], steps=1, fast_steps=1, rounds=1, original=False, cpu=10_000)
     with pytest.raises(ValueError, match="expected steps >= 1"):

@@ -14,6 +14,7 @@ ENVIRONMENTS = [
     ("L2M2019Env", {"difficulty": 2, "seed": 3}),
     ("L2RunEnv", {}),
     ("ProstheticsEnv", {}),
+    ("Arm2DEnv", {"seed": 1}),  # its target ball too (tests/test_mujoco_arm.py)
 ]
 EPISODE_STEPS = 60
 
@@ -123,11 +124,10 @@ def test_prosthetics_environment_on_mujoco_steps_hundreds_of_steps(model, action
     assert falls >= 1
 
 
-def test_arm_environment_refuses_mujoco_clearly():
-    # Arm2DEnv adds its target ball to the OpenSim model; the MuJoCo engine runs the arm models
-    # themselves (tests/test_mujoco_engine.py) but has no scene to add it to.
+def test_an_environment_that_adds_opensim_components_refuses_mujoco_clearly():
+    # RunEnv adds its obstacles (contact spheres) to the OpenSim model; the MuJoCo engine has no such scene.
     with pytest.raises(NotImplementedError, match="engine='opensim'"):
-        make("Arm2DEnv", "mujoco")
+        make("RunEnv", "mujoco")
 
 
 def test_gymnasium_id_takes_the_engine():

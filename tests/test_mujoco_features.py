@@ -187,9 +187,9 @@ def test_osim_run_engine_is_in_the_help_and_checked(capsys):
 def test_osim_run_says_which_env_refuses_the_engine(capsys):
     from osim.cli import main
 
-    assert main(["run", "Arm2DEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 2
+    assert main(["run", "RunEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 2
     error = capsys.readouterr().err
-    assert "cannot build Arm2DEnv" in error and "engine='opensim'" in error
+    assert "cannot build RunEnv" in error and "engine='opensim'" in error
 
 
 # -- the grader on MuJoCo --------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_a_mujoco_grader_scores_on_mujoco_and_says_so(tmp_path):
 
     db = tmp_path / "grader.sqlite3"
     old_database(db)  # a grader upgraded in place keeps its OpenSim scores
-    arguments = ["--engine", "mujoco", "--env", "L2RunEnv", "--env", "Arm2DEnv",
+    arguments = ["--engine", "mujoco", "--env", "L2RunEnv", "--env", "RunEnv",
                  "--seeds", ",".join(map(str, GRADER_SEEDS)), "--max-steps", str(GRADER_STEPS)]
     with GraderProcess(db, arguments) as grader:
         assert requests.get(grader.url + "/health", timeout=30).json()["engine"] == "mujoco"
@@ -313,7 +313,7 @@ def test_a_mujoco_grader_scores_on_mujoco_and_says_so(tmp_path):
         assert [item["participant"] for item in listed] == ["veteran"]
         # An environment that does not run on the grader's engine is refused with the reason.
         with pytest.raises(ServerError) as refused:
-            Client(grader.url).env_create(grader.create_token("bob"), "Arm2DEnv", exit_on_error=False)
+            Client(grader.url).env_create(grader.create_token("bob"), "RunEnv", exit_on_error=False)
         message = str(refused.value)
         assert refused.value.status_code == 400 and "on engine 'mujoco'" in message and "engine='opensim'" in message
 

@@ -75,7 +75,7 @@ def test_opensim_only_features_name_the_engine_that_lacks_them():
     engine = create_engine("opensim", L2RunTask().model, step_size=0.01, visualize=False)
     model = ForeignEngineModel(engine, "mujoco")
     assert model.n_muscles == 18 and model.get_action_space_size() == 18
-    for feature in ("brain", "set_state", "set_activations", "list_elements"):
+    for feature in ("brain", "set_state", "get_state", "list_elements"):
         with pytest.raises(NotImplementedError, match=f"osim_model.{feature} is an OpenSim feature.*'mujoco'"):
             getattr(model, feature)
 

@@ -1,16 +1,22 @@
 """Components that environments add to a model: the NIPS 2017 obstacles and the arm's target.
 
-This is the OpenSim-specific half of those environments (spec §3.3, §3.7); the environments
-decide *where* things go and compute everything else from the state description. After adding
-components call :func:`reinitialize` (not ``Simulation.reinitialize`` alone, see there).
+This is the engine half of those environments (spec §3.3, §3.7); the environments decide *where*
+things go and compute everything else from the state description. The obstacles are OpenSim's
+only; after adding them call :func:`reinitialize` (not ``Simulation.reinitialize`` alone, see
+there). The arm's target runs on every engine (:func:`add_target`, :func:`place_target`,
+:func:`restart_integrator`): on OpenSim the original's calls (:func:`add_arm_target`,
+:func:`move_arm_target`), on another engine the same body and joint as a model-description part
+(:func:`arm_target_parts`) that the engine builds (``add_bodies``) and poses (``set_coordinates``).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import opensim
 
+from .interface import Engine
 from .simulation import Simulation
 
 #: Height of a parked (cleared) obstacle's centre and its radius: far below the feet, no contact.
@@ -107,6 +113,74 @@ def place_obstacles(
             coordinate.setLocked(state, False)
             coordinate.setValue(state, float(value), False)
             coordinate.setLocked(state, True)
+
+
+#: The arm's target (spec §3.7) as :func:`add_arm_target` makes it on OpenSim: a 0.1 g body on a
+#: PlanarJoint to ground whose child frame is 0.25 m behind it (the ball is at z = +0.25).
+TARGET_BODY = "target"
+TARGET_JOINT = "target-joint"
+#: OpenSim's names of a PlanarJoint's coordinates: rotation about z, then x and y.
+TARGET_COORDINATES = (f"{TARGET_JOINT}_coord_0", f"{TARGET_JOINT}_coord_1", f"{TARGET_JOINT}_coord_2")
+TARGET_MASS = 0.0001
+TARGET_INERTIA = (1.0, 1.0, 0.0001, 0.0, 0.0, 0.0)
+TARGET_CHILD_OFFSET = (0.0, 0.0, -0.25)
+#: OpenSim's default range of a PlanarJoint coordinate.
+TARGET_RANGE = (-10.0, 10.0)
+
+
+def arm_target_parts() -> dict[str, Any]:
+    """The arm's target in the model-description format (``{"bodies": [...], "joints": [...]}``):
+    what :func:`add_arm_target` adds on OpenSim, for engines that build from descriptions. Its
+    height is ``lockable`` (locked and unlocked in the state, as the original does on OpenSim)."""
+    zero = {"translation": [0.0, 0.0, 0.0], "orientation": [0.0, 0.0, 0.0]}
+    coordinates = [{"name": name, "default_value": 0.0, "default_speed_value": 0.0, "range": list(TARGET_RANGE),
+                    "clamped": False, "locked": False, **({"lockable": True} if k == 2 else {})}
+                   for k, name in enumerate(TARGET_COORDINATES)]
+    return {
+        "bodies": [{"name": TARGET_BODY, "mass": TARGET_MASS, "mass_center": [0.0, 0.0, 0.0],
+                    "inertia": list(TARGET_INERTIA)}],
+        "joints": [{"name": TARGET_JOINT, "type": "PlanarJoint", "parent": "ground", "child": TARGET_BODY,
+                    "parent_offset": zero,
+                    "child_offset": {"translation": list(TARGET_CHILD_OFFSET), "orientation": [0.0, 0.0, 0.0]},
+                    "coordinates": coordinates}],
+    }
+
+
+def add_target(engine: Engine) -> Any:
+    """Add the arm's target to ``engine``'s model and return what :func:`place_target` takes.
+
+    OpenSim: :func:`add_arm_target` then :func:`reinitialize` (the original's calls; returns the
+    joint). Another engine: its ``add_bodies(arm_target_parts())`` (returns the joint's name)."""
+    if isinstance(engine, Simulation):
+        joint = add_arm_target(engine)
+        reinitialize(engine)
+        return joint
+    _scene_method(engine, "add_bodies")(arm_target_parts())
+    return TARGET_JOINT
+
+
+def place_target(engine: Engine, target: Any, x: float, y: float) -> None:
+    """Move the target to (x, y) in the current state, x free and y locked (see :func:`move_arm_target`)."""
+    if isinstance(engine, Simulation):
+        move_arm_target(engine, target, x, y)
+        return
+    _, x_name, y_name = TARGET_COORDINATES
+    _scene_method(engine, "set_coordinates")({x_name: float(x), y_name: float(y)}, lock={y_name: True})
+
+
+def restart_integrator(engine: Engine) -> None:
+    """Start a new integrator from the current state: OpenSim's ``reset_manager`` (the original's
+    call after moving the target); an engine without integrator state has nothing to restart."""
+    if isinstance(engine, Simulation):
+        engine.reset_manager()
+
+
+def _scene_method(engine: Engine, name: str) -> Any:
+    method = getattr(engine, name, None)
+    if method is None:
+        raise NotImplementedError(f"the {type(engine).__name__} engine cannot hold the arm's target "
+                                  f"(it has no {name}); use engine='opensim'")
+    return method
 
 
 def add_arm_target(sim: Simulation) -> opensim.PlanarJoint:

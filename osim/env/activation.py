@@ -7,7 +7,10 @@ Each step integrated with a fresh OpenSim ``Manager`` at Simbody's default accur
 integration failure returned reward -500 and ``done``.
 
 Here the engine's excitations are held at 0 for the same effect, and every step uses
-``IntegratorSettings(manager_per_step=True, accuracy=1e-3)``.
+``IntegratorSettings(manager_per_step=True, accuracy=1e-3)``. On MuJoCo (``engine="mujoco"``) the
+actions go into MuJoCo's muscle activation states the same way (``set_activations``, ``actuate``,
+``integrate`` of :class:`osim.engine.mujoco.engine.MujocoSimulation`); the integrator settings do
+not apply there.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from osim.engine import IntegratorSettings, SimulationError, StateDescription, validate_excitations
+from osim.engine import IntegratorSettings, Simulation, SimulationError, StateDescription, validate_excitations
 from osim.env.base import OsimEnv
 
 #: The 2016-17 integrator: a new Manager per step, Simbody's default accuracy.
@@ -25,7 +28,7 @@ ERA_2016_INTEGRATOR = IntegratorSettings(manager_per_step=True, accuracy=1e-3)
 class ActivationEnv(OsimEnv):
     """An environment whose actions are muscle activations written into the state every step.
 
-    An OpenSim-only adapter (activations are written into OpenSim's state) around a task
+    An adapter (activations are written into the engine's state: ``set_activations``) around a task
     (``task_class``: observation, reward and termination); ``muscle_groups`` (optional) maps each
     action entry to the muscles it drives (default: one muscle each). Subclasses written the
     original way define ``model_path``, ``timestep_limit``, ``get_observation``,
@@ -54,8 +57,15 @@ class ActivationEnv(OsimEnv):
         return len(groups) if groups else self.osim_model.n_muscles
 
     def get_state_desc(self) -> StateDescription:
-        """The current state's description (after a failure the state is the one before the step)."""
+        """The current state's description (after a failure on OpenSim the state is the one before the
+        step; an engine that cannot go back to it gives that state's description kept from the step)."""
+        if self.simulation_failure is not None and not self._restorable() and self.prev_state_desc is not None:
+            return self.prev_state_desc
         return self.task.describe(self.engine)
+
+    def _restorable(self) -> bool:
+        """Whether a failed step can be undone (the OpenSim engine's states can be copied back)."""
+        return isinstance(self.engine, Simulation)
 
     # -- episode --------------------------------------------------------------------------------
 
@@ -71,7 +81,9 @@ class ActivationEnv(OsimEnv):
 
         Returns ``[observation, reward, done, info]``. If OpenSim fails, the reward is -500, ``done``
         is True, ``info["simulation_failure"]`` says why, and the state stays the one before the
-        step (so, as in the original, stepping on retries from there).
+        step (so, as in the original, stepping on retries from there). On MuJoCo a failure (a
+        diverging state) is the same, but the episode is over: the next step fails again until
+        ``reset``.
         """
         activations = validate_excitations(action, self.get_action_space_size())
         if self._spread is not None:
@@ -79,11 +91,14 @@ class ActivationEnv(OsimEnv):
         self.prev_state_desc = self.get_state_desc()
         model = self.osim_model
         model.set_activations(activations)
-        before = model.state  # the integrator starts from a copy: this object stays as it is
+        # the integrator starts from a copy: this object stays as it is (another engine: after a
+        # failure the episode is over, reset() starts the next)
+        before = model.state if self._restorable() else None
         try:
             model.integrate()
         except SimulationError as error:
-            model.set_state(before)
+            if before is not None:
+                model.set_state(before)
             self.reward_terms = {}
             self.simulation_failure = str(error)
             self.termination_reason = "simulation_failure"

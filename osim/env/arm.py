@@ -27,6 +27,16 @@ Termination
 -----------
 Never terminated; truncated after 200 steps.
 
+Engines
+-------
+``engine="mujoco"`` works, as does ``gymnasium.make("osim/Arm2D-v0", engine="mujoco")``: the
+same task code (observation, reward, termination), target draws and observation layout (the
+vector and the state dict). The target ball is the same 0.1 g body on a planar joint, which the
+MuJoCo engine builds from its model-description part (``osim.engine.scene.arm_target_parts``);
+its height is locked and unlocked in the state as on OpenSim (on MuJoCo a soft lock: the ball
+sags by less than a micrometre in an episode). The arm muscles on MuJoCo are fitted to OpenSim's
+(docs/engines.md); the trajectories are MuJoCo's, not OpenSim's.
+
 Arguments
 ---------
 =====================  ==========  ================================================================
@@ -75,7 +85,7 @@ from typing import Any
 import numpy as np
 
 from osim.engine import Engine, StateDescription
-from osim.engine.scene import add_arm_target, move_arm_target, reinitialize
+from osim.engine.scene import add_target, place_target, restart_integrator
 from osim.env.arm2016 import ArmEnv, angular_dist, sanitify
 from osim.env.base import OsimEnv
 from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
@@ -91,7 +101,7 @@ class Arm2DTask(Task):
     """Reach a target with the wrist of the 2-DoF, 6-muscle arm (2018-2019).
 
     The target is (``target_x``, ``target_y``); the environment draws it and moves the target ball
-    (an OpenSim scene, :class:`Arm2DEnv`).
+    (:class:`Arm2DEnv`, through :mod:`osim.engine.scene` on either engine).
     """
 
     time_limit = 200
@@ -163,9 +173,8 @@ class Arm2DEnv(OsimEnv):
         self.observe_new_target = bool(observe_new_target)
         self.obs_as_dict_default = release == "3.0.11"
         super().__init__(visualize=visualize, integrator_accuracy=integrator_accuracy, task=task, **kwargs)
-        self.target_joint = add_arm_target(self.osim_model)
-        reinitialize(self.osim_model)
-        self.noutput = self.osim_model.noutput
+        self.target_joint = add_target(self.engine)
+        self.noutput = self.engine.n_muscles
         self.seed(seed)
 
     target_x = task_attribute("target_x", "The target's x (m).")
@@ -184,7 +193,7 @@ class Arm2DEnv(OsimEnv):
             radius = rng.uniform(0.3, 0.65)
             self.target_x = math.cos(theta) * radius
             self.target_y = -math.sin(theta) * radius + 0.8
-        move_arm_target(self.osim_model, self.target_joint, self.target_x, self.target_y)
+        place_target(self.engine, self.target_joint, self.target_x, self.target_y)
 
     def reset(  # type: ignore[override]  # positional order of the original's reset
         self, random_target: bool = True, obs_as_dict: bool | None = None, project: bool = True, **_: Any
@@ -198,7 +207,7 @@ class Arm2DEnv(OsimEnv):
         observation = super().reset(project=project, obs_as_dict=obs_as_dict)
         if random_target:
             self.generate_new_target()
-        self.osim_model.reset_manager()
+        restart_integrator(self.engine)
         if self.observe_new_target:
             return self.observe(project, obs_as_dict)
         return observation

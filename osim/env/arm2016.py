@@ -35,6 +35,11 @@ render_mode            None        ``"rgb_array"`` for images, ``"human"`` for t
 
 Targets: at every reset, shoulder ~ U(-1.2, 0.3) then elbow ~ U(-1.0, 0).
 
+``engine="mujoco"`` works: the actions are written into MuJoCo's muscle activation states with
+the excitations held at 0 (MuJoCo's activation dynamics use Thelen's time constants: from 0.9 an
+activation decays to 0.588 in a step, 0.603 on OpenSim); the same task code and layout. On MuJoCo
+a failed step (a diverging state) ends the episode; OpenSim retries from the state before.
+
 Quirks
 ------
 * The 2016-17 activation semantics (actions written into the activation states) are kept;

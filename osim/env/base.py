@@ -346,7 +346,7 @@ class OsimEnv(Environment):
 #: Original-API features that only the OpenSim engine has.
 OPENSIM_ONLY_FEATURES = frozenset({
     "brain", "muscleSet", "forceSet", "bodySet", "jointSet", "markerSet", "contactGeometrySet", "model",
-    "get_state", "set_state", "set_activations", "get_activations", "list_elements",
+    "get_state", "set_state", "list_elements",
     "native_handles", "reinitialize", "show_in_visualizer", "get_body", "get_joint", "get_muscle",
     "get_marker", "get_contact_geometry", "get_force", "get_coordinate", "reset_manager",
 })

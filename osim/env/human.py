@@ -33,6 +33,13 @@ Termination
 Terminated when ``pelvis_ty`` < 0.7 m (Hop and Crouch too, see Quirks) or OpenSim fails;
 truncated after 500 steps.
 
+Engines
+-------
+``engine="mujoco"`` works: the activations are written into MuJoCo's muscle activation states
+(:mod:`osim.env.activation`), the same task code and layout; the motion is MuJoCo's (one seeded
+random-activation episode: GaitEnv fell after 67 steps on MuJoCo, stood 100 on OpenSim), and a
+failed step ends the episode there.
+
 Arguments
 ---------
 =====================  ==========  ================================================================

@@ -152,7 +152,7 @@ class StructureGeometry:
             contact_radius=np.array([radius for *_, radius in self._spheres], dtype=float),
             contact_is_prop=np.array([body in self.prop_names for _, body, _, _ in self._spheres], dtype=bool),
             marker_names=list(self.marker_names),
-            marker_positions=np.array([markers[name] for name in self.marker_names], dtype=float).reshape(-1, 3),
+            marker_positions=np.array([markers[name]["pos"] for name in self.marker_names], dtype=float).reshape(-1, 3),
             prop_names=list(self.prop_names),
             prop_positions=np.array([origin[name] for name in self.prop_names]).reshape(-1, 3),
             body_positions={name: origin[name] for name in self.body_names},

@@ -129,8 +129,6 @@ class MujocoSimulation:
 
     def __init__(self, model: Any, *, step_size: float = 0.01, visualize: bool = False, integrator: Any = None,
                  timestep: float = DEFAULT_TIMESTEP, fitted: bool = True) -> None:
-        import json
-
         mujoco = require_mujoco()
         self._mujoco = mujoco
         self.step_size = float(step_size)
@@ -148,11 +146,19 @@ class MujocoSimulation:
         if visualize:
             warnings.warn("the MuJoCo engine has no live viewer: visualize=True is ignored", stacklevel=2)
         self.model_name, description = resolve_model(model)
-        self.description = description
+        self.fitted = bool(fitted)
+        self._build(description)
+
+    def _build(self, description: Description) -> None:
+        """Compile ``description`` and index it; the engine is then at its default pose."""
+        import json
+
+        mujoco = self._mujoco
         try:
-            text = _mjcf_text(json.dumps(description, sort_keys=True), timestep, bool(fitted))
+            text = _mjcf_text(json.dumps(description, sort_keys=True), self.timestep, self.fitted)
         except MjcfError as error:
             raise ValueError(f"the MuJoCo engine cannot build model {self.model_name!r}: {error}") from error
+        self.description = description
         self.mj_model = mujoco.MjModel.from_xml_string(text)
         self.mj_data = mujoco.MjData(self.mj_model)
         self._index()
@@ -189,6 +195,27 @@ class MujocoSimulation:
                                      int(warning.mjWARN_BADQACC))
         self.reset()
         self._measure_path_offsets()  # at the default pose
+
+    def add_bodies(self, parts: Description) -> None:
+        """Add bodies and the joints that carry them (model-description format, ``{"bodies": [...],
+        "joints": [...]}``) to the model, after its own; the engine is rebuilt, at its default pose.
+
+        What a scene adds to a model (the arm's target, :mod:`osim.engine.scene`), as OpenSim's
+        ``addBody``/``addJoint`` and ``initSystem`` do: structure, state description and state
+        variables list them after the model's own. A name already in the model is refused. The
+        rebuilt model has its muscles at full strength (``set_strength`` again afterwards).
+        """
+        bodies, joints = list(parts.get("bodies", [])), list(parts.get("joints", []))
+        if not bodies or set(parts) - {"bodies", "joints"}:
+            raise ValueError("expected {'bodies': [...], 'joints': [...]} with at least one body, "
+                             f"got keys {sorted(parts)}")
+        known = {b["name"] for b in self.description["bodies"]} | {j["name"] for j in self.description["joints"]}
+        clashes = sorted(known & ({b["name"] for b in bodies} | {j["name"] for j in joints}))
+        if clashes:
+            raise ValueError(f"the model already has {clashes}")
+        description = {**self.description, "bodies": [*self.description["bodies"], *bodies],
+                       "joints": [*self.description["joints"], *joints]}
+        self._build(description)
 
     # -- indices (once) -------------------------------------------------------------------------
 
@@ -342,8 +369,10 @@ class MujocoSimulation:
         return float(self.mj_data.time)
 
     def coordinate_locked(self, name: str) -> bool:
-        """Whether coordinate ``name`` is locked (held by a joint equality)."""
-        return self._structure.coordinate(name).locked
+        """Whether coordinate ``name`` is locked (held by a joint equality), by default or in the current state."""
+        info = self._structure.coordinate(name)
+        lock = self._locks.get(name)
+        return info.locked or (lock is not None and bool(self.mj_data.eq_active[lock]))
 
     def reset(self) -> None:
         """The default pose, zero speeds, time 0, activations at their default, excitations 1."""
@@ -369,6 +398,36 @@ class MujocoSimulation:
             entries[self._coordinate_column[name]] = number
         return entries
 
+    def set_coordinates(self, values: Mapping[str, float], *, lock: Mapping[str, bool] | None = None) -> None:
+        """Set coordinate values in the current state (speeds, time and the episode go on); ``lock``
+        locks (True) or unlocks (False) coordinates at their value in this state.
+
+        What OpenSim's ``Coordinate.setValue`` and ``setLocked`` on a state do, for the scenes
+        (:mod:`osim.engine.scene`: the arm's target). A coordinate can be locked here if the model
+        locks it or marks it ``lockable``; a reset unlocks the lockable ones, as OpenSim's default
+        state does. Unknown names and non-finite values are refused before anything changes.
+        """
+        entries = self._pose_entries(values)
+        locks = dict(lock or {})
+        for name in locks:
+            self._structure.coordinate(name)  # an unknown name raises, naming the valid ones
+            if name not in self._locks:
+                raise ValueError(f"coordinate {name!r} cannot be locked on the MuJoCo engine: the model "
+                                 "neither locks it nor marks it lockable")
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        self._keep_past(self._arrays)
+        for column, value in entries.items():
+            data.qpos[self._qadr[column]] = value
+        for name, locked in locks.items():
+            index = self._locks[name]
+            model.eq_data[index, 0] = data.qpos[self._qadr[self._coordinate_column[name]]]
+            data.eq_active[index] = locked
+            if locked:
+                data.qvel[self._dadr[self._coordinate_column[name]]] = 0.0  # a locked coordinate does not move
+        mujoco.mj_forward(model, data)
+        self._arrays = None
+        self._forwarded = None
+
     def _start(self, values: dict[int, float], speeds: dict[int, float]) -> None:
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         mujoco.mj_resetData(model, data)
@@ -388,6 +447,7 @@ class MujocoSimulation:
         mujoco.mj_forward(model, data)
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
+        self._held = self.last_excitations  # what integrate() holds (actuate() sets it)
         self._arrays = None
         self._forwarded = None
         self._failed = None
@@ -417,6 +477,35 @@ class MujocoSimulation:
             raise SimulationError(self._failed)
         data.time = expected  # no drift from adding up substeps
         return values
+
+    def actuate(self, excitations: Any) -> np.ndarray:
+        """Hold ``excitations`` (validated and clipped as :meth:`step` does) for the next
+        :meth:`integrate`, without stepping (the OpenSim engine's ``actuate``)."""
+        self._held = validate_excitations(excitations, self.n_muscles)
+        return self._held
+
+    def integrate(self) -> None:
+        """Advance one control interval with the excitations :meth:`actuate` set (since the last reset:
+        the initial 1.0), as the OpenSim engine's ``integrate``."""
+        self.step(self._held)
+
+    def get_activations(self) -> list[float]:
+        """Every muscle's activation in the current state, in excitation order."""
+        return self.mj_data.act[self._act].tolist()
+
+    def set_activations(self, activations: Any) -> None:
+        """Write activations into the current state (the 2016-17 environments' action; the OpenSim
+        engine's ``set_activations``). MuJoCo's activation dynamics take them from there."""
+        values = np.asarray(activations, dtype=float)
+        if values.shape != (self.n_muscles,):
+            raise ValueError(f"activations must have shape ({self.n_muscles},), got {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError("activations must be finite")
+        self._keep_past(self._arrays)
+        self.mj_data.act[self._act] = values
+        # the forces follow the activations: nothing computed from the old ones is kept
+        self._arrays = None
+        self._forwarded = None
 
     def _forwarded_at_current_state(self) -> bool:
         """Whether :meth:`_forward` ran on the engine's data in the state it is in (then the first

@@ -4,9 +4,10 @@
 ``osim/engine/mujoco/data/gait9dof18musc.json``, which :func:`osim.engine.mujoco.build_mjcf` uses.
 
 1. Geometry: the locations of the ConditionalPathPoints and MovingPathPoints (sites fixed in
-   their body), and where a conditional point's joint has other free coordinates the first path
-   point across that joint (see :func:`fitted_points`), are fitted to the OpenSim moment arms over
-   the coordinate sweeps and a random posture grid (scipy ``least_squares``).
+   their body), where a conditional point's joint has other free coordinates the first path
+   point across that joint (see :func:`fitted_points`), and the ends of wrapped segments (the arm;
+   within 2 cm of their path points) are fitted to the OpenSim moment arms over the coordinate
+   sweeps and a random posture grid (scipy ``least_squares``).
 2. Force: tendon slack length, optimal length, force scale, ``lmin``, ``lmax`` and ``fpmax`` are
    fitted to the equilibrated OpenSim tendon force over a posture x activation grid
    (activations 0, 0.5, 1), the error in units of Fmax; bounds keep every length positive.
@@ -40,6 +41,7 @@ from .mjcf import (
     fitted_parameters,
     model_description,
     muscle_fingerprint,
+    wrap_positions,
 )
 from .parity import (
     ACTIVATIONS,
@@ -61,6 +63,8 @@ MUSCLE_PARAMETERS = ("slack", "optimal", "force", "lmin", "lmax", "fpmax")
 RELATIVE_BOUNDS = {"slack": (0.5, 1.5), "optimal": (0.4, 2.5), "force": (0.5, 1.5)}
 ABSOLUTE_BOUNDS = {"lmin": (0.05, 0.95), "lmax": (1.05, 3.0), "fpmax": (0.0, 20.0)}
 FIT_POSTURES = 80
+#: How far (m) a wrapped segment's end may move from its path point in the geometry fit.
+WRAP_END_REACH = 0.02
 FIT_SEED = 2
 
 
@@ -83,14 +87,17 @@ def symmetric_groups(description: Description) -> list[list[tuple[dict[str, Any]
 
 def fitted_points(description: Description, muscle: dict[str, Any]) -> list[dict[str, Any]]:
     """The path points whose sites are fitted, in path order: the points a fixed site can only
-    approximate (conditional and moving), and the first point past a conditional point on another
-    body when the conditional point's joint has other free coordinates.
+    approximate (conditional and moving), the first point past a conditional point on another
+    body when the conditional point's joint has other free coordinates, and the two ends of each
+    segment that wraps over an object.
 
     One fixed site can follow a conditional point's switch along its own coordinate, or the other
     coordinates of that joint, not both: the 3D iliopsoas' site fitted alone leaves 6.8 mm RMS at
     hip adduction (weighting adduction 2-4x: 6.5 mm, flexion 4.5 mm); with the femur point across
     the hip fitted too, both are under 5 mm. The planar and 2D hips have no second free coordinate,
-    so their fits are fitted as before."""
+    so their fits are fitted as before. MuJoCo's sphere and cylinder stand in for OpenSim's wrap
+    ellipsoids, one object per segment (the arm's muscles): the sites around a wrapped segment are
+    fitted to make up for it."""
     points = muscle["path"]["points"]
     chosen = {index for index, p in enumerate(points) if p["type"] in ("ConditionalPathPoint", "MovingPathPoint")}
     free = {f"/jointset/{joint['name']}/{c['name']}": [o["name"] for o in joint.get("coordinates", [])
@@ -102,7 +109,15 @@ def fitted_points(description: Description, muscle: dict[str, Any]) -> list[dict
         across = next((k for k in range(index + 1, len(points)) if points[k]["frame"] != point["frame"]), None)
         if across is not None:
             chosen.add(across)
+    chosen |= wrapped_ends(description, muscle)
     return [points[index] for index in sorted(chosen)]
+
+
+def wrapped_ends(description: Description, muscle: dict[str, Any]) -> set[int]:
+    """Indices of the path points at the ends of the muscle's segments that wrap over an object."""
+    points = muscle["path"]["points"]
+    wrapped = wrap_positions(description, points, muscle["path"].get("wraps", []))
+    return {index for segment in wrapped for index in (segment, segment + 1)}
 
 
 def mirrored_name(point: str) -> str:
@@ -152,8 +167,14 @@ def fit_geometry(probe: MujocoProbe, group, targets: list[GeometryTargets]) -> d
     if not points:
         return {}
     start = np.array([default_location(p) for p in points], float)
+    # A wrapped segment's fixed ends stay within WRAP_END_REACH of the model's points (unbounded, the
+    # arm's TRIlong end moved 10 cm off the humerus and its force fit got worse); the others are free.
+    ends = {leader["path"]["points"][k]["name"] for k in wrapped_ends(probe.description, leader)}
+    reach = np.array([WRAP_END_REACH if p["name"] in ends and p["type"] == "PathPoint" else np.inf for p in points])
+    reach = reach[:, None] * np.ones(3)
     result = least_squares(lambda x: moment_arm_residuals(probe, group, targets, x.reshape(-1, 3)),
-                           start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200)
+                           start.ravel(), x_scale=0.01, diff_step=1e-3, max_nfev=200,
+                           bounds=((start - reach).ravel(), (start + reach).ravel()))
     moment_arm_residuals(probe, group, targets, result.x.reshape(-1, 3))  # leave the fit in place
     return {p["name"]: [round(float(v), 6) for v in xyz] for p, xyz in zip(points, result.x.reshape(-1, 3))}
 

@@ -8,6 +8,7 @@ What maps how (see docs/engines.md for the measurements):
   coordinate's joint, an axis driven by a spline (the knee translations) is an extra slide tied to
   its coordinate by a joint equality with a least-squares quartic (``polycoef``);
 * locked coordinates stay joints (so the coordinate count matches) held by a joint equality;
+  ``lockable`` ones (a scene's, e.g. the arm's target) get one that starts inactive;
 * CoordinateLimitForce -> the joint's range; SpringGeneralizedForce -> joint stiffness/damping;
 * muscles -> spatial tendons through sites + MuJoCo ``muscle`` actuators, in the force-set order
   (the action order of the OpenSim environments); ConditionalPathPoint and MovingPathPoint ->
@@ -281,9 +282,15 @@ class MjcfWriter:
             if stiffness:
                 attributes.update(stiffness)
             self.default_qpos[name] = float(spec.get("default_value", 0.0))
-            if spec.get("locked"):
-                ET.SubElement(self.equalities, "joint", name=f"lock_{coordinate}", joint1=coordinate,
-                              polycoef=numbers([spec.get("default_value", 0.0), 0, 0, 0, 0]))
+            if spec.get("locked") or spec.get("lockable"):
+                # a lockable coordinate (locked and unlocked in the state, as OpenSim's setLocked):
+                # its lock starts inactive; a stiff impedance so that a near-massless body under
+                # gravity sags by under a micrometre in an episode, not by a fraction of a millimetre
+                lock = {"name": f"lock_{coordinate}", "joint1": coordinate,
+                        "polycoef": numbers([spec.get("default_value", 0.0), 0, 0, 0, 0])}
+                if not spec.get("locked"):
+                    lock.update(active="false", solimp="0.9999 0.9999 0.001")
+                ET.SubElement(self.equalities, "joint", lock)
         else:
             lower, upper = self.coordinates[coordinate]["range"]
             coefficients, error = quartic_fit(axis["function"], lower, upper)
@@ -455,20 +462,38 @@ def wrap_side(wrap: dict[str, Any]) -> np.ndarray | None:
 
 def wrap_positions(description: Description, points: list[dict[str, Any]],
                    wraps: list[dict[str, Any]]) -> dict[int, list[str]]:
-    """After which path point each wrap object goes: within its point range, else the first
-    segment joining two bodies. MuJoCo takes one wrap object per segment: later ones on an
-    occupied segment are dropped (the arm's TRIlong keeps one of its three)."""
+    """After which path point each wrap object goes: within its point range, else the segment
+    joining two bodies whose end on the wrap object's body is nearest to the object (the arm's
+    TRI cylinder at the elbow goes on the elbow segment, the humeral head's ellipsoid on the
+    shoulder's). MuJoCo takes one wrap object per segment: later ones on an occupied segment are
+    dropped (the arm's TRIlong keeps two of its three)."""
+    placed = {wrap["name"]: (frame_body(body.get("name", "ground")), np.asarray(wrap["translation"], float))
+              for body in [description.get("ground", {}), *description["bodies"]]
+              for wrap in body.get("wrap_objects", [])}
+    joining = [i for i in range(len(points) - 1) if points[i]["frame"] != points[i + 1]["frame"]]
     positions: dict[int, list[str]] = {}
     for wrap in wraps:
         first, last = (int(v) for v in wrap.get("range", [-1, -1]))
         if 0 < first < last <= len(points):
             index = first - 1
         else:
-            index = next((i for i in range(len(points) - 1)
-                          if points[i]["frame"] != points[i + 1]["frame"]), 0)
+            index = _nearest_segment(points, joining, *placed.get(wrap["wrap_object"], ("", np.zeros(3))))
         if index not in positions and index < len(points) - 1:
             positions[index] = [wrap["wrap_object"]]
     return positions
+
+
+def _nearest_segment(points: list[dict[str, Any]], segments: list[int], body: str, location: np.ndarray) -> int:
+    """Of ``segments`` (indices of their first point), the one with an end on ``body`` nearest to
+    ``location`` (body frame); the first segment when none ends on ``body`` (or there is none)."""
+    best, distance = (segments[0] if segments else 0), math.inf
+    for index in segments:
+        for point in (points[index], points[index + 1]):
+            if frame_body(point["frame"]) == body:
+                gap = float(np.linalg.norm(np.asarray(default_location(point), float) - location))
+                if gap < distance:
+                    best, distance = index, gap
+    return best
 
 
 def default_location(point: dict[str, Any]) -> list[float]:

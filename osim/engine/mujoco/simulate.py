@@ -14,10 +14,10 @@ from . import require_mujoco
 
 
 def apply_joint_equalities(model, data) -> None:
-    """Set every joint tied by a joint equality to the value its polynomial gives."""
+    """Set every joint tied by an active joint equality to the value its polynomial gives."""
     mujoco = require_mujoco()
     for index in range(model.neq):
-        if model.eq_type[index] != mujoco.mjtEq.mjEQ_JOINT:
+        if model.eq_type[index] != mujoco.mjtEq.mjEQ_JOINT or not data.eq_active[index]:
             continue
         dependent, driver = model.eq_obj1id[index], model.eq_obj2id[index]
         coefficients = model.eq_data[index, :5]
