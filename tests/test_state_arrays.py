@@ -145,17 +145,22 @@ def test_description_of_a_past_state_equals_the_one_made_while_it_was_current(na
     assert eager.engine.state_vector().tolist() == lazy.engine.state_vector().tolist()
 
 
+@pytest.mark.parametrize("read_forces", [False, True], ids=["arrays", "arrays and forces"])
 @pytest.mark.parametrize("model", ["gait14dof22musc_20170320", "gait9dof18musc"])
-def test_reading_the_state_does_not_change_the_trajectory(model):
+def test_reading_the_state_does_not_change_the_trajectory(model, read_forces):
     """Reading a state runs MuJoCo's forward pass; the next step then skips the position and velocity
-    stages it computed. The trajectory is the same, bit for bit, as with full steps only."""
+    stages it computed and, when the read needed contact forces (the acceleration stage), reuses that
+    stage too. The trajectory is the same, bit for bit, as with full steps only."""
     from osim.engine.mujoco.engine import MujocoSimulation
     from osim.models import model_path
 
     read, unread = MujocoSimulation(model_path(model)), MujocoSimulation(model_path(model))
+    contact = next(name for name in read.structure.forces if read._force_kinds[name][0] == "contact")
     excitations = np.random.default_rng(4).random((40, read.n_muscles))
     for k, values in enumerate(excitations):
-        read.state_arrays()
+        arrays = read.state_arrays()
+        if read_forces and k % 5 != 4:  # some steps after a read without the forces
+            arrays.ground_force(contact)
         read.step(values)
         unread.step(values)
         if k % 10 == 9:

@@ -164,14 +164,23 @@ class MujocoSimulation:
         self._arrays: StateArrays | None = None
         self._scratch: Any = None  # an MjData for describing a state the engine has stepped past
         self._scratch_of: StateArrays | None = None
-        # (qpos, qvel) at which _forward last ran on mj_data: the next step may skip recomputing them
-        self._forwarded: tuple[bytes, bytes] | None = None
+        # (qpos, qvel, act) at which _forward last ran on mj_data: the next step may skip recomputing them
+        self._forwarded: tuple[bytes, bytes, bytes] | None = None
         self._accelerated = False  # whether the acceleration stage ran after _forward on mj_data
         # _forward may run mj_forward's stages one by one (what it skips needs no sensors or energy)
         self._staged_forward = (self.mj_model.nsensor == 0
                                 and not self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_ENERGY))
         # mj_step with forward/inverse comparison on does more than _first_substep reproduces
         self._skip_possible = not (self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_FWDINV))
+        # Whether the actuator forces depend on the state alone, not on the controls: every actuator
+        # has activation dynamics and acts with its current activation (not actearly). Then the
+        # acceleration stage a read computed (constraint solver included) is the one the next step's
+        # first substep would compute, whatever the new controls: that substep reuses it.
+        model = self.mj_model
+        self._forces_ignore_controls = bool(
+            self._staged_forward and model.nu
+            and np.all(model.actuator_dyntype != int(mujoco.mjtDyn.mjDYN_NONE))
+            and not np.any(model.actuator_actearly))
         self._velocity_stage = mujoco.mjtStage.mjSTAGE_VEL
         integrator = self.mj_model.opt.integrator  # mj_step's integration, by the model's integrator
         if integrator == mujoco.mjtIntegrator.mjINT_EULER:
@@ -401,8 +410,9 @@ class MujocoSimulation:
         self._keep_past(self._arrays)
         data.ctrl[self._actuators] = values
         remaining = self.substeps
-        if self._forwarded_at_current_state():
-            self._first_substep()
+        forwarded = self._forwarded_stages()
+        if forwarded:
+            self._first_substep(accelerated=forwarded == _ACCELERATED)
             remaining -= 1
         if remaining:
             self._mujoco.mj_step(self.mj_model, data, nstep=remaining)
@@ -418,26 +428,38 @@ class MujocoSimulation:
         data.time = expected  # no drift from adding up substeps
         return values
 
-    def _forwarded_at_current_state(self) -> bool:
-        """Whether :meth:`_forward` ran on the engine's data in the state it is in (then the first
-        substep need not compute positions and velocities again)."""
+    def _forwarded_stages(self) -> int:
+        """What :meth:`_forward` computed on the engine's data in the state it is in: 0 nothing (or it
+        was another state), :data:`_FORWARDED` the position and velocity stages (the first substep need
+        not compute them again), :data:`_ACCELERATED` also the acceleration stage, reusable by the
+        first substep when the actuator forces do not depend on the new controls."""
         forwarded, self._forwarded = self._forwarded, None
         if forwarded is None or not self._skip_possible:
-            return False
+            return 0
         data = self.mj_data
-        return forwarded == (data.qpos.tobytes(), data.qvel.tobytes())
+        qpos, qvel, act = forwarded
+        if qpos != data.qpos.tobytes() or qvel != data.qvel.tobytes():
+            return 0
+        if self._accelerated and self._forces_ignore_controls and act == data.act.tobytes():
+            return _ACCELERATED
+        return _FORWARDED
 
-    def _first_substep(self) -> None:
+    def _first_substep(self, accelerated: bool) -> None:
         """``mj_step`` after :meth:`_forward` at the same state: MuJoCo's step (checks, forward,
         integration) without the position and velocity stages, which only depend on the state and
-        are the ones ``_forward`` computed (the actuation and acceleration stages, which depend on the
-        new controls, are computed). The same numbers as ``mj_step``, one stage pass fewer per step."""
+        are the ones ``_forward`` computed; the actuation stage (the activations' rates, from the new
+        controls) is computed; the acceleration stage is computed unless ``accelerated`` (it ran after
+        ``_forward``, from the same state and warm start, and the actuator forces do not depend on the
+        controls: the same inputs, the same constraint forces and accelerations). The same numbers as
+        ``mj_step``, one or two stage passes fewer per step."""
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         mujoco.mj_checkPos(model, data)
         mujoco.mj_checkVel(model, data)
         counts, (bad_position, bad_velocity, _) = self._warnings, self._divergence_warnings
         if counts[bad_position] or counts[bad_velocity]:
             mujoco.mj_forward(model, data)  # the checks reset the data: the stages are stale
+        elif accelerated:
+            mujoco.mj_fwdActuation(model, data)
         else:
             mujoco.mj_forwardSkip(model, data, self._velocity_stage, 0)
         mujoco.mj_checkAcc(model, data)
@@ -517,7 +539,8 @@ class MujocoSimulation:
             np.copyto(self._warmstart, data.qacc_warmstart)
             mujoco.mj_forward(model, data)
             np.copyto(data.qacc_warmstart, self._warmstart)
-            self._accelerated = data is self.mj_data
+            if data is self.mj_data:  # (a scratch MjData's pass says nothing about the engine's)
+                self._accelerated = True
         else:
             # mj_forward's own sequence of stages (without sensors and energy: the model has none)
             mujoco.mj_fwdPosition(model, data)
@@ -525,7 +548,7 @@ class MujocoSimulation:
             mujoco.mj_fwdActuation(model, data)
             self._accelerated = False
         if data is self.mj_data:
-            self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes())
+            self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes(), data.act.tobytes())
 
     def _accelerate(self) -> None:
         """The rest of ``mj_forward`` on the engine's data after :meth:`_forward`: the acceleration
@@ -785,6 +808,9 @@ def _vec3(values: Any) -> tuple[float, float, float]:
     return (float(values[0]), float(values[1]), float(values[2]))
 
 
+#: What :meth:`MujocoSimulation._forwarded_stages` reports: the position and velocity stages computed
+#: at the current state; the acceleration stage too.
+_FORWARDED, _ACCELERATED = 1, 2
 #: A contact wrench row's force and torque about the ground origin (the half-space's record).
 _FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
 #: The components after and before each of x, y, z (the cross product's index pattern).
