@@ -95,10 +95,17 @@ class VTgt0:
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
         # The body-frame query grid never changes: build it once.
         self.get_grid = generate_grid(self.rng_get, self.res_get)
-        # ... and its points flattened, with buffers for the local field's computation
+        # ... and its points flattened (1, 2, n), with buffers for the local field's computation: the
+        # rotation (2, 2, 1) and its transpose (a view), the position, the terms and the results
         n_points = self.get_grid[0].size
-        self._get_points = (self.get_grid[0].ravel().copy(), self.get_grid[1].ravel().copy())
-        self._local_work = (np.empty((2, n_points)), np.empty(n_points), np.empty((2, n_points)))
+        self._get_points = self.get_grid.reshape(1, 2, n_points).copy()
+        self._rotation = np.empty((2, 2, 1))
+        self._rotation_entries = self._rotation.reshape(4)
+        self._inverse_rotation = self._rotation.transpose(1, 0, 2)
+        self._position = np.empty((2, 1))
+        self._terms = np.empty((2, 2, n_points))
+        self._points = np.empty((2, n_points))
+        self._global_v = np.empty((2, n_points))
         self.create_map(rng_xy)
         self.vtgt = -1.0 * self.map
         self._interpolator: BilinearGrid | None = None
@@ -125,19 +132,19 @@ class VTgt0:
         """
         x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
         cos, sin = math.cos(yaw), math.sin(yaw)
-        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
-        points, term, global_v = self._local_work
-        grid_x, grid_y = points
-        grid_0, grid_1 = self._get_points
-        # cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y, in buffers (the same operations)
-        np.add(np.subtract(np.multiply(grid_0, cos, out=grid_x), np.multiply(grid_1, sin, out=term), out=grid_x),
-               x, out=grid_x)
-        np.add(np.add(np.multiply(grid_0, sin, out=grid_y), np.multiply(grid_1, cos, out=term), out=grid_y),
-               y, out=grid_y)
-        vx, vy = self._interpolator.evaluate(points, global_v)
-        local = np.empty((2, grid_x.size))  # a new array: it is the state's observation
-        np.add(np.multiply(vx, cos, out=local[0]), np.multiply(vy, sin, out=term), out=local[0])
-        np.add(np.multiply(vx, -sin, out=local[1]), np.multiply(vy, cos, out=term), out=local[1])
+        interpolator = self._interpolator
+        assert interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
+        rotation, terms, points = self._rotation_entries, self._terms, self._points
+        rotation[0], rotation[1], rotation[2], rotation[3] = cos, -sin, sin, cos
+        self._position[0, 0], self._position[1, 0] = x, y
+        # the points cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y: terms[r, c] is the rotation's
+        # entry (r, c) times coordinate c (x + (-s) is x - s exactly); two sums and the shift
+        np.multiply(self._rotation, self._get_points, out=terms)
+        np.add(np.add(terms[:, 0], terms[:, 1], out=points), self._position, out=points)
+        global_v = interpolator.evaluate(points, self._global_v)
+        # back to the body frame: vx cos + vy sin and vx (-sin) + vy cos, the transpose's entries
+        np.multiply(self._inverse_rotation, global_v[np.newaxis], out=terms)
+        local = np.add(terms[:, 0], terms[:, 1])  # a new array: it is the state's observation
         return local.reshape(self.get_grid.shape)
 
 
