@@ -284,7 +284,6 @@ class MujocoSimulation:
         self._body_masses = model.body_mass[self._body_ids].copy()
         self._total_mass = float(model.body_mass.sum())
         self._mass_fractions = self._body_masses / self._total_mass
-        self._contact_result = np.zeros(6)
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
 
@@ -626,14 +625,20 @@ class MujocoSimulation:
     def _points(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """Position and velocity (ground frame) of every tracked point: the body origins, the body
         centres of mass, then the markers (:attr:`_point_bodies` order)."""
-        bodies = self._point_bodies
-        rotation = data.xmat[bodies].reshape(-1, 3, 3)
-        position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
-        count = len(self._body_ids)
-        position[count:2 * count] = data.xipos[self._body_ids]
-        offset = position - data.subtree_com[self._point_roots]
+        bodies, ids, count = self._point_bodies, self._body_ids, len(self._body_ids)
+        if self._marker_names:
+            rotation = data.xmat[bodies].reshape(-1, 3, 3)
+            position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
+            position[count:2 * count] = data.xipos[ids]
+        else:
+            # Without markers every offset is zero: the rotated offset is +0.0 (the sum of products
+            # starts from +0.0), so the origin is xpos + 0.0 (the same numbers, -0.0 made +0.0 too).
+            position = np.empty((2 * count, 3))
+            np.add(data.xpos.take(ids, 0), 0.0, out=position[:count])
+            data.xipos.take(ids, 0, out=position[count:])
+        offset = position - data.subtree_com.take(self._point_roots, 0)
         # cvel is a spatial vector about the subtree centre of mass
-        spatial_velocity = data.cvel[bodies]
+        spatial_velocity = data.cvel.take(bodies, 0)
         velocity = spatial_velocity[:, 3:] + _cross(spatial_velocity[:, :3], offset)
         return position, velocity
 
@@ -688,12 +693,12 @@ class MujocoSimulation:
         """The force of every contact on its geom2 (normal 1 -> 2), ground frame, (ncon, 3)."""
         mujoco, model = self._mujoco, self.mj_model
         count = data.ncon
-        forces = np.empty((count, 3))
-        result = self._contact_result
-        for i in range(count):
-            mujoco.mj_contactForce(model, data, i, result)
-            forces[i] = result[:3]
-        return np.einsum("nji,nj->ni", data.contact.frame.reshape(count, 3, 3), forces)
+        results = np.empty((count, 6))
+        for i in range(count):  # (for the few contacts here, faster than decoding efc_force in arrays)
+            mujoco.mj_contactForce(model, data, i, results[i])
+        forces = np.ascontiguousarray(results[:, :3])
+        contacts = data.contact
+        return np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)
 
     def _contact_wrenches(self, data: Any, forces: np.ndarray, torques: bool) -> np.ndarray:
         """Per geom (rows of ``ngeom``) summed over its contacts of ``forces``: the force on its body
@@ -725,9 +730,21 @@ class MujocoSimulation:
         kept: _StateData = arrays.engine_data
         if kept.wrenches is not None:
             return self.force_record(arrays, name)[:3]
-        if kept.geom_forces is None:
-            kept.geom_forces = self._contact_wrenches(self._data_of(arrays), self._forces_of(arrays), torques=False)
-        return -kept.geom_forces[target[0]].sum(axis=0)
+        geom_forces = kept.geom_forces
+        if geom_forces is None:
+            geom_forces = kept.geom_forces = self._geom_forces(self._data_of(arrays), self._forces_of(arrays))
+        return np.negative(np.add.reduce(geom_forces.take(target[0], 0), axis=0))
+
+    def _geom_forces(self, data: Any, forces: np.ndarray) -> np.ndarray:
+        """The force columns of :meth:`_contact_wrenches` for every geom that is not the ground's: the
+        same additions in the same order (the ground's rows, never read, may differ: the wrenches
+        leave out a side of the contacts that is all on the ground, here it is always added)."""
+        wrenches = np.zeros((self.mj_model.ngeom, 3))
+        if len(forces):
+            contacts = data.contact
+            np.add.at(wrenches, contacts.geom2, forces)
+            np.add.at(wrenches, contacts.geom1, np.negative(forces))
+        return wrenches
 
     def _forces_of(self, arrays: StateArrays) -> np.ndarray:
         kept: _StateData = arrays.engine_data
@@ -798,7 +815,7 @@ class _StateData:
     def __init__(self, position: np.ndarray, velocity: np.ndarray, tension: np.ndarray) -> None:
         self.position, self.velocity, self.tension = position, velocity, tension
         self.contact_forces: np.ndarray | None = None
-        self.geom_forces: np.ndarray | None = None  # the force columns of the wrenches
+        self.geom_forces: np.ndarray | None = None  # the force columns of the wrenches (of the bodies' geoms)
         self.wrenches: np.ndarray | None = None
         self.limits: dict[int, float] | None = None
         self.snapshot: tuple[Any, ...] | None = None
@@ -813,14 +830,17 @@ def _vec3(values: Any) -> tuple[float, float, float]:
 _FORWARDED, _ACCELERATED = 1, 2
 #: A contact wrench row's force and torque about the ground origin (the half-space's record).
 _FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
-#: The components after and before each of x, y, z (the cross product's index pattern).
-_NEXT, _PREVIOUS = np.array([1, 2, 0]), np.array([2, 0, 1])
+#: The components of a and b whose products make a cross product's terms: first the three positive
+#: ones (a1 b2, a2 b0, a0 b1), then the three subtracted (a2 b1, a0 b2, a1 b0).
+_CROSS_A, _CROSS_B = np.array([1, 2, 0, 2, 0, 1]), np.array([2, 0, 1, 1, 2, 0])
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (n, 3) arrays, in 7 array operations (``np.cross`` and a stack of the
-    components cost several times more on the few rows here)."""
-    return a.take(_NEXT, 1) * b.take(_PREVIOUS, 1) - a.take(_PREVIOUS, 1) * b.take(_NEXT, 1)
+    """Row-wise cross product of (n, 3) arrays, in 4 array operations (``np.cross`` and a stack of the
+    components cost several times more on the few rows here): the six products, then the differences
+    ``a1 b2 - a2 b1``, ``a2 b0 - a0 b2``, ``a0 b1 - a1 b0``."""
+    products = a.take(_CROSS_A, 1) * b.take(_CROSS_B, 1)
+    return products[:, :3] - products[:, 3:]
 
 
 def _body_fixed_xyz(rotations: np.ndarray) -> np.ndarray:
