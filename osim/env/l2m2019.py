@@ -421,15 +421,18 @@ class L2M2019Task(Task):
     def _accumulate(self, engine: Engine, state: StateArrays) -> None:
         """Add this step's effort, duration and velocity error to the accumulators."""
         dt = engine.step_size
-        effort = sum(a ** 2 for a in state.activation.tolist()) * dt
+        effort = sum([a ** 2 for a in state.activation.tolist()]) * dt
         self.d_reward["effort"] += effort
         step = self.d_reward["footstep"]
         step["effort"] += effort
         step["del_t"] += dt
         pelvis = self._array_plan().pelvis
-        pelvis_pos, pelvis_vel = state.body_pos[pelvis].tolist(), state.body_vel[pelvis].tolist()
-        v_tgt = self.target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
-        step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
+        x, _, z = state.body_pos[pelvis].tolist()
+        vx, _, vz = state.body_vel[pelvis].tolist()
+        tx, ty = self.target_field().vtgt_at(x, -z)
+        # del_v + (v - v_tgt) dt, component by component in Python floats (the same operations)
+        dx, dy = step["del_v"].tolist()
+        step["del_v"] = np.array([dx + (vx - tx) * dt, dy + (-vz - ty) * dt])
 
     def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:
         """The terms of the footstep that just ended; clears the footstep accumulators."""

@@ -124,6 +124,11 @@ class VTgt0:
         values = self._interpolator(float(xy[0]), float(xy[1]))
         return values.reshape(2, 1)
 
+    def vtgt_at(self, x: float, y: float) -> list[float]:
+        """:meth:`get_vtgt` at ``(x, y)`` as two Python floats (the same values, without arrays)."""
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
+        return self._interpolator.point_values(x, y)
+
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
         """Target velocities in the body frame at the 11 x 11 body-frame grid, shape (2, 11, 11).
 
@@ -405,6 +410,10 @@ class VTgtField:
     def get_vtgt(self, xy: Any) -> np.ndarray:
         """Global-frame target velocity at ``xy``, shape (2, 1)."""
         return self.vtgt_obj.get_vtgt(xy)
+
+    def vtgt_at(self, x: float, y: float) -> list[float]:
+        """:meth:`get_vtgt` at the point ``(x, y)`` as two Python floats."""
+        return self.vtgt_obj.vtgt_at(x, y)
 
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
         """Body-frame target velocities at the 11 x 11 grid around ``pose``, shape (2, 11, 11)."""
