@@ -397,7 +397,10 @@ class MujocoSimulation:
         self.istep = 0
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
         self._arrays = None
-        self._forwarded = None
+        # mj_forward computed every stage at this state (from the warm start the first step uses):
+        # reading the state and the first substep need not compute them again
+        self._forwarded = self._forward_key(data)
+        self._accelerated = True
         self._failed = None
 
     def step(self, excitations: Any) -> np.ndarray:
@@ -547,7 +550,12 @@ class MujocoSimulation:
             mujoco.mj_fwdActuation(model, data)
             self._accelerated = False
         if data is self.mj_data:
-            self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes(), data.act.tobytes())
+            self._forwarded = self._forward_key(data)
+
+    @staticmethod
+    def _forward_key(data: Any) -> tuple[bytes, bytes, bytes]:
+        """What a forward pass's results depend on that can change between steps: qpos, qvel, act."""
+        return data.qpos.tobytes(), data.qvel.tobytes(), data.act.tobytes()
 
     def _accelerate(self) -> None:
         """The rest of ``mj_forward`` on the engine's data after :meth:`_forward`: the acceleration
@@ -576,7 +584,8 @@ class MujocoSimulation:
 
     def _make_arrays(self) -> StateArrays:
         data = self.mj_data
-        self._forward(data)
+        if self._forwarded is None or self._forwarded != self._forward_key(data):
+            self._forward(data)  # (after a reset, mj_forward ran at this state already)
         position, velocity = self._points(data)
         count = len(self._body_ids)
         fiber_length, cosine = self._fiber_lengths(data)
