@@ -27,6 +27,7 @@ keep the view of the state before a step (its reward compares the two states).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -56,22 +57,29 @@ class StateArrays:
     ``annotations`` are entries a task adds to this state's description (the 2019 task's
     ``v_tgt_field``): kept with the state, so that the description of a state before a step has the
     entries of that state.
+
+    An engine may leave the centre of mass to be computed when first read: it passes ``mass_center``,
+    which gives ``(mass_center_pos, mass_center_vel)`` of this state from what it kept with it.
     """
 
-    __slots__ = ("_description", "_forces", "_ground_forces", "_source", "activation", "annotations", "body_pos",
-                 "body_vel", "engine_data", "fiber_force", "fiber_length", "fiber_velocity", "mass_center_pos",
-                 "mass_center_vel", "q", "qd")
+    __slots__ = ("_description", "_forces", "_ground_forces", "_mass_center", "_mass_center_pos",
+                 "_mass_center_vel", "_source", "activation", "annotations", "body_pos", "body_vel", "engine_data",
+                 "fiber_force", "fiber_length", "fiber_velocity", "q", "qd")
 
     def __init__(
         self, source: StateSource, *, q: np.ndarray, qd: np.ndarray, body_pos: np.ndarray, body_vel: np.ndarray,
-        mass_center_pos: np.ndarray, mass_center_vel: np.ndarray, activation: np.ndarray,
-        fiber_length: np.ndarray, fiber_velocity: np.ndarray, fiber_force: np.ndarray,
+        activation: np.ndarray, fiber_length: np.ndarray, fiber_velocity: np.ndarray, fiber_force: np.ndarray,
+        mass_center_pos: np.ndarray | None = None, mass_center_vel: np.ndarray | None = None,
+        mass_center: Callable[[StateArrays], tuple[np.ndarray, np.ndarray]] | None = None,
         description: StateDescription | None = None, engine_data: Any = None,
     ) -> None:
+        if (mass_center_pos is None or mass_center_vel is None) and mass_center is None:
+            raise ValueError("StateArrays needs mass_center_pos and mass_center_vel, or mass_center to compute them")
         self._source = source
         self.q, self.qd = q, qd
         self.body_pos, self.body_vel = body_pos, body_vel
-        self.mass_center_pos, self.mass_center_vel = mass_center_pos, mass_center_vel
+        self._mass_center_pos, self._mass_center_vel = mass_center_pos, mass_center_vel
+        self._mass_center = mass_center
         self.activation, self.fiber_length = activation, fiber_length
         self.fiber_velocity, self.fiber_force = fiber_velocity, fiber_force
         self._description = description
@@ -80,6 +88,24 @@ class StateArrays:
         self.annotations: dict[str, Any] = {}
         #: whatever the engine keeps to compute the rest of this state later (MuJoCo: a snapshot)
         self.engine_data = engine_data
+
+    @property
+    def mass_center_pos(self) -> np.ndarray:
+        """(3,) the model's centre of mass, ground frame (m)."""
+        if self._mass_center_pos is None:
+            self._compute_mass_center()
+        return self._mass_center_pos  # type: ignore[return-value]  # set by _compute_mass_center
+
+    @property
+    def mass_center_vel(self) -> np.ndarray:
+        """(3,) the velocity of the model's centre of mass, ground frame (m/s)."""
+        if self._mass_center_vel is None:
+            self._compute_mass_center()
+        return self._mass_center_vel  # type: ignore[return-value]  # set by _compute_mass_center
+
+    def _compute_mass_center(self) -> None:
+        assert self._mass_center is not None  # checked in __init__
+        self._mass_center_pos, self._mass_center_vel = self._mass_center(self)
 
     def description(self) -> StateDescription:
         """The state-description dictionary of this state (computed once), with the annotations."""

@@ -498,7 +498,7 @@ class MujocoSimulation:
     def _fiber_lengths(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """(fibre length, cosine of pennation) of every muscle: OpenSim's path length minus its
         tendon slack length (a rigid tendon), along OpenSim's constant-width fibre."""
-        along = np.maximum(data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
+        along = np.maximum(data.ten_length.take(self._tendons) - self._path_offset - self._tendon_slack, 1e-6)
         length = np.hypot(along, self._fiber_width)
         return length, along / length
 
@@ -589,14 +589,19 @@ class MujocoSimulation:
         position, velocity = self._points(data)
         count = len(self._body_ids)
         fiber_length, cosine = self._fiber_lengths(data)
-        tension = -data.actuator_force[self._actuators]
-        masses = self._mass_fractions
+        tension = np.negative(data.actuator_force.take(self._actuators))
         return StateArrays(
-            self, q=data.qpos[self._qadr], qd=data.qvel[self._dadr], body_pos=position[:count],
-            body_vel=velocity[:count], mass_center_pos=masses @ position[count:2 * count],
-            mass_center_vel=masses @ velocity[count:2 * count], activation=data.act[self._act],
-            fiber_length=fiber_length, fiber_velocity=data.ten_velocity[self._tendons] * cosine,
-            fiber_force=tension / cosine, engine_data=_StateData(position, velocity, tension))
+            self, q=data.qpos.take(self._qadr), qd=data.qvel.take(self._dadr), body_pos=position[:count],
+            body_vel=velocity[:count], activation=data.act.take(self._act), fiber_length=fiber_length,
+            fiber_velocity=data.ten_velocity.take(self._tendons) * cosine, fiber_force=tension / cosine,
+            mass_center=self._mass_center, engine_data=_StateData(position, velocity, tension))
+
+    def _mass_center(self, arrays: StateArrays) -> tuple[np.ndarray, np.ndarray]:
+        """The centre of mass and its velocity of the state of ``arrays`` (from its kept body centres
+        of mass: computed when first read, the same numbers at any time)."""
+        kept: _StateData = arrays.engine_data
+        count, masses = len(self._body_ids), self._mass_fractions
+        return masses @ kept.position[count:2 * count], masses @ kept.velocity[count:2 * count]
 
     def _keep_past(self, arrays: StateArrays | None) -> None:
         """Before the state of ``arrays`` is stepped past: keep what describes it later (a snapshot
