@@ -80,6 +80,19 @@ def generate_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
     return grid
 
 
+_query_grids: dict[bytes, np.ndarray] = {}
+
+
+def _query_grid(rng_get: np.ndarray, res_get: np.ndarray) -> np.ndarray:
+    """``generate_grid(rng_get, res_get)``, made once per range and resolution (a copy each time: a
+    map's grid is its own)."""
+    key = rng_get.tobytes() + res_get.tobytes()
+    grid = _query_grids.get(key)
+    if grid is None:
+        grid = _query_grids[key] = generate_grid(rng_get, res_get)
+    return grid.copy()
+
+
 class VTgt0:
     """A map of global-frame target velocities ``vtgt (2, nx, ny)`` on nodes ``map (2, nx, ny)``."""
 
@@ -93,8 +106,8 @@ class VTgt0:
         self.res_map = np.asarray(res_map)
         self.res_get = np.asarray(res_get, dtype=np.float64)
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
-        # The body-frame query grid never changes: build it once.
-        self.get_grid = generate_grid(self.rng_get, self.res_get)
+        # The body-frame query grid never changes: built once per range and resolution.
+        self.get_grid = _query_grid(self.rng_get, self.res_get)
         # ... and its points flattened (1, 2, n), with buffers for the local field's computation: the
         # rotation (2, 2, 1) and its transpose (a view), the position, the terms and the results
         n_points = self.get_grid[0].size
@@ -201,7 +214,7 @@ class VTgtSink(VTgt0):
                 distance * (half_range * np.sin(v_phase0 + d_dec / d_sink * 2 * np.pi) + mean),
             ),
         )
-        norm = np.hypot(towards[0], towards[1])
+        norm = distance  # the direction's norm: the distance (the same np.hypot, computed once)
         # A node exactly on the sink has no direction: its target velocity is 0 (the original: NaN).
         scale = np.divide(speed, norm, out=np.zeros_like(speed), where=norm > 0)
         self.vtgt = towards * scale
