@@ -166,3 +166,23 @@ def test_reading_the_state_does_not_change_the_trajectory(model, read_forces):
         if k % 10 == 9:
             assert read.state_vector().tobytes() == unread.state_vector().tobytes()
     assert read.state_description() == unread.state_description()
+
+
+@pytest.mark.parametrize("model", ["gait14dof22musc_20170320", "gait9dof18musc"])
+def test_ground_forces_computed_alone_equal_the_force_records(model):
+    """A foot's force on the ground asked for before anything else (the 2019 task's footstep
+    detector, every step) is computed on its own path; it equals its record's first three values."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.models import model_path
+
+    engine = MujocoSimulation(model_path(model))
+    feet = [name for name in engine.structure.forces if engine._force_kinds[name][0] == "contact"]
+    loaded = 0
+    for values in np.random.default_rng(6).random((60, engine.n_muscles)) * 0.5:
+        engine.step(values)
+        arrays = engine.state_arrays()
+        alone = [arrays.ground_force(name).copy() for name in feet]  # before the records exist
+        for name, force in zip(feet, alone):
+            assert force.tobytes() == arrays.force(name)[:3].tobytes()
+            loaded += bool(force.any())
+    assert loaded  # some steps had the feet on the ground

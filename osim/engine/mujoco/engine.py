@@ -272,6 +272,9 @@ class MujocoSimulation:
             else:
                 raise ValueError(f"the MuJoCo engine does not map force {force['name']!r} of type {kind!r}")
         self._force_kinds: dict[str, tuple[str, Any]] = {name: (kind, target) for name, kind, target in self._forces}
+        # each contact force's spheres (its geometry on a body), as Python ints
+        self._sphere_lists = {name: target[0].tolist() for name, kind, target in self._forces if kind == "contact"}
+        self._contact_result = np.zeros(6)
         markers = description.get("markers", [])
         self._marker_names = [m["name"] for m in markers]
         # Tracked points: body origins, body centres of mass (placed in _points), markers.
@@ -744,21 +747,45 @@ class MujocoSimulation:
         kept: _StateData = arrays.engine_data
         if kept.wrenches is not None:
             return self.force_record(arrays, name)[:3]
-        geom_forces = kept.geom_forces
-        if geom_forces is None:
-            geom_forces = kept.geom_forces = self._geom_forces(self._data_of(arrays), self._forces_of(arrays))
-        return np.negative(np.add.reduce(geom_forces.take(target[0], 0), axis=0))
+        sums = kept.geom_forces
+        if sums is None:
+            sums = kept.geom_forces = self._geom_forces(self._data_of(arrays))
+        # np.add.reduce over the spheres' rows (from the first row on), then negated, in floats
+        spheres = self._sphere_lists[name]
+        x, y, z = sums.get(spheres[0], _NO_FORCE)
+        for sphere in spheres[1:]:
+            dx, dy, dz = sums.get(sphere, _NO_FORCE)
+            x, y, z = x + dx, y + dy, z + dz
+        return np.array([-x, -y, -z])
 
-    def _geom_forces(self, data: Any, forces: np.ndarray) -> np.ndarray:
-        """The force columns of :meth:`_contact_wrenches` for every geom that is not the ground's: the
-        same additions in the same order (the ground's rows, never read, may differ: the wrenches
-        leave out a side of the contacts that is all on the ground, here it is always added)."""
-        wrenches = np.zeros((self.mj_model.ngeom, 3))
-        if len(forces):
-            contacts = data.contact
-            np.add.at(wrenches, contacts.geom2, forces)
-            np.add.at(wrenches, contacts.geom1, np.negative(forces))
-        return wrenches
+    def _geom_forces(self, data: Any) -> dict[int, tuple[float, float, float]]:
+        """The force columns of :meth:`_contact_wrenches` of every geom in a contact, as Python floats
+        (a geom in none has zeros): the same operations in the same order as the contact forces'
+        ``einsum`` (each component from 0.0 on) and the wrenches' ``np.add.at`` (the contacts'
+        geom2 sides, then their geom1 sides with the force negated). The ground's sums, never read,
+        may differ (the wrenches leave out a side that is all on the ground)."""
+        mujoco, model = self._mujoco, self.mj_model
+        count = data.ncon
+        if not count:
+            return {}
+        contacts = data.contact
+        frames, first, second = contacts.frame.tolist(), contacts.geom1.tolist(), contacts.geom2.tolist()
+        result = self._contact_result
+        forces = []
+        for i in range(count):
+            mujoco.mj_contactForce(model, data, i, result)
+            f0, f1, f2 = result.tolist()[:3]
+            r = frames[i]  # the contact frame's rows: the force in the ground frame is frame.T @ f
+            forces.append((0.0 + r[0] * f0 + r[3] * f1 + r[6] * f2, 0.0 + r[1] * f0 + r[4] * f1 + r[7] * f2,
+                           0.0 + r[2] * f0 + r[5] * f1 + r[8] * f2))
+        sums: dict[int, tuple[float, float, float]] = {}
+        for geoms, sign in ((second, 1.0), (first, -1.0)):
+            for geom, (fx, fy, fz) in zip(geoms, forces):
+                x, y, z = sums.get(geom, _NO_FORCE)
+                if sign < 0:
+                    fx, fy, fz = -fx, -fy, -fz
+                sums[geom] = (x + fx, y + fy, z + fz)
+        return sums
 
     def _forces_of(self, arrays: StateArrays) -> np.ndarray:
         kept: _StateData = arrays.engine_data
@@ -829,7 +856,8 @@ class _StateData:
     def __init__(self, position: np.ndarray, velocity: np.ndarray, tension: np.ndarray) -> None:
         self.position, self.velocity, self.tension = position, velocity, tension
         self.contact_forces: np.ndarray | None = None
-        self.geom_forces: np.ndarray | None = None  # the force columns of the wrenches (of the bodies' geoms)
+        # the force columns of the wrenches of each geom in a contact, as floats (ground_force's)
+        self.geom_forces: dict[int, tuple[float, float, float]] | None = None
         self.wrenches: np.ndarray | None = None
         self.limits: dict[int, float] | None = None
         self.snapshot: tuple[Any, ...] | None = None
@@ -842,6 +870,8 @@ def _vec3(values: Any) -> tuple[float, float, float]:
 #: What :meth:`MujocoSimulation._forwarded_stages` reports: the position and velocity stages computed
 #: at the current state; the acceleration stage too.
 _FORWARDED, _ACCELERATED = 1, 2
+#: The force sums of a geom in no contact.
+_NO_FORCE = (0.0, 0.0, 0.0)
 #: A contact wrench row's force and torque about the ground origin (the half-space's record).
 _FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
 #: The components of a and b whose products make a cross product's terms: first the three positive
