@@ -186,3 +186,30 @@ def test_ground_forces_computed_alone_equal_the_force_records(model):
             assert force.tobytes() == arrays.force(name)[:3].tobytes()
             loaded += bool(force.any())
     assert loaded  # some steps had the feet on the ground
+
+
+def test_muscle_arrays_read_late_equal_those_read_at_once():
+    """On MuJoCo the muscle arrays are computed when first read: after the engine stepped on (from the
+    kept snapshot), after a reset or new strengths (computed before the state is left) they equal
+    the ones read while the state was current."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.models import model_path
+
+    early, late = MujocoSimulation(model_path("gait9dof18musc")), MujocoSimulation(model_path("gait9dof18musc"))
+
+    def muscles(arrays):
+        return [arrays.activation.tobytes(), arrays.fiber_length.tobytes(), arrays.fiber_velocity.tobytes(),
+                arrays.fiber_force.tobytes(), arrays.force(early.muscle_names[0]).tobytes()]
+
+    for k, values in enumerate(np.random.default_rng(8).random((12, early.n_muscles))):
+        early.step(values)
+        late.step(values)
+        read, kept = muscles(early.state_arrays()), late.state_arrays()
+        for engine in (early, late):  # leave the state
+            if k == 4:
+                engine.set_strength(np.full(engine.n_muscles, 0.5))
+            elif k == 8:
+                engine.reset()
+            else:
+                engine.step(values)
+        assert muscles(kept) == read

@@ -58,30 +58,39 @@ class StateArrays:
     ``v_tgt_field``): kept with the state, so that the description of a state before a step has the
     entries of that state.
 
-    An engine may leave the centre of mass to be computed when first read: it passes ``mass_center``,
-    which gives ``(mass_center_pos, mass_center_vel)`` of this state from what it kept with it.
+    An engine may leave the centre of mass and the muscle arrays to be computed when first read: it
+    passes ``mass_center``, which gives ``(mass_center_pos, mass_center_vel)`` of this state, and
+    ``muscles``, which gives ``(activation, fiber_length, fiber_velocity, fiber_force)``, from what it
+    kept with the state (the same numbers whenever they are read).
     """
 
-    __slots__ = ("_description", "_forces", "_ground_forces", "_mass_center", "_mass_center_pos",
-                 "_mass_center_vel", "_source", "activation", "annotations", "body_pos", "body_vel", "engine_data",
-                 "fiber_force", "fiber_length", "fiber_velocity", "q", "qd")
+    __slots__ = ("_activation", "_description", "_fiber_force", "_fiber_length", "_fiber_velocity", "_forces",
+                 "_ground_forces", "_mass_center", "_mass_center_pos", "_mass_center_vel", "_muscles", "_source",
+                 "annotations", "body_pos", "body_vel", "engine_data", "q", "qd")
 
     def __init__(
         self, source: StateSource, *, q: np.ndarray, qd: np.ndarray, body_pos: np.ndarray, body_vel: np.ndarray,
-        activation: np.ndarray, fiber_length: np.ndarray, fiber_velocity: np.ndarray, fiber_force: np.ndarray,
+        activation: np.ndarray | None = None, fiber_length: np.ndarray | None = None,
+        fiber_velocity: np.ndarray | None = None, fiber_force: np.ndarray | None = None,
         mass_center_pos: np.ndarray | None = None, mass_center_vel: np.ndarray | None = None,
         mass_center: Callable[[StateArrays], tuple[np.ndarray, np.ndarray]] | None = None,
+        muscles: Callable[[StateArrays], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None,
         description: StateDescription | None = None, engine_data: Any = None,
     ) -> None:
         if (mass_center_pos is None or mass_center_vel is None) and mass_center is None:
             raise ValueError("StateArrays needs mass_center_pos and mass_center_vel, or mass_center to compute them")
+        if (activation is None or fiber_length is None or fiber_velocity is None or fiber_force is None) \
+                and muscles is None:
+            raise ValueError("StateArrays needs activation, fiber_length, fiber_velocity and fiber_force, "
+                             "or muscles to compute them")
         self._source = source
         self.q, self.qd = q, qd
         self.body_pos, self.body_vel = body_pos, body_vel
         self._mass_center_pos, self._mass_center_vel = mass_center_pos, mass_center_vel
         self._mass_center = mass_center
-        self.activation, self.fiber_length = activation, fiber_length
-        self.fiber_velocity, self.fiber_force = fiber_velocity, fiber_force
+        self._activation, self._fiber_length = activation, fiber_length
+        self._fiber_velocity, self._fiber_force = fiber_velocity, fiber_force
+        self._muscles = muscles
         self._description = description
         self._forces: dict[str, np.ndarray] = {}
         self._ground_forces: dict[str, np.ndarray] = {}
@@ -106,6 +115,38 @@ class StateArrays:
     def _compute_mass_center(self) -> None:
         assert self._mass_center is not None  # checked in __init__
         self._mass_center_pos, self._mass_center_vel = self._mass_center(self)
+
+    @property
+    def activation(self) -> np.ndarray:
+        """Each muscle's activation."""
+        if self._activation is None:
+            self._compute_muscles()
+        return self._activation  # type: ignore[return-value]  # set by _compute_muscles
+
+    @property
+    def fiber_length(self) -> np.ndarray:
+        """Each muscle's fibre length (m)."""
+        if self._fiber_length is None:
+            self._compute_muscles()
+        return self._fiber_length  # type: ignore[return-value]  # set by _compute_muscles
+
+    @property
+    def fiber_velocity(self) -> np.ndarray:
+        """Each muscle's fibre velocity (m/s)."""
+        if self._fiber_velocity is None:
+            self._compute_muscles()
+        return self._fiber_velocity  # type: ignore[return-value]  # set by _compute_muscles
+
+    @property
+    def fiber_force(self) -> np.ndarray:
+        """Each muscle's fibre force (N)."""
+        if self._fiber_force is None:
+            self._compute_muscles()
+        return self._fiber_force  # type: ignore[return-value]  # set by _compute_muscles
+
+    def _compute_muscles(self) -> None:
+        assert self._muscles is not None  # checked in __init__
+        self._activation, self._fiber_length, self._fiber_velocity, self._fiber_force = self._muscles(self)
 
     def description(self) -> StateDescription:
         """The state-description dictionary of this state (computed once), with the annotations."""

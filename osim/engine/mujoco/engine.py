@@ -380,7 +380,16 @@ class MujocoSimulation:
             entries[self._coordinate_column[name]] = number
         return entries
 
+    def _drop_current(self) -> None:
+        """The current state's arrays stop being the engine's without a snapshot (a reset, new
+        strengths): compute what they left to be read later from the engine's data."""
+        arrays = self._arrays
+        if arrays is not None:
+            arrays.fiber_force  # noqa: B018 - computes the muscle arrays while the data is this state's
+        self._arrays = None
+
     def _start(self, values: dict[int, float], speeds: dict[int, float]) -> None:
+        self._drop_current()
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         mujoco.mj_resetData(model, data)
         data.qpos[:] = self._default_qpos
@@ -591,13 +600,21 @@ class MujocoSimulation:
             self._forward(data)  # (after a reset, mj_forward ran at this state already)
         position, velocity = self._points(data)
         count = len(self._body_ids)
-        fiber_length, cosine = self._fiber_lengths(data)
-        tension = np.negative(data.actuator_force.take(self._actuators))
         return StateArrays(
             self, q=data.qpos.take(self._qadr), qd=data.qvel.take(self._dadr), body_pos=position[:count],
-            body_vel=velocity[:count], activation=data.act.take(self._act), fiber_length=fiber_length,
-            fiber_velocity=data.ten_velocity.take(self._tendons) * cosine, fiber_force=tension / cosine,
-            mass_center=self._mass_center, engine_data=_StateData(position, velocity, tension))
+            body_vel=velocity[:count], mass_center=self._mass_center, muscles=self._muscle_arrays,
+            engine_data=_StateData(position, velocity))
+
+    def _muscle_arrays(self, arrays: StateArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Activation, fibre length, velocity and force of every muscle in the state of ``arrays``
+        (computed when first read: from the engine's data while the state is current, else from a
+        scratch MjData put back in it, which computes the same numbers)."""
+        data = self.mj_data if arrays is self._arrays else self._data_of(arrays)
+        fiber_length, cosine = self._fiber_lengths(data)
+        kept: _StateData = arrays.engine_data
+        tension = kept.tension = np.negative(data.actuator_force.take(self._actuators))
+        return (data.act.take(self._act), fiber_length, data.ten_velocity.take(self._tendons) * cosine,
+                tension / cosine)
 
     def _mass_center(self, arrays: StateArrays) -> tuple[np.ndarray, np.ndarray]:
         """The centre of mass and its velocity of the state of ``arrays`` (from its kept body centres
@@ -801,6 +818,9 @@ class MujocoSimulation:
         kind, target = self._force_kinds[name]
         kept: _StateData = arrays.engine_data
         if kind == "muscle":
+            if kept.tension is None:
+                arrays.fiber_force  # noqa: B018 - computes the muscle arrays and their tensions
+            assert kept.tension is not None
             return kept.tension[target:target + 1].copy()
         data = self._data_of(arrays)
         if kind == "contact":
@@ -837,12 +857,12 @@ class MujocoSimulation:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
         engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
         values = validate_strength(strength, self.n_muscles)
+        # The current state's forces change: nothing computed from the old ones is kept.
+        self._drop_current()
+        self._forwarded = None
         self.mj_model.actuator_gainprm[self._actuators, 2] = values * self._built_forces
         self.mj_model.actuator_biasprm[self._actuators, 2] = values * self._built_forces
         self.strength = values.copy()
-        # The current state's forces change: nothing computed from the old ones is kept.
-        self._arrays = None
-        self._forwarded = None
 
 
 class _StateData:
@@ -853,8 +873,9 @@ class _StateData:
     __slots__ = ("contact_forces", "geom_forces", "limits", "position", "snapshot", "tension", "velocity",
                  "wrenches")
 
-    def __init__(self, position: np.ndarray, velocity: np.ndarray, tension: np.ndarray) -> None:
-        self.position, self.velocity, self.tension = position, velocity, tension
+    def __init__(self, position: np.ndarray, velocity: np.ndarray) -> None:
+        self.position, self.velocity = position, velocity
+        self.tension: np.ndarray | None = None  # with the muscle arrays, when first read
         self.contact_forces: np.ndarray | None = None
         # the force columns of the wrenches of each geom in a contact, as floats (ground_force's)
         self.geom_forces: dict[int, tuple[float, float, float]] | None = None
