@@ -51,6 +51,27 @@ class StateSource(Protocol):
         ...
 
 
+class _Computed:
+    """A :class:`StateArrays` array an engine may leave to be computed when first read: the slot
+    ``_<name>`` holds it, the method ``compute`` fills it (with the rest of its group)."""
+
+    def __init__(self, compute: str, doc: str) -> None:
+        self.compute, self.__doc__ = compute, doc
+        self.slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, arrays: Any, owner: type | None = None) -> np.ndarray:
+        if arrays is None:
+            return self  # type: ignore[return-value]  # the class attribute (documentation tools)
+        value = getattr(arrays, self.slot)
+        if value is None:
+            getattr(arrays, self.compute)()
+            value = getattr(arrays, self.slot)
+        return value
+
+
 class StateArrays:
     """One engine state as arrays (see the module docstring); made by the engine, cached per state.
 
@@ -98,51 +119,16 @@ class StateArrays:
         #: whatever the engine keeps to compute the rest of this state later (MuJoCo: a snapshot)
         self.engine_data = engine_data
 
-    @property
-    def mass_center_pos(self) -> np.ndarray:
-        """(3,) the model's centre of mass, ground frame (m)."""
-        if self._mass_center_pos is None:
-            self._compute_mass_center()
-        return self._mass_center_pos  # type: ignore[return-value]  # set by _compute_mass_center
-
-    @property
-    def mass_center_vel(self) -> np.ndarray:
-        """(3,) the velocity of the model's centre of mass, ground frame (m/s)."""
-        if self._mass_center_vel is None:
-            self._compute_mass_center()
-        return self._mass_center_vel  # type: ignore[return-value]  # set by _compute_mass_center
+    mass_center_pos = _Computed("_compute_mass_center", "(3,) the model's centre of mass, ground frame (m).")
+    mass_center_vel = _Computed("_compute_mass_center", "(3,) its velocity, ground frame (m/s).")
+    activation = _Computed("_compute_muscles", "Each muscle's activation.")
+    fiber_length = _Computed("_compute_muscles", "Each muscle's fibre length (m).")
+    fiber_velocity = _Computed("_compute_muscles", "Each muscle's fibre velocity (m/s).")
+    fiber_force = _Computed("_compute_muscles", "Each muscle's fibre force (N).")
 
     def _compute_mass_center(self) -> None:
         assert self._mass_center is not None  # checked in __init__
         self._mass_center_pos, self._mass_center_vel = self._mass_center(self)
-
-    @property
-    def activation(self) -> np.ndarray:
-        """Each muscle's activation."""
-        if self._activation is None:
-            self._compute_muscles()
-        return self._activation  # type: ignore[return-value]  # set by _compute_muscles
-
-    @property
-    def fiber_length(self) -> np.ndarray:
-        """Each muscle's fibre length (m)."""
-        if self._fiber_length is None:
-            self._compute_muscles()
-        return self._fiber_length  # type: ignore[return-value]  # set by _compute_muscles
-
-    @property
-    def fiber_velocity(self) -> np.ndarray:
-        """Each muscle's fibre velocity (m/s)."""
-        if self._fiber_velocity is None:
-            self._compute_muscles()
-        return self._fiber_velocity  # type: ignore[return-value]  # set by _compute_muscles
-
-    @property
-    def fiber_force(self) -> np.ndarray:
-        """Each muscle's fibre force (N)."""
-        if self._fiber_force is None:
-            self._compute_muscles()
-        return self._fiber_force  # type: ignore[return-value]  # set by _compute_muscles
 
     def _compute_muscles(self) -> None:
         assert self._muscles is not None  # checked in __init__
