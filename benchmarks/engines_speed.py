@@ -4,6 +4,8 @@ path spends its time.
 
     python benchmarks/run_suite.py engines --myosuite        # writes results/engines.json
 
+* Envs: L2M2019Env (3-D), L2M2019Env-2D (the same env after ``change_model(model="2D")``, the planar
+  model, in every variant: the original's ``change_model`` too) and L2RunEnv.
 * Speed: every round times, one after the other and each in a fresh child pinned to the same core
   (``os.sched_setaffinity``, inherited by the children, one BLAS/OpenMP thread), the original
   release (:mod:`osim.bench.original`), ours with ``engine="opensim"`` and ours with
@@ -33,7 +35,14 @@ from osim.engine.errors import SimulationError
 
 #: the variants timed per env, in their order within a round (the original is the reference)
 VARIANTS = ("original", "opensim", "mujoco")
-ENGINE_ENVS = ("L2M2019Env", "L2RunEnv", "Arm2DEnv")
+#: the envs timed: name -> (environment class, the model its ``change_model`` switches to, or None)
+ENGINE_CASES: dict[str, tuple[str, str | None]] = {
+    "L2M2019Env": ("L2M2019Env", None),
+    "L2M2019Env-2D": ("L2M2019Env", "2D"),  # after change_model(model="2D"): the planar model
+    "L2RunEnv": ("L2RunEnv", None),
+    "Arm2DEnv": ("Arm2DEnv", None),
+}
+ENGINE_ENVS = tuple(ENGINE_CASES)
 
 
 def _pin(cpu: int | None) -> set[int] | None:
@@ -108,13 +117,14 @@ def engines_speed(
                     if key in errors:
                         continue
                     progress(f"round {round_index + 1}/{rounds}: {env} {variant}")
+                    name, model = ENGINE_CASES[env]
                     try:
                         if variant == "original":
-                            run = bench.run_worker(env, "original", steps)
+                            run = bench.run_worker(name, "original", steps, model=model)
                         else:
                             # OpenSim is the envs' default engine: asked for by not naming one
-                            run = bench.run_worker(env, "ours", fast_steps if variant == "mujoco" else steps,
-                                                   engine="mujoco" if variant == "mujoco" else None)
+                            run = bench.run_worker(name, "ours", fast_steps if variant == "mujoco" else steps,
+                                                   engine="mujoco" if variant == "mujoco" else None, model=model)
                     except RuntimeError as error:  # e.g. an engine this checkout does not have yet
                         errors[key] = str(error)[-2000:]
                         continue

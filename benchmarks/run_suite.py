@@ -11,7 +11,8 @@ Stages (each writes ``results/<stage>.json``; ``summary.md`` is rebuilt from wha
 * ``render``  CPU cost of a headless frame (both cameras) against the step it records;
 * ``grader``  request latency (p50/p95/p99) and episodes/s of ``osim serve`` with N clients on loopback;
 * ``engines`` one core: the original vs ours on OpenSim and on MuJoCo (and MyoSuite with ``--myosuite``),
-              alternating rounds; vector stepping on MuJoCo; a profile of the MuJoCo env (engines_speed.py).
+              alternating rounds, L2M2019Env with its planar model (change_model("2D")) too; vector
+              stepping on MuJoCo; a profile of the MuJoCo env (engines_speed.py).
 
 Usage (from the repository root, in the project venv)::
 
@@ -156,7 +157,10 @@ def stage_engines(args: argparse.Namespace) -> None:
     def say(line: str) -> None:
         print(line, flush=True)
 
-    envs = [env for env in args.envs if env in engines_speed.ENGINE_ENVS] or list(engines_speed.ENGINE_ENVS)
+    asked = [env for env in args.envs if env in engines_speed.ENGINE_ENVS] or ["L2M2019Env", "L2RunEnv"]
+    envs = list(asked)
+    if "L2M2019Env" in envs:  # with the planar model (L2M2019Env after change_model(model="2D"))
+        envs.insert(envs.index("L2M2019Env") + 1, "L2M2019Env-2D")
     result = engines_speed.engines_speed(envs, args.steps, args.mujoco_steps, args.rounds,
                                          original=not args.no_original, myosuite=args.myosuite,
                                          cpu=None if args.cpu < 0 else args.cpu, progress=say)
@@ -167,7 +171,7 @@ def stage_engines(args: argparse.Namespace) -> None:
                                                        args.rounds, progress=say)
     if args.profile_steps and f"{envs[0]}/mujoco" not in result["errors"]:
         result["profile"] = engines_speed.profile_mujoco(envs[0], args.profile_steps)
-    result["command"] = (f"python benchmarks/run_suite.py engines --envs {' '.join(envs)} --steps {args.steps} "
+    result["command"] = (f"python benchmarks/run_suite.py engines --envs {' '.join(asked)} --steps {args.steps} "
                          f"--mujoco-steps {args.mujoco_steps} --rounds {args.rounds} --cpu {args.cpu}"
                          + (" --myosuite" if args.myosuite else "") + (" --no-original" if args.no_original else "")
                          + f" --vector-counts {' '.join(map(str, args.vector_counts))}"

@@ -339,3 +339,25 @@ def test_engines_job_refuses_bad_input_before_timing_anything():
     with pytest.raises(ValueError, match="expected steps >= 1"):
         engines_speed.vector_mujoco("L2RunEnv", counts=[0])
 
+
+
+def test_engines_job_times_the_planar_l2m2019_model_after_change_model():
+    """L2M2019Env-2D in the engines benchmark: the harness builds L2M2019Env and switches it to the
+    planar model with change_model(model="2D") before timing (the same call the original has)."""
+    from benchmarks import engines_speed
+    from osim.bench import harness, run_worker
+
+    env = harness.make_env("osim.env.l2m2019:L2M2019Env", None, None, "mujoco" if _mujoco_envs_available() else None,
+                           model="2D")
+    assert env.get_model_key() == "2D" and env.difficulty == 3
+    assert env.engine.structure.name == "gait14dof22musc_planar"  # the engine runs the planar model
+    env.close()
+    run = run_worker("L2M2019Env", "ours", 3, model="2D")
+    assert run["model"] == "2D" and run["steps"] == 3
+    with pytest.raises(ValueError, match="has no change_model"):
+        harness.make_env("osim.env.l2run:L2RunEnv", None, None, model="2D")
+    result = engines_speed.engines_speed(["L2M2019Env-2D"], steps=2, fast_steps=10, rounds=1, original=False)
+    assert set(result["envs"]) == {"L2M2019Env-2D"}
+    assert result["envs"]["L2M2019Env-2D"]["runs"]["opensim"][0]["steps"] == 2
+    table = "\n".join(engines_speed.summary_lines(result, "test machine"))
+    assert "| L2M2019Env-2D | opensim |" in table

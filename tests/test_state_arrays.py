@@ -145,19 +145,71 @@ def test_description_of_a_past_state_equals_the_one_made_while_it_was_current(na
     assert eager.engine.state_vector().tolist() == lazy.engine.state_vector().tolist()
 
 
+@pytest.mark.parametrize("read_forces", [False, True], ids=["arrays", "arrays and forces"])
 @pytest.mark.parametrize("model", ["gait14dof22musc_20170320", "gait9dof18musc"])
-def test_reading_the_state_does_not_change_the_trajectory(model):
+def test_reading_the_state_does_not_change_the_trajectory(model, read_forces):
     """Reading a state runs MuJoCo's forward pass; the next step then skips the position and velocity
-    stages it computed. The trajectory is the same, bit for bit, as with full steps only."""
+    stages it computed and, when the read needed contact forces (the acceleration stage), reuses that
+    stage too. The trajectory is the same, bit for bit, as with full steps only."""
     from osim.engine.mujoco.engine import MujocoSimulation
     from osim.models import model_path
 
     read, unread = MujocoSimulation(model_path(model)), MujocoSimulation(model_path(model))
+    contact = next(name for name in read.structure.forces if read._force_kinds[name][0] == "contact")
     excitations = np.random.default_rng(4).random((40, read.n_muscles))
     for k, values in enumerate(excitations):
-        read.state_arrays()
+        arrays = read.state_arrays()
+        if read_forces and k % 5 != 4:  # some steps after a read without the forces
+            arrays.ground_force(contact)
         read.step(values)
         unread.step(values)
         if k % 10 == 9:
             assert read.state_vector().tobytes() == unread.state_vector().tobytes()
     assert read.state_description() == unread.state_description()
+
+
+@pytest.mark.parametrize("model", ["gait14dof22musc_20170320", "gait9dof18musc"])
+def test_ground_forces_computed_alone_equal_the_force_records(model):
+    """A foot's force on the ground asked for before anything else (the 2019 task's footstep
+    detector, every step) is computed on its own path; it equals its record's first three values."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.models import model_path
+
+    engine = MujocoSimulation(model_path(model))
+    feet = [name for name in engine.structure.forces if engine._force_kinds[name][0] == "contact"]
+    loaded = 0
+    for values in np.random.default_rng(6).random((60, engine.n_muscles)) * 0.5:
+        engine.step(values)
+        arrays = engine.state_arrays()
+        alone = [arrays.ground_force(name).copy() for name in feet]  # before the records exist
+        for name, force in zip(feet, alone):
+            assert force.tobytes() == arrays.force(name)[:3].tobytes()
+            loaded += bool(force.any())
+    assert loaded  # some steps had the feet on the ground
+
+
+def test_muscle_arrays_read_late_equal_those_read_at_once():
+    """On MuJoCo the muscle arrays are computed when first read: after the engine stepped on (from the
+    kept snapshot), after a reset or new strengths (computed before the state is left) they equal
+    the ones read while the state was current."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.models import model_path
+
+    early, late = MujocoSimulation(model_path("gait9dof18musc")), MujocoSimulation(model_path("gait9dof18musc"))
+
+    def muscles(arrays):
+        return [arrays.activation.tobytes(), arrays.fiber_length.tobytes(), arrays.fiber_velocity.tobytes(),
+                arrays.fiber_force.tobytes(), arrays.force(early.muscle_names[0]).tobytes()]
+
+    for k, values in enumerate(np.random.default_rng(8).random((12, early.n_muscles))):
+        early.step(values)
+        late.step(values)
+        read, kept = muscles(early.state_arrays()), late.state_arrays()
+        for engine in (early, late):  # leave the state
+            if k == 4:
+                engine.set_strength(np.full(engine.n_muscles, 0.5))
+            elif k == 8:
+                engine.reset()
+            else:
+                engine.step(values)
+        assert muscles(kept) == read

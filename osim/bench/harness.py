@@ -137,9 +137,11 @@ def _accepts(function: Callable[..., Any], name: str) -> bool:
         return False
 
 
-def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | None, engine: str | None = None) -> Any:
+def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | None, engine: str | None = None,
+             model: str | None = None) -> Any:
     """Construct the environment ``module:Class`` headless, seeded where it takes a seed, on
-    ``engine`` when one is named (the project's engines; the original has only OpenSim)."""
+    ``engine`` when one is named (the project's engines; the original has only OpenSim), switched to
+    ``model`` when one is named (L2M2019Env's ``change_model``: ``"2D"`` is the planar model)."""
     cls = _load_env_class(spec)
     kwargs: dict[str, Any] = {"visualize": False}
     if engine is not None:
@@ -152,7 +154,15 @@ def make_env(spec: str, integrator: dict[str, Any] | None, accuracy: float | Non
         kwargs["integrator"] = IntegratorSettings(**integrator)
     elif accuracy is not None:
         kwargs["integrator_accuracy"] = accuracy
-    return cls(**kwargs)
+    env = cls(**kwargs)
+    if model is not None:
+        if not callable(getattr(env, "change_model", None)):
+            raise ValueError(f"{spec} has no change_model: it cannot run model {model!r}")
+        # the difficulty the env was made with (both releases' change_model reset it otherwise)
+        env.change_model(model=model, difficulty=env.difficulty)
+        if getattr(env, "model", model) != model:
+            raise RuntimeError(f"{spec}.change_model(model={model!r}) left the model at {env.model!r}")
+    return env
 
 
 def time_env(
@@ -166,6 +176,7 @@ def time_env(
     rss_every: int = 0,
     split: bool = True,
     engine: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Step ``spec`` for ``steps`` steps of random excitations and report timings (see module doc)."""
     import random
@@ -175,7 +186,7 @@ def time_env(
     np.random.seed(seed)  # the original's Arm2DEnv draws its targets from the global generators
     random.seed(seed)
     build_start = time.perf_counter()
-    env = make_env(spec, integrator, accuracy, engine)
+    env = make_env(spec, integrator, accuracy, engine, model)
     build_seconds = time.perf_counter() - build_start
     n_actions = int(env.get_action_space_size())
     actions = np.random.default_rng(seed).random((steps, n_actions))
@@ -227,6 +238,7 @@ def time_env(
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "engine": engine or "opensim",
+        "model": model,
     }
 
 
@@ -242,10 +254,11 @@ def _worker_main(argv: Sequence[str]) -> int:
     parser.add_argument("--rss-every", type=int, default=0)
     parser.add_argument("--no-split", action="store_true")
     parser.add_argument("--engine", default=None, help="the project's engine by name (default: the env's own)")
+    parser.add_argument("--model", default=None, help="change_model(model=...) after construction (L2M2019Env: 2D)")
     ns = parser.parse_args(argv)
     result = time_env(
         ns.spec, ns.steps, ns.seed, json.loads(ns.integrator) if ns.integrator else None, ns.accuracy,
-        ns.episode_steps, ns.fingerprint_steps, ns.rss_every, not ns.no_split, ns.engine,
+        ns.episode_steps, ns.fingerprint_steps, ns.rss_every, not ns.no_split, ns.engine, ns.model,
     )
     sys.stdout.write("\n" + json.dumps(result) + "\n")
     return 0

@@ -49,9 +49,11 @@ def run_worker(
     nice: int = 0,
     timeout: float | None = None,
     engine: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Time ``env`` (a name of :data:`ENVIRONMENTS`) in a fresh child: ``impl`` "ours" or "original";
-    ``engine`` names the project's engine (ours only; default: the env's own, OpenSim)."""
+    ``engine`` names the project's engine (ours only; default: the env's own, OpenSim); ``model`` is
+    passed to the env's ``change_model`` after construction (L2M2019Env: ``"2D"``, either impl)."""
     if env not in ENVIRONMENTS:
         raise ValueError(f"env must be one of {sorted(ENVIRONMENTS)}, got {env!r}")
     if impl not in ("ours", "original"):
@@ -74,6 +76,8 @@ def run_worker(
         if impl == "original":
             raise ValueError("the original runs on OpenSim only: engine applies to ours")
         args += ["--engine", engine]
+    if model is not None:
+        args += ["--model", model]
     environ = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     if impl == "ours":
         python = sys.executable

@@ -1,9 +1,13 @@
 """Validation of excitation vectors before they reach OpenSim."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+
+#: The ufunc np.clip calls for float arrays, without np.clip's Python layers (the same values).
+_clip: Any = getattr(getattr(getattr(np, "_core", None), "umath", None), "clip", np.clip)
 
 
 def validate_excitations(action: Any, size: int) -> np.ndarray:
@@ -26,8 +30,9 @@ def validate_excitations(action: Any, size: int) -> np.ndarray:
             raise ValueError(
                 f"action must have shape ({size},), one excitation per muscle; got shape {values.shape}"
             )
-    finite = np.isfinite(values)
-    if not finite.all():
+    # A sum of finite values is finite unless it overflows: only then, or with a non-finite entry,
+    # are the entries checked one by one (one reduction per call otherwise).
+    if not math.isfinite(np.add.reduce(values)) and not (finite := np.isfinite(values)).all():
         bad = np.flatnonzero(~finite)
         described = ", ".join(f"[{i}]={values[i]}" for i in bad[:10])
         more = "" if bad.size <= 10 else f" and {bad.size - 10} more"
@@ -35,7 +40,7 @@ def validate_excitations(action: Any, size: int) -> np.ndarray:
             f"action has {bad.size} non-finite entries ({described}{more}); "
             "NaN or infinite excitations are not allowed: values in [0, 1] are required"
         )
-    return np.clip(values, 0.0, 1.0)
+    return _clip(values, 0.0, 1.0)
 
 
 def validate_strength(strength: Any, n_muscles: int) -> np.ndarray:

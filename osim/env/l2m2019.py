@@ -376,21 +376,21 @@ class L2M2019Task(Task):
         joint angles and rates, and muscles (Python floats, the original's arithmetic)."""
         plan = self._array_plan()
         body_weight = self.MASS * self.G
-        tilt, roll, yaw = state.q[plan.pelvis_coordinates].tolist()
-        d_tilt, d_roll, d_yaw = state.qd[plan.pelvis_coordinates].tolist()
+        q, qd = state.q.tolist(), state.qd.tolist()
+        tilt, roll, yaw = (q[i] for i in plan.pelvis_columns)
+        d_tilt, d_roll, d_yaw = (qd[i] for i in plan.pelvis_columns)
         pelvis_vel = state.body_vel[plan.pelvis].tolist()
         dx_local, dy_local = rotate_frame(pelvis_vel[0], pelvis_vel[2], yaw)
         length0 = self.LENGTH0
         res = [state.body_pos.item(plan.pelvis, 1), -tilt, roll,
                dx_local / length0, -dy_local / length0, pelvis_vel[1] / length0, -d_tilt, d_roll, d_yaw]
         # joint angles and rates of both legs with the observation's signs (a sign flip is exact)
-        joints = (state.q[plan.leg_coordinates] * plan.leg_signs).tolist()
-        d_joints = (state.qd[plan.leg_coordinates] * plan.leg_signs).tolist()
-        muscles = plan.muscle_values  # (22, 3): f, l, v per muscle
-        np.divide(state.fiber_force[plan.muscles], plan.fmax, out=muscles[:, 0])
-        np.divide(state.fiber_length[plan.muscles], plan.lopt, out=muscles[:, 1])
-        np.divide(state.fiber_velocity[plan.muscles], plan.lopt, out=muscles[:, 2])
-        muscle_values = muscles.ravel().tolist()
+        joints = [q[i] * sign for i, sign in plan.leg_columns]
+        d_joints = [qd[i] * sign for i, sign in plan.leg_columns]
+        # f, l, v per muscle: the three fibre arrays end to end, taken muscle by muscle, divided by
+        # Fmax, lopt, lopt
+        fibres = np.concatenate((state.fiber_force, state.fiber_length, state.fiber_velocity))
+        muscle_values = np.divide(fibres.take(plan.fibre_entries), plan.fibre_divisors).tolist()
         per_leg = 3 * len(LEG_MUSCLES)
         for k, (_, side) in enumerate(LEGS):
             force = state.ground_force(plan.feet[k]).tolist()
@@ -421,15 +421,18 @@ class L2M2019Task(Task):
     def _accumulate(self, engine: Engine, state: StateArrays) -> None:
         """Add this step's effort, duration and velocity error to the accumulators."""
         dt = engine.step_size
-        effort = sum(a ** 2 for a in state.activation.tolist()) * dt
+        effort = sum([a ** 2 for a in state.activation.tolist()]) * dt
         self.d_reward["effort"] += effort
         step = self.d_reward["footstep"]
         step["effort"] += effort
         step["del_t"] += dt
         pelvis = self._array_plan().pelvis
-        pelvis_pos, pelvis_vel = state.body_pos[pelvis].tolist(), state.body_vel[pelvis].tolist()
-        v_tgt = self.target_field().get_vtgt((pelvis_pos[0], -pelvis_pos[2]))[:, 0]
-        step["del_v"] = step["del_v"] + (np.array([pelvis_vel[0], -pelvis_vel[2]]) - v_tgt) * dt
+        x, _, z = state.body_pos[pelvis].tolist()
+        vx, _, vz = state.body_vel[pelvis].tolist()
+        tx, ty = self.target_field().vtgt_at(x, -z)
+        # del_v + (v - v_tgt) dt, component by component in Python floats (the same operations)
+        dx, dy = step["del_v"].tolist()
+        step["del_v"] = np.array([dx + (vx - tx) * dt, dy + (-vz - ty) * dt])
 
     def _pay_footstep(self, velocity_weight: float) -> tuple[float, float, float]:
         """The terms of the footstep that just ended; clears the footstep accumulators."""
@@ -689,7 +692,14 @@ class _ArrayPlan:
         self.fmax = np.array([fmax[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
         self.lopt = np.array([lopt[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
         self.feet = tuple(f"foot_{side}" for _, side in LEGS)
-        self.muscle_values = np.empty((len(self.muscles), 3))  # a work buffer of the observation
+        # the same as Python ints and floats (the observation reads the coordinates as lists)
+        self.pelvis_columns: tuple[int, ...] = tuple(self.pelvis_coordinates.tolist())
+        self.leg_columns: tuple[tuple[int, float], ...] = tuple(zip(self.leg_coordinates.tolist(),
+                                                                    self.leg_signs.tolist()))
+        # the observed f, l, v of each muscle in turn: entries of force, length, velocity end to end
+        n = engine.n_muscles
+        self.fibre_entries = np.array([[k, n + k, 2 * n + k] for k in self.muscles.tolist()]).ravel()
+        self.fibre_divisors = np.column_stack([self.fmax, self.lopt, self.lopt]).ravel()
 
 
 def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:

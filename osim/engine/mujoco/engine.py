@@ -170,14 +170,23 @@ class MujocoSimulation:
         self._arrays: StateArrays | None = None
         self._scratch: Any = None  # an MjData for describing a state the engine has stepped past
         self._scratch_of: StateArrays | None = None
-        # (qpos, qvel) at which _forward last ran on mj_data: the next step may skip recomputing them
-        self._forwarded: tuple[bytes, bytes] | None = None
+        # (qpos, qvel, act) at which _forward last ran on mj_data: the next step may skip recomputing them
+        self._forwarded: tuple[bytes, bytes, bytes] | None = None
         self._accelerated = False  # whether the acceleration stage ran after _forward on mj_data
         # _forward may run mj_forward's stages one by one (what it skips needs no sensors or energy)
         self._staged_forward = (self.mj_model.nsensor == 0
                                 and not self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_ENERGY))
         # mj_step with forward/inverse comparison on does more than _first_substep reproduces
         self._skip_possible = not (self.mj_model.opt.enableflags & int(mujoco.mjtEnableBit.mjENBL_FWDINV))
+        # Whether the actuator forces depend on the state alone, not on the controls: every actuator
+        # has activation dynamics and acts with its current activation (not actearly). Then the
+        # acceleration stage a read computed (constraint solver included) is the one the next step's
+        # first substep would compute, whatever the new controls: that substep reuses it.
+        model = self.mj_model
+        self._forces_ignore_controls = bool(
+            self._staged_forward and model.nu
+            and np.all(model.actuator_dyntype != int(mujoco.mjtDyn.mjDYN_NONE))
+            and not np.any(model.actuator_actearly))
         self._velocity_stage = mujoco.mjtStage.mjSTAGE_VEL
         integrator = self.mj_model.opt.integrator  # mj_step's integration, by the model's integrator
         if integrator == mujoco.mjtIntegrator.mjINT_EULER:
@@ -290,6 +299,9 @@ class MujocoSimulation:
             else:
                 raise ValueError(f"the MuJoCo engine does not map force {force['name']!r} of type {kind!r}")
         self._force_kinds: dict[str, tuple[str, Any]] = {name: (kind, target) for name, kind, target in self._forces}
+        # each contact force's spheres (its geometry on a body), as Python ints
+        self._sphere_lists = {name: target[0].tolist() for name, kind, target in self._forces if kind == "contact"}
+        self._contact_result = np.zeros(6)
         markers = description.get("markers", [])
         self._marker_names = [m["name"] for m in markers]
         # Tracked points: body origins, body centres of mass (placed in _points), markers.
@@ -302,7 +314,6 @@ class MujocoSimulation:
         self._body_masses = model.body_mass[self._body_ids].copy()
         self._total_mass = float(model.body_mass.sum())
         self._mass_fractions = self._body_masses / self._total_mass
-        self._contact_result = np.zeros(6)
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
 
@@ -428,7 +439,16 @@ class MujocoSimulation:
         self._arrays = None
         self._forwarded = None
 
+    def _drop_current(self) -> None:
+        """The current state's arrays stop being the engine's without a snapshot (a reset, new
+        strengths): compute what they left to be read later from the engine's data."""
+        arrays = self._arrays
+        if arrays is not None:
+            arrays.fiber_force  # noqa: B018 - computes the muscle arrays while the data is this state's
+        self._arrays = None
+
     def _start(self, values: dict[int, float], speeds: dict[int, float]) -> None:
+        self._drop_current()
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         mujoco.mj_resetData(model, data)
         data.qpos[:] = self._default_qpos
@@ -449,7 +469,10 @@ class MujocoSimulation:
         self.last_excitations = np.full(self.n_muscles, INITIAL_EXCITATION)
         self._held = self.last_excitations  # what integrate() holds (actuate() sets it)
         self._arrays = None
-        self._forwarded = None
+        # mj_forward computed every stage at this state (from the warm start the first step uses):
+        # reading the state and the first substep need not compute them again
+        self._forwarded = self._forward_key(data)
+        self._accelerated = True
         self._failed = None
 
     def step(self, excitations: Any) -> np.ndarray:
@@ -461,8 +484,9 @@ class MujocoSimulation:
         self._keep_past(self._arrays)
         data.ctrl[self._actuators] = values
         remaining = self.substeps
-        if self._forwarded_at_current_state():
-            self._first_substep()
+        forwarded = self._forwarded_stages()
+        if forwarded:
+            self._first_substep(accelerated=forwarded == _ACCELERATED)
             remaining -= 1
         if remaining:
             self._mujoco.mj_step(self.mj_model, data, nstep=remaining)
@@ -507,26 +531,38 @@ class MujocoSimulation:
         self._arrays = None
         self._forwarded = None
 
-    def _forwarded_at_current_state(self) -> bool:
-        """Whether :meth:`_forward` ran on the engine's data in the state it is in (then the first
-        substep need not compute positions and velocities again)."""
+    def _forwarded_stages(self) -> int:
+        """What :meth:`_forward` computed on the engine's data in the state it is in: 0 nothing (or it
+        was another state), :data:`_FORWARDED` the position and velocity stages (the first substep need
+        not compute them again), :data:`_ACCELERATED` also the acceleration stage, reusable by the
+        first substep when the actuator forces do not depend on the new controls."""
         forwarded, self._forwarded = self._forwarded, None
         if forwarded is None or not self._skip_possible:
-            return False
+            return 0
         data = self.mj_data
-        return forwarded == (data.qpos.tobytes(), data.qvel.tobytes())
+        qpos, qvel, act = forwarded
+        if qpos != data.qpos.tobytes() or qvel != data.qvel.tobytes():
+            return 0
+        if self._accelerated and self._forces_ignore_controls and act == data.act.tobytes():
+            return _ACCELERATED
+        return _FORWARDED
 
-    def _first_substep(self) -> None:
+    def _first_substep(self, accelerated: bool) -> None:
         """``mj_step`` after :meth:`_forward` at the same state: MuJoCo's step (checks, forward,
         integration) without the position and velocity stages, which only depend on the state and
-        are the ones ``_forward`` computed (the actuation and acceleration stages, which depend on the
-        new controls, are computed). The same numbers as ``mj_step``, one stage pass fewer per step."""
+        are the ones ``_forward`` computed; the actuation stage (the activations' rates, from the new
+        controls) is computed; the acceleration stage is computed unless ``accelerated`` (it ran after
+        ``_forward``, from the same state and warm start, and the actuator forces do not depend on the
+        controls: the same inputs, the same constraint forces and accelerations). The same numbers as
+        ``mj_step``, one or two stage passes fewer per step."""
         mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
         mujoco.mj_checkPos(model, data)
         mujoco.mj_checkVel(model, data)
         counts, (bad_position, bad_velocity, _) = self._warnings, self._divergence_warnings
         if counts[bad_position] or counts[bad_velocity]:
             mujoco.mj_forward(model, data)  # the checks reset the data: the stages are stale
+        elif accelerated:
+            mujoco.mj_fwdActuation(model, data)
         else:
             mujoco.mj_forwardSkip(model, data, self._velocity_stage, 0)
         mujoco.mj_checkAcc(model, data)
@@ -563,7 +599,7 @@ class MujocoSimulation:
     def _fiber_lengths(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """(fibre length, cosine of pennation) of every muscle: OpenSim's path length minus its
         tendon slack length (a rigid tendon), along OpenSim's constant-width fibre."""
-        along = np.maximum(data.ten_length[self._tendons] - self._path_offset - self._tendon_slack, 1e-6)
+        along = np.maximum(data.ten_length.take(self._tendons) - self._path_offset - self._tendon_slack, 1e-6)
         length = np.hypot(along, self._fiber_width)
         return length, along / length
 
@@ -606,7 +642,8 @@ class MujocoSimulation:
             np.copyto(self._warmstart, data.qacc_warmstart)
             mujoco.mj_forward(model, data)
             np.copyto(data.qacc_warmstart, self._warmstart)
-            self._accelerated = data is self.mj_data
+            if data is self.mj_data:  # (a scratch MjData's pass says nothing about the engine's)
+                self._accelerated = True
         else:
             # mj_forward's own sequence of stages (without sensors and energy: the model has none)
             mujoco.mj_fwdPosition(model, data)
@@ -614,7 +651,12 @@ class MujocoSimulation:
             mujoco.mj_fwdActuation(model, data)
             self._accelerated = False
         if data is self.mj_data:
-            self._forwarded = (data.qpos.tobytes(), data.qvel.tobytes())
+            self._forwarded = self._forward_key(data)
+
+    @staticmethod
+    def _forward_key(data: Any) -> tuple[bytes, bytes, bytes]:
+        """What a forward pass's results depend on that can change between steps: qpos, qvel, act."""
+        return data.qpos.tobytes(), data.qvel.tobytes(), data.act.tobytes()
 
     def _accelerate(self) -> None:
         """The rest of ``mj_forward`` on the engine's data after :meth:`_forward`: the acceleration
@@ -643,18 +685,32 @@ class MujocoSimulation:
 
     def _make_arrays(self) -> StateArrays:
         data = self.mj_data
-        self._forward(data)
+        if self._forwarded is None or self._forwarded != self._forward_key(data):
+            self._forward(data)  # (after a reset, mj_forward ran at this state already)
         position, velocity = self._points(data)
         count = len(self._body_ids)
-        fiber_length, cosine = self._fiber_lengths(data)
-        tension = -data.actuator_force[self._actuators]
-        masses = self._mass_fractions
         return StateArrays(
-            self, q=data.qpos[self._qadr], qd=data.qvel[self._dadr], body_pos=position[:count],
-            body_vel=velocity[:count], mass_center_pos=masses @ position[count:2 * count],
-            mass_center_vel=masses @ velocity[count:2 * count], activation=data.act[self._act],
-            fiber_length=fiber_length, fiber_velocity=data.ten_velocity[self._tendons] * cosine,
-            fiber_force=tension / cosine, engine_data=_StateData(position, velocity, tension))
+            self, q=data.qpos.take(self._qadr), qd=data.qvel.take(self._dadr), body_pos=position[:count],
+            body_vel=velocity[:count], mass_center=self._mass_center, muscles=self._muscle_arrays,
+            engine_data=_StateData(position, velocity))
+
+    def _muscle_arrays(self, arrays: StateArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Activation, fibre length, velocity and force of every muscle in the state of ``arrays``
+        (computed when first read: from the engine's data while the state is current, else from a
+        scratch MjData put back in it, which computes the same numbers)."""
+        data = self.mj_data if arrays is self._arrays else self._data_of(arrays)
+        fiber_length, cosine = self._fiber_lengths(data)
+        kept: _StateData = arrays.engine_data
+        tension = kept.tension = np.negative(data.actuator_force.take(self._actuators))
+        return (data.act.take(self._act), fiber_length, data.ten_velocity.take(self._tendons) * cosine,
+                tension / cosine)
+
+    def _mass_center(self, arrays: StateArrays) -> tuple[np.ndarray, np.ndarray]:
+        """The centre of mass and its velocity of the state of ``arrays`` (from its kept body centres
+        of mass: computed when first read, the same numbers at any time)."""
+        kept: _StateData = arrays.engine_data
+        count, masses = len(self._body_ids), self._mass_fractions
+        return masses @ kept.position[count:2 * count], masses @ kept.velocity[count:2 * count]
 
     def _keep_past(self, arrays: StateArrays | None) -> None:
         """Before the state of ``arrays`` is stepped past: keep what describes it later (a snapshot
@@ -692,14 +748,20 @@ class MujocoSimulation:
     def _points(self, data: Any) -> tuple[np.ndarray, np.ndarray]:
         """Position and velocity (ground frame) of every tracked point: the body origins, the body
         centres of mass, then the markers (:attr:`_point_bodies` order)."""
-        bodies = self._point_bodies
-        rotation = data.xmat[bodies].reshape(-1, 3, 3)
-        position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
-        count = len(self._body_ids)
-        position[count:2 * count] = data.xipos[self._body_ids]
-        offset = position - data.subtree_com[self._point_roots]
+        bodies, ids, count = self._point_bodies, self._body_ids, len(self._body_ids)
+        if self._marker_names:
+            rotation = data.xmat[bodies].reshape(-1, 3, 3)
+            position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)
+            position[count:2 * count] = data.xipos[ids]
+        else:
+            # Without markers every offset is zero: the rotated offset is +0.0 (the sum of products
+            # starts from +0.0), so the origin is xpos + 0.0 (the same numbers, -0.0 made +0.0 too).
+            position = np.empty((2 * count, 3))
+            np.add(data.xpos.take(ids, 0), 0.0, out=position[:count])
+            data.xipos.take(ids, 0, out=position[count:])
+        offset = position - data.subtree_com.take(self._point_roots, 0)
         # cvel is a spatial vector about the subtree centre of mass
-        spatial_velocity = data.cvel[bodies]
+        spatial_velocity = data.cvel.take(bodies, 0)
         velocity = spatial_velocity[:, 3:] + _cross(spatial_velocity[:, :3], offset)
         return position, velocity
 
@@ -754,12 +816,12 @@ class MujocoSimulation:
         """The force of every contact on its geom2 (normal 1 -> 2), ground frame, (ncon, 3)."""
         mujoco, model = self._mujoco, self.mj_model
         count = data.ncon
-        forces = np.empty((count, 3))
-        result = self._contact_result
-        for i in range(count):
-            mujoco.mj_contactForce(model, data, i, result)
-            forces[i] = result[:3]
-        return np.einsum("nji,nj->ni", data.contact.frame.reshape(count, 3, 3), forces)
+        results = np.empty((count, 6))
+        for i in range(count):  # (for the few contacts here, faster than decoding efc_force in arrays)
+            mujoco.mj_contactForce(model, data, i, results[i])
+        forces = np.ascontiguousarray(results[:, :3])
+        contacts = data.contact
+        return np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)
 
     def _contact_wrenches(self, data: Any, forces: np.ndarray, torques: bool) -> np.ndarray:
         """Per geom (rows of ``ngeom``) summed over its contacts of ``forces``: the force on its body
@@ -791,9 +853,45 @@ class MujocoSimulation:
         kept: _StateData = arrays.engine_data
         if kept.wrenches is not None:
             return self.force_record(arrays, name)[:3]
-        if kept.geom_forces is None:
-            kept.geom_forces = self._contact_wrenches(self._data_of(arrays), self._forces_of(arrays), torques=False)
-        return -kept.geom_forces[target[0]].sum(axis=0)
+        sums = kept.geom_forces
+        if sums is None:
+            sums = kept.geom_forces = self._geom_forces(self._data_of(arrays))
+        # np.add.reduce over the spheres' rows (from the first row on), then negated, in floats
+        spheres = self._sphere_lists[name]
+        x, y, z = sums.get(spheres[0], _NO_FORCE)
+        for sphere in spheres[1:]:
+            dx, dy, dz = sums.get(sphere, _NO_FORCE)
+            x, y, z = x + dx, y + dy, z + dz
+        return np.array([-x, -y, -z])
+
+    def _geom_forces(self, data: Any) -> dict[int, tuple[float, float, float]]:
+        """The force columns of :meth:`_contact_wrenches` of every geom in a contact, as Python floats
+        (a geom in none has zeros): the same operations in the same order as the contact forces'
+        ``einsum`` (each component from 0.0 on) and the wrenches' ``np.add.at`` (the contacts'
+        geom2 sides, then their geom1 sides with the force negated). The ground's sums, never read,
+        may differ (the wrenches leave out a side that is all on the ground)."""
+        mujoco, model = self._mujoco, self.mj_model
+        count = data.ncon
+        if not count:
+            return {}
+        contacts = data.contact
+        frames, first, second = contacts.frame.tolist(), contacts.geom1.tolist(), contacts.geom2.tolist()
+        result = self._contact_result
+        forces = []
+        for i in range(count):
+            mujoco.mj_contactForce(model, data, i, result)
+            f0, f1, f2 = result.tolist()[:3]
+            r = frames[i]  # the contact frame's rows: the force in the ground frame is frame.T @ f
+            forces.append((0.0 + r[0] * f0 + r[3] * f1 + r[6] * f2, 0.0 + r[1] * f0 + r[4] * f1 + r[7] * f2,
+                           0.0 + r[2] * f0 + r[5] * f1 + r[8] * f2))
+        sums: dict[int, tuple[float, float, float]] = {}
+        for geoms, sign in ((second, 1.0), (first, -1.0)):
+            for geom, (fx, fy, fz) in zip(geoms, forces):
+                x, y, z = sums.get(geom, _NO_FORCE)
+                if sign < 0:
+                    fx, fy, fz = -fx, -fy, -fz
+                sums[geom] = (x + fx, y + fy, z + fz)
+        return sums
 
     def _forces_of(self, arrays: StateArrays) -> np.ndarray:
         kept: _StateData = arrays.engine_data
@@ -809,6 +907,9 @@ class MujocoSimulation:
         kind, target = self._force_kinds[name]
         kept: _StateData = arrays.engine_data
         if kind == "muscle":
+            if kept.tension is None:
+                arrays.fiber_force  # noqa: B018 - computes the muscle arrays and their tensions
+            assert kept.tension is not None
             return kept.tension[target:target + 1].copy()
         data = self._data_of(arrays)
         if kind == "contact":
@@ -860,12 +961,12 @@ class MujocoSimulation:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
         engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
         values = validate_strength(strength, self.n_muscles)
+        # The current state's forces change: nothing computed from the old ones is kept.
+        self._drop_current()
+        self._forwarded = None
         self.mj_model.actuator_gainprm[self._actuators, 2] = values * self._built_forces
         self.mj_model.actuator_biasprm[self._actuators, 2] = values * self._built_forces
         self.strength = values.copy()
-        # The current state's forces change: nothing computed from the old ones is kept.
-        self._arrays = None
-        self._forwarded = None
 
 
 class _StateData:
@@ -876,10 +977,12 @@ class _StateData:
     __slots__ = ("contact_forces", "geom_forces", "limits", "position", "snapshot", "tension", "velocity",
                  "wrenches")
 
-    def __init__(self, position: np.ndarray, velocity: np.ndarray, tension: np.ndarray) -> None:
-        self.position, self.velocity, self.tension = position, velocity, tension
+    def __init__(self, position: np.ndarray, velocity: np.ndarray) -> None:
+        self.position, self.velocity = position, velocity
+        self.tension: np.ndarray | None = None  # with the muscle arrays, when first read
         self.contact_forces: np.ndarray | None = None
-        self.geom_forces: np.ndarray | None = None  # the force columns of the wrenches
+        # the force columns of the wrenches of each geom in a contact, as floats (ground_force's)
+        self.geom_forces: dict[int, tuple[float, float, float]] | None = None
         self.wrenches: np.ndarray | None = None
         self.limits: dict[int, float] | None = None
         self.snapshot: tuple[Any, ...] | None = None
@@ -891,16 +994,24 @@ def _vec3(values: Any) -> tuple[float, float, float]:
 
 #: ``wrap_obj`` of a tendon path's pulley entry (a branch marker, not a point).
 _PULLEY = -2
+#: What :meth:`MujocoSimulation._forwarded_stages` reports: the position and velocity stages computed
+#: at the current state; the acceleration stage too.
+_FORWARDED, _ACCELERATED = 1, 2
+#: The force sums of a geom in no contact.
+_NO_FORCE = (0.0, 0.0, 0.0)
 #: A contact wrench row's force and torque about the ground origin (the half-space's record).
 _FORCE_AND_GROUND_TORQUE = np.array([0, 1, 2, 6, 7, 8])
-#: The components after and before each of x, y, z (the cross product's index pattern).
-_NEXT, _PREVIOUS = np.array([1, 2, 0]), np.array([2, 0, 1])
+#: The components of a and b whose products make a cross product's terms: first the three positive
+#: ones (a1 b2, a2 b0, a0 b1), then the three subtracted (a2 b1, a0 b2, a1 b0).
+_CROSS_A, _CROSS_B = np.array([1, 2, 0, 2, 0, 1]), np.array([2, 0, 1, 1, 2, 0])
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (n, 3) arrays, in 7 array operations (``np.cross`` and a stack of the
-    components cost several times more on the few rows here)."""
-    return a.take(_NEXT, 1) * b.take(_PREVIOUS, 1) - a.take(_PREVIOUS, 1) * b.take(_NEXT, 1)
+    """Row-wise cross product of (n, 3) arrays, in 4 array operations (``np.cross`` and a stack of the
+    components cost several times more on the few rows here): the six products, then the differences
+    ``a1 b2 - a2 b1``, ``a2 b0 - a0 b2``, ``a0 b1 - a1 b0``."""
+    products = a.take(_CROSS_A, 1) * b.take(_CROSS_B, 1)
+    return products[:, :3] - products[:, 3:]
 
 
 def _body_fixed_xyz(rotations: np.ndarray) -> np.ndarray:

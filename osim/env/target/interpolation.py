@@ -40,47 +40,51 @@ class BilinearGrid:
         # is most of the work there; the operations and their order are those of the array path.
         self._x_nodes: list[float] = self.x.tolist()
         self._y_nodes: list[float] = self.y.tolist()
-        # For arrays of query points: per axis (rows x, y) the first and last node and the last
-        # cell; the x then y nodes in one array and where each axis's start; the values flattened
-        # per component and each corner's offset in them; work buffers per number of points.
+        self._value_lists: list[list[list[float]]] | None = None  # self.values as lists, made when first needed
+        # For arrays of query points: per axis (rows x, y) the first and last node; the interior
+        # nodes (a search among them gives the cell, first and last cells included, in one call);
+        # the x then y nodes and cell widths in one array each and where each axis's start; the
+        # values flattened per component and each corner's offset in them; work buffers per count.
         self._first = np.array([[self.x[0]], [self.y[0]]])
         self._last = np.array([[self.x[-1]], [self.y[-1]]])
-        self._last_cell = np.array([[self.x.size - 2], [self.y.size - 2]])
+        self._x_interior = self.x[1:-1].copy()
+        self._y_interior = self.y[1:-1].copy()
         self._nodes = np.concatenate([self.x, self.y])
+        self._widths = np.concatenate([self.x[1:] - self.x[:-1], [np.nan], self.y[1:] - self.y[:-1], [np.nan]])
         self._axis_offset = np.array([[0], [self.x.size]])
         self._flat = np.ascontiguousarray(self.values.reshape(self.values.shape[0], -1))
         self._corner_offset = np.array([[0], [self.y.size], [1], [self.y.size + 1]])
-        self._buffers: dict[int, dict[str, np.ndarray]] = {}
+        self._buffers: dict[int, _Work] = {}
 
     @staticmethod
     def _scalar_cell(nodes: list[float], query: float) -> tuple[int, float]:
-        """:meth:`_cell` of one query, in plain floats."""
+        """The cell of one query and its fraction along the cell, in plain floats."""
         clamped = min(max(query, nodes[0]), nodes[-1])
         index = min(max(bisect_right(nodes, clamped) - 1, 0), len(nodes) - 2)
         return index, (clamped - nodes[index]) / (nodes[index + 1] - nodes[index])
 
-    def _at_point(self, qx: float, qy: float) -> np.ndarray:
-        """:meth:`__call__` of one point."""
+    def point_values(self, qx: float, qy: float) -> list[float]:
+        """The value of every component at the one point ``(qx, qy)``, as Python floats (the
+        arithmetic of :meth:`evaluate`, point by point)."""
         i, t = self._scalar_cell(self._x_nodes, qx)
         j, u = self._scalar_cell(self._y_nodes, qy)
         corner_00, corner_10, corner_01, corner_11 = (1.0 - t) * (1.0 - u), t * (1.0 - u), (1.0 - t) * u, t * u
-        result = np.array([
-            v00 * corner_00 + v10 * corner_10 + v01 * corner_01 + v11 * corner_11
-            for (v00, v01), (v10, v11) in self.values[:, i:i + 2, j:j + 2].tolist()])
+        lists = self._value_lists
+        if lists is None:
+            lists = self._value_lists = self.values.tolist()
+        return [rows[i][j] * corner_00 + rows[i + 1][j] * corner_10 + rows[i][j + 1] * corner_01
+                + rows[i + 1][j + 1] * corner_11 for rows in lists]
+
+    def _at_point(self, qx: float, qy: float) -> np.ndarray:
+        """:meth:`__call__` of one point."""
+        result = np.array(self.point_values(qx, qy))
         return result[0] if self._single else result
 
-    def _work(self, n: int) -> dict[str, np.ndarray]:
+    def _work(self, n: int) -> _Work:
         """Buffers for ``n`` query points, made once per ``n`` (the local field's 121 points every step)."""
         work = self._buffers.get(n)
         if work is None:
-            components = self.values.shape[0]
-            work = self._buffers[n] = {
-                "clamped": np.empty((2, n)), "cell": np.empty((2, n), dtype=np.intp),
-                "node": np.empty((2, n), dtype=np.intp), "low": np.empty((2, n)), "high": np.empty((2, n)),
-                "fraction": np.empty((2, n)), "along_x": np.empty((4, n)), "along_y": np.empty((4, n)),
-                "weight": np.empty((4, n)), "corner": np.empty((4, n), dtype=np.intp),
-                "values": np.empty((components, 4, n)),
-            }
+            work = self._buffers[n] = _Work(n, self.values.shape[0])
         return work
 
     def evaluate(self, points: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -88,38 +92,31 @@ class BilinearGrid:
 
         Both axes in one pass of array operations into kept buffers (no allocation but the cell
         search's); the same operations, in the same order, as the textbook formula per point:
-        ``v[i, j] (1-t)(1-u) + v[i+1, j] t(1-u) + v[i, j+1] (1-t)u + v[i+1, j+1] tu``.
+        ``v[i, j] (1-t)(1-u) + v[i+1, j] t(1-u) + v[i, j+1] (1-t)u + v[i+1, j+1] tu`` with
+        ``t = (x - x[i]) / (x[i+1] - x[i])`` and ``u`` alike, a query outside the grid clamped to its edge.
         """
         work = self._work(points.shape[1])
-        clamped, cell, node = work["clamped"], work["cell"], work["node"]
-        low, high, fraction = work["low"], work["high"], work["fraction"]
+        clamped, cell, node = work.clamped, work.cell, work.node
         # minimum/maximum: the same values as np.clip, without its dispatch cost on a small array
         np.minimum(np.maximum(points, self._first, out=clamped), self._last, out=clamped)
-        cell[0] = self.x.searchsorted(clamped[0], side="right")
-        cell[1] = self.y.searchsorted(clamped[1], side="right")
-        np.subtract(cell, 1, out=cell)
-        np.minimum(np.maximum(cell, 0, out=cell), self._last_cell, out=cell)
+        # the number of interior nodes at or below the query: the cell, clamped to the first and last
+        cell[0] = self._x_interior.searchsorted(clamped[0], side="right")
+        cell[1] = self._y_interior.searchsorted(clamped[1], side="right")
         np.add(cell, self._axis_offset, out=node)  # the cell's first node in x then y nodes
-        self._nodes.take(node, out=low)
-        self._nodes.take(np.add(node, 1, out=node), out=high)
-        np.subtract(clamped, low, out=fraction)
-        np.subtract(high, low, out=high)
-        # t (x) and u (y) and their complements, laid out per corner (00, 10, 01, 11)
-        along_x, along_y = work["along_x"], work["along_y"]
-        np.divide(fraction[0], high[0], out=along_x[1])
-        np.subtract(1.0, along_x[1], out=along_x[0])
-        along_x[2:] = along_x[:2]
-        np.divide(fraction[1], high[1], out=along_y[2])
-        np.subtract(1.0, along_y[2], out=along_y[0])
-        along_y[1], along_y[3] = along_y[0], along_y[2]
-        weight = np.multiply(along_x, along_y, out=work["weight"])
-        corner = work["corner"]
+        fraction = np.subtract(clamped, self._nodes.take(node, out=work.low), out=work.fraction)
+        # t (x) and u (y), then their complements: factors[k, axis] is 1 - t (k = 0) or t (k = 1)
+        np.divide(fraction, self._widths.take(node, out=work.width), out=work.along)
+        np.subtract(1.0, work.along, out=work.complement)
+        # weight[b, a] = (y factor b) * (x factor a): corners 00, 10, 01, 11 in that order (a product
+        # of the same two factors as (x factor) * (y factor): multiplication commutes exactly)
+        np.multiply(work.y_factors, work.x_factors, out=work.weight)
+        corner = work.corner
         np.multiply(cell[0], self.y.size, out=corner[0])
         np.add(corner[0], cell[1], out=corner[0])  # corner (i, j) in the flattened value grid
         np.add(corner[0], self._corner_offset, out=corner)
-        values = self._flat.take(corner, axis=1, out=work["values"])
-        np.multiply(values, weight, out=values)
-        return np.sum(values, axis=1, out=out)  # corner by corner, in order
+        values = self._flat.take(corner, axis=1, out=work.values)
+        np.multiply(values, work.flat_weight, out=values)
+        return np.add.reduce(values, axis=1, out=out)  # corner by corner, in order
 
     def __call__(self, qx: np.ndarray | float, qy: np.ndarray | float) -> np.ndarray:
         """Values at the points ``(qx[k], qy[k])``: shape ``(n_components,) + qx.shape``
@@ -132,3 +129,22 @@ class BilinearGrid:
         points = np.stack((np.broadcast_to(qx, shape).ravel(), np.broadcast_to(qy, shape).ravel()))
         result = self.evaluate(points, np.empty((self.values.shape[0], points.shape[1]))).reshape(-1, *shape)
         return result[0] if self._single else result
+
+
+class _Work:
+    """:meth:`BilinearGrid.evaluate`'s buffers for ``n`` points and ``components`` value components."""
+
+    __slots__ = ("along", "cell", "clamped", "complement", "corner", "flat_weight", "fraction", "low", "node",
+                 "values", "weight", "width", "x_factors", "y_factors")
+
+    def __init__(self, n: int, components: int) -> None:
+        self.clamped, self.low, self.width, self.fraction = (np.empty((2, n)) for _ in range(4))
+        self.cell, self.node = np.empty((2, n), dtype=np.intp), np.empty((2, n), dtype=np.intp)
+        factors = np.empty((2, 2, n))  # [1 - t or t, axis, point]
+        self.complement, self.along = factors[0], factors[1]
+        # x factors (1 - t, t) on the last-but-one axis, y factors (1 - u, u) on the first
+        self.x_factors, self.y_factors = factors[np.newaxis, :, 0], factors[:, np.newaxis, 1]
+        self.weight = np.empty((2, 2, n))
+        self.flat_weight = self.weight.reshape(4, n)
+        self.corner = np.empty((4, n), dtype=np.intp)
+        self.values = np.empty((components, 4, n))

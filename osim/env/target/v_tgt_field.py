@@ -80,6 +80,19 @@ def generate_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
     return grid
 
 
+_query_grids: dict[bytes, np.ndarray] = {}
+
+
+def _query_grid(rng_get: np.ndarray, res_get: np.ndarray) -> np.ndarray:
+    """``generate_grid(rng_get, res_get)``, made once per range and resolution (a copy each time: a
+    map's grid is its own)."""
+    key = rng_get.tobytes() + res_get.tobytes()
+    grid = _query_grids.get(key)
+    if grid is None:
+        grid = _query_grids[key] = generate_grid(rng_get, res_get)
+    return grid.copy()
+
+
 class VTgt0:
     """A map of global-frame target velocities ``vtgt (2, nx, ny)`` on nodes ``map (2, nx, ny)``."""
 
@@ -93,12 +106,19 @@ class VTgt0:
         self.res_map = np.asarray(res_map)
         self.res_get = np.asarray(res_get, dtype=np.float64)
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
-        # The body-frame query grid never changes: build it once.
-        self.get_grid = generate_grid(self.rng_get, self.res_get)
-        # ... and its points flattened, with buffers for the local field's computation
+        # The body-frame query grid never changes: built once per range and resolution.
+        self.get_grid = _query_grid(self.rng_get, self.res_get)
+        # ... and its points flattened (1, 2, n), with buffers for the local field's computation: the
+        # rotation (2, 2, 1) and its transpose (a view), the position, the terms and the results
         n_points = self.get_grid[0].size
-        self._get_points = (self.get_grid[0].ravel().copy(), self.get_grid[1].ravel().copy())
-        self._local_work = (np.empty((2, n_points)), np.empty(n_points), np.empty((2, n_points)))
+        self._get_points = self.get_grid.reshape(1, 2, n_points).copy()
+        self._rotation = np.empty((2, 2, 1))
+        self._rotation_entries = self._rotation.reshape(4)
+        self._inverse_rotation = self._rotation.transpose(1, 0, 2)
+        self._position = np.empty((2, 1))
+        self._terms = np.empty((2, 2, n_points))
+        self._points = np.empty((2, n_points))
+        self._global_v = np.empty((2, n_points))
         self.create_map(rng_xy)
         self.vtgt = -1.0 * self.map
         self._interpolator: BilinearGrid | None = None
@@ -117,6 +137,11 @@ class VTgt0:
         values = self._interpolator(float(xy[0]), float(xy[1]))
         return values.reshape(2, 1)
 
+    def vtgt_at(self, x: float, y: float) -> list[float]:
+        """:meth:`get_vtgt` at ``(x, y)`` as two Python floats (the same values, without arrays)."""
+        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
+        return self._interpolator.point_values(x, y)
+
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
         """Target velocities in the body frame at the 11 x 11 body-frame grid, shape (2, 11, 11).
 
@@ -125,19 +150,19 @@ class VTgt0:
         """
         x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
         cos, sin = math.cos(yaw), math.sin(yaw)
-        assert self._interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
-        points, term, global_v = self._local_work
-        grid_x, grid_y = points
-        grid_0, grid_1 = self._get_points
-        # cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y, in buffers (the same operations)
-        np.add(np.subtract(np.multiply(grid_0, cos, out=grid_x), np.multiply(grid_1, sin, out=term), out=grid_x),
-               x, out=grid_x)
-        np.add(np.add(np.multiply(grid_0, sin, out=grid_y), np.multiply(grid_1, cos, out=term), out=grid_y),
-               y, out=grid_y)
-        vx, vy = self._interpolator.evaluate(points, global_v)
-        local = np.empty((2, grid_x.size))  # a new array: it is the state's observation
-        np.add(np.multiply(vx, cos, out=local[0]), np.multiply(vy, sin, out=term), out=local[0])
-        np.add(np.multiply(vx, -sin, out=local[1]), np.multiply(vy, cos, out=term), out=local[1])
+        interpolator = self._interpolator
+        assert interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
+        rotation, terms, points = self._rotation_entries, self._terms, self._points
+        rotation[0], rotation[1], rotation[2], rotation[3] = cos, -sin, sin, cos
+        self._position[0, 0], self._position[1, 0] = x, y
+        # the points cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y: terms[r, c] is the rotation's
+        # entry (r, c) times coordinate c (x + (-s) is x - s exactly); two sums and the shift
+        np.multiply(self._rotation, self._get_points, out=terms)
+        np.add(np.add(terms[:, 0], terms[:, 1], out=points), self._position, out=points)
+        global_v = interpolator.evaluate(points, self._global_v)
+        # back to the body frame: vx cos + vy sin and vx (-sin) + vy cos, the transpose's entries
+        np.multiply(self._inverse_rotation, global_v[np.newaxis], out=terms)
+        local = np.add(terms[:, 0], terms[:, 1])  # a new array: it is the state's observation
         return local.reshape(self.get_grid.shape)
 
 
@@ -189,7 +214,7 @@ class VTgtSink(VTgt0):
                 distance * (half_range * np.sin(v_phase0 + d_dec / d_sink * 2 * np.pi) + mean),
             ),
         )
-        norm = np.hypot(towards[0], towards[1])
+        norm = distance  # the direction's norm: the distance (the same np.hypot, computed once)
         # A node exactly on the sink has no direction: its target velocity is 0 (the original: NaN).
         scale = np.divide(speed, norm, out=np.zeros_like(speed), where=norm > 0)
         self.vtgt = towards * scale
@@ -398,6 +423,10 @@ class VTgtField:
     def get_vtgt(self, xy: Any) -> np.ndarray:
         """Global-frame target velocity at ``xy``, shape (2, 1)."""
         return self.vtgt_obj.get_vtgt(xy)
+
+    def vtgt_at(self, x: float, y: float) -> list[float]:
+        """:meth:`get_vtgt` at the point ``(x, y)`` as two Python floats."""
+        return self.vtgt_obj.vtgt_at(x, y)
 
     def get_vtgt_field_local(self, pose: Any) -> np.ndarray:
         """Body-frame target velocities at the 11 x 11 grid around ``pose``, shape (2, 11, 11)."""
