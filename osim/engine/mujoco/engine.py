@@ -22,6 +22,7 @@ silently reset its data) raise :class:`~osim.engine.SimulationError`; :meth:`res
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import warnings
@@ -197,24 +198,29 @@ class MujocoSimulation:
         self._measure_path_offsets()  # at the default pose
 
     def add_bodies(self, parts: Description) -> None:
-        """Add bodies and the joints that carry them (model-description format, ``{"bodies": [...],
-        "joints": [...]}``) to the model, after its own; the engine is rebuilt, at its default pose.
+        """Add bodies, the joints that carry them and their contact geometry and contact forces
+        (model-description format, ``{"bodies": [...], "joints": [...], "contact_geometry": [...],
+        "forces": [...]}``, the last two optional) to the model, after its own; the engine is
+        rebuilt, at its default pose.
 
-        What a scene adds to a model (the arm's target, :mod:`osim.engine.scene`), as OpenSim's
-        ``addBody``/``addJoint`` and ``initSystem`` do: structure, state description and state
-        variables list them after the model's own. A name already in the model is refused. The
-        rebuilt model has its muscles at full strength (``set_strength`` again afterwards).
+        What a scene adds to a model (the arm's target, RunEnv's obstacles: :mod:`osim.engine.scene`),
+        as OpenSim's ``addBody``/``addJoint``/``addContactGeometry``/``addForce`` and ``initSystem``
+        do: structure, state description and state variables list them after the model's own. A
+        name already in the model is refused. The rebuilt model has its muscles at full strength
+        (``set_strength`` again afterwards).
         """
-        bodies, joints = list(parts.get("bodies", [])), list(parts.get("joints", []))
-        if not bodies or set(parts) - {"bodies", "joints"}:
-            raise ValueError("expected {'bodies': [...], 'joints': [...]} with at least one body, "
-                             f"got keys {sorted(parts)}")
-        known = {b["name"] for b in self.description["bodies"]} | {j["name"] for j in self.description["joints"]}
-        clashes = sorted(known & ({b["name"] for b in bodies} | {j["name"] for j in joints}))
+        sections = ("bodies", "joints", "contact_geometry", "forces")
+        added = {key: list(parts.get(key, [])) for key in sections}
+        if not added["bodies"] or set(parts) - set(sections):
+            raise ValueError("expected {'bodies': [...], 'joints': [...]} (and optionally 'contact_geometry' and "
+                             f"'forces') with at least one body, got keys {sorted(parts)}")
+        names = [item["name"] for key in sections for item in added[key]]
+        known = {item["name"] for key in sections for item in self.description.get(key, [])}
+        clashes = sorted(known & set(names))
         if clashes:
             raise ValueError(f"the model already has {clashes}")
-        description = {**self.description, "bodies": [*self.description["bodies"], *bodies],
-                       "joints": [*self.description["joints"], *joints]}
+        description = {**self.description,
+                       **{key: [*self.description.get(key, []), *added[key]] for key in sections}}
         self._build(description)
 
     # -- indices (once) -------------------------------------------------------------------------
@@ -274,6 +280,12 @@ class MujocoSimulation:
         self._geom_body = {geom: int(model.geom_bodyid[geom]) for geom in geom_of.values()}
         self._geom_bodyid = model.geom_bodyid  # a view (property reads build a new one each time)
         self._forces: list[tuple[str, str, Any]] = []  # (name, kind, target) in the description's order
+        # Which contact force each MuJoCo contact (geom pair) belongs to, as the contact forces are
+        # numbered here; a pair of no force belongs to the extra last one (recorded by none).
+        n_contact_forces = sum(force["type"] == "HuntCrossleyForce" for force in description["forces"])
+        self._contact_owner = np.full((model.ngeom, model.ngeom), n_contact_forces, dtype=int)
+        self._n_contact_forces = n_contact_forces
+        contact_forces = 0
         for force in description["forces"]:
             kind = force["type"]
             if is_muscle(force):
@@ -283,7 +295,9 @@ class MujocoSimulation:
                 spheres = [geom for geom in geometry if self._geom_body[geom] != 0]
                 planes = [k for k, geom in enumerate(geometry) if self._geom_body[geom] == 0]
                 self._forces.append((force["name"], "contact", (np.array(spheres, dtype=int), planes,
-                                                                np.array(geometry, dtype=int))))
+                                                                np.array(geometry, dtype=int), contact_forces)))
+                self._own_contacts(contact_forces, geometry, planes)
+                contact_forces += 1
             elif kind in ("CoordinateLimitForce", "SpringGeneralizedForce"):
                 column = self._coordinate_column[force["properties"]["coordinate"]]
                 self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
@@ -305,6 +319,55 @@ class MujocoSimulation:
         self._contact_result = np.zeros(6)
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
+        self._index_sphere_pairs()
+
+    def _own_contacts(self, owner: int, geometry: list[int], planes: list[int]) -> None:
+        """Mark the geom pairs of one contact force's contacts as the force's: each sphere with the
+        half-space, or (a force between spheres) its first sphere with each of the others."""
+        if planes:
+            pairs = [(geometry[p], g) for p in planes for k, g in enumerate(geometry) if k not in planes]
+        else:
+            pairs = [(geometry[0], g) for g in geometry[1:]]
+        for a, b in pairs:
+            self._contact_owner[a, b] = self._contact_owner[b, a] = owner
+
+    def _index_sphere_pairs(self) -> None:
+        """The explicit contact pairs of the forces between spheres, and their solref from the
+        forces' laws (:mod:`osim.engine.mujoco.sphere_contact`)."""
+        from .mjcf import sphere_pair_name
+
+        mujoco, model = self._mujoco, self.mj_model
+        self._weight = self._total_mass * float(np.linalg.norm(self._gravity))
+        #: (pair id, force name, geom1, geom2) of every sphere pair
+        self._sphere_pairs: list[tuple[int, str, int, int]] = []
+        for force in self.description["forces"]:
+            for parameters in force.get("contact_parameters", []):
+                for other in parameters["geometry"][1:]:
+                    name = sphere_pair_name(force["name"], other)
+                    pair = int(mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_PAIR, name))
+                    if pair >= 0:
+                        self._sphere_pairs.append((pair, force["name"], int(model.pair_geom1[pair]),
+                                                   int(model.pair_geom2[pair])))
+        self._tune_sphere_pairs()
+
+    def _tune_sphere_pairs(self) -> None:
+        """Set each sphere pair's solref: MuJoCo's force at rest the spring matched to its force's
+        Hunt-Crossley law where the contact carries the model's weight."""
+        from .sphere_contact import matched_spring, pair_solref
+
+        if not self._sphere_pairs:
+            return
+        model = self.mj_model
+        laws = {force["name"]: force["contact_parameters"][0] for force in self.description["forces"]
+                if force["type"] == "HuntCrossleyForce"}
+        load = self._weight if self._weight > 0 else 1.0
+        for pair, force, first, second in self._sphere_pairs:
+            law = laws[force]
+            radii = float(model.geom_size[first, 0]), float(model.geom_size[second, 0])
+            _, spring, damping = matched_spring(float(law["stiffness"]), float(law["dissipation"]), *radii, load)
+            bodies = model.geom_bodyid[[first, second]]
+            inverse_weight = float(model.body_invweight0[bodies, 0].sum())
+            model.pair_solref[pair] = pair_solref(spring, damping, inverse_weight)
 
     def _read_structure(self) -> ModelStructure:
         """The structure in OpenSim's names and order, MuJoCo's qpos/dof addresses as indices."""
@@ -762,14 +825,16 @@ class MujocoSimulation:
         return np.einsum("nji,nj->ni", data.contact.frame.reshape(count, 3, 3), forces)
 
     def _contact_wrenches(self, data: Any, forces: np.ndarray, torques: bool) -> np.ndarray:
-        """Per geom (rows of ``ngeom``) summed over its contacts of ``forces``: the force on its body
-        and, with ``torques``, the torque about the body origin and about the ground origin (ground
-        frame). The force columns are the same either way (the same additions in the same order)."""
-        wrenches = np.zeros((self.mj_model.ngeom, 9 if torques else 3))
+        """Per contact force (the first axis, in :attr:`_forces` order) and geom (the second, of
+        ``ngeom``), summed over the force's contacts of ``forces``: the force on the geom's body and,
+        with ``torques``, the torque about the body origin and about the ground origin (ground frame).
+        The force columns are the same either way (the same additions in the same order)."""
+        wrenches = np.zeros((self._n_contact_forces + 1, self.mj_model.ngeom, 9 if torques else 3))
         if not len(forces):
             return wrenches
         contacts = data.contact
         points = contacts.pos
+        owners = self._contact_owner[contacts.geom1, contacts.geom2]
         for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
             bodies = self._geom_bodyid[geoms]
             if not bodies.any():
@@ -778,7 +843,7 @@ class MujocoSimulation:
             if torques:
                 share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)],
                                        axis=1)
-            np.add.at(wrenches, geoms, share)
+            np.add.at(wrenches, (owners, geoms), share)
         return wrenches
 
     def ground_force(self, arrays: StateArrays, name: str) -> np.ndarray:
@@ -793,7 +858,7 @@ class MujocoSimulation:
             return self.force_record(arrays, name)[:3]
         if kept.geom_forces is None:
             kept.geom_forces = self._contact_wrenches(self._data_of(arrays), self._forces_of(arrays), torques=False)
-        return -kept.geom_forces[target[0]].sum(axis=0)
+        return -kept.geom_forces[target[3]][target[0]].sum(axis=0)
 
     def _forces_of(self, arrays: StateArrays) -> np.ndarray:
         kept: _StateData = arrays.engine_data
@@ -816,9 +881,10 @@ class MujocoSimulation:
                 kept.wrenches = self._contact_wrenches(data, self._forces_of(arrays), torques=True)
             # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
             # reaction of this force's spheres only, its torque about the ground origin.
-            spheres, planes, geometry = target
-            reaction = -kept.wrenches[spheres].sum(axis=0)
-            values = kept.wrenches[geometry, :6]
+            spheres, planes, geometry, owner = target
+            wrenches = kept.wrenches[owner]
+            reaction = -wrenches[spheres].sum(axis=0)
+            values = wrenches[geometry, :6]
             values[planes] = reaction.take(_FORCE_AND_GROUND_TORQUE)
             return values.ravel()
         if kind == "limit":
@@ -855,6 +921,62 @@ class MujocoSimulation:
             stop = start + int(data.ten_wrapnum[tendon])
             paths.append(points[start:stop][objects[start:stop] != _PULLEY])
         return paths
+
+    def set_contact_spheres(self, radii: Mapping[str, float]) -> None:
+        """Give contact spheres new radii (m), by name: what OpenSim's ``ContactSphere.setRadius``
+        and ``initSystem`` do, at once (the scenes: RunEnv's obstacles, sized at every reset). The
+        structure and the description follow; sphere pairs get their force's law again. Unknown
+        names and radii that are not positive and finite are refused before anything changes."""
+        values = self._positive_by_name(radii, {c.name for c in self._structure.contact_geometry if c.kind == "sphere"},
+                                        "contact sphere", "radius")
+        model = self.mj_model
+        for name, radius in values.items():
+            geom = self._id(self._mujoco.mjtObj.mjOBJ_GEOM, name)
+            model.geom_size[geom, 0] = radius
+            model.geom_rbound[geom] = radius  # the collision test's bounding sphere
+            model.geom_aabb[geom, 3:] = radius
+        geometry = [{**g, "radius": values[g["name"]]} if g["name"] in values else g
+                    for g in self.description["contact_geometry"]]
+        self.description = {**self.description, "contact_geometry": geometry}
+        self._structure = dataclasses.replace(self._structure, contact_geometry=tuple(
+            dataclasses.replace(c, radius=values[c.name]) if c.name in values else c
+            for c in self._structure.contact_geometry))
+        self._contacts_changed()
+
+    def set_contact_stiffness(self, stiffness: Mapping[str, float]) -> None:
+        """Give HuntCrossleyForces a new stiffness (OpenSim's ``setStiffness``, N/m^2 as there), by
+        name. A force between spheres only (the scenes') changes its pairs' law; the ground forces'
+        contacts are MuJoCo's own and do not take a stiffness, so naming one is refused."""
+        forces = {f["name"]: f for f in self.description["forces"] if f["type"] == "HuntCrossleyForce"}
+        paired = {force for _, force, _, _ in self._sphere_pairs}
+        values = self._positive_by_name(stiffness, set(forces), "HuntCrossleyForce", "stiffness")
+        grounded = sorted(set(values) - paired)
+        if grounded:
+            raise ValueError(f"the MuJoCo engine maps the stiffness of forces between spheres only; {grounded} "
+                             "touch the ground through MuJoCo's own contact (see docs/engines.md)")
+        self.description = {**self.description, "forces": [
+            {**f, "contact_parameters": [{**p, "stiffness": values[f["name"]]} for p in f["contact_parameters"]]}
+            if f["name"] in values else f for f in self.description["forces"]]}
+        self._contacts_changed()
+
+    def _positive_by_name(self, values: Mapping[str, float], names: set[str], kind: str,
+                          quantity: str) -> dict[str, float]:
+        checked = {}
+        for name, value in dict(values).items():
+            if name not in names:
+                raise ValueError(f"the model has no {kind} {name!r}; expected one of {sorted(names)}")
+            number = float(value)
+            if not (number > 0 and math.isfinite(number)):
+                raise ValueError(f"the {quantity} of {name!r} must be a positive finite number, got {value!r}")
+            checked[name] = number
+        return checked
+
+    def _contacts_changed(self) -> None:
+        self._tune_sphere_pairs()
+        # The current state's contacts change: nothing computed from the old ones is kept.
+        self._arrays = None
+        self._forwarded = None
+        self._scratch_of = None
 
     def set_strength(self, strength: Any) -> None:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
