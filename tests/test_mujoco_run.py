@@ -167,6 +167,26 @@ def test_obstacle_sizes_follow_each_reset_on_mujoco_and_in_the_picture():
         assert [drawn[f"{i}-contact"] for i in range(3)] == radii
 
 
+def test_obstacles_are_drawn_on_mujoco_as_on_opensim():
+    from test_render import _color_pixels, _pixel
+
+    from osim.render import colors
+
+    drawn = {}
+    for engine in ENGINES:
+        run = make(engine, render_mode="rgb_array")
+        run.seed(2)  # the first obstacle is then in view (x about 1.1 m)
+        run.reset(difficulty=1)
+        x, y, _ = run.env_desc["obstacles"][0]
+        image = run.render()
+        u, v = _pixel(run._renderer, [x, y, 0.0])
+        assert (np.abs(image[v, u].astype(int) - np.array(colors.OBSTACLE)) <= 2).all(), engine
+        drawn[engine] = _color_pixels(image, colors.OBSTACLE)
+        run.reset(difficulty=0)  # no obstacles: all parked out of sight
+        assert _color_pixels(run.render(), colors.OBSTACLE) == 0
+    assert drawn["mujoco"] == pytest.approx(drawn["opensim"], rel=0.1)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_foot_pressed_onto_an_obstacle_is_pushed(engine):
     """The obstacle's contact force acts on the heel (upwards), and the heel moves up faster than
