@@ -16,12 +16,12 @@ Observation
 Reward
 ------
 ``forward = pelvis_tx - pelvis_tx before the step`` plus ``ligaments = -1e-7 * sqrt(sum F^2)``
-over the six ligament forces (``HipLimit_r/l, KneeLimit_r/l, AnkleLimit_r/l``, N). An OpenSim
+over the six ligament forces (``HipLimit_r/l, KneeLimit_r/l, AnkleLimit_r/l``, N). An engine
 failure gives -500 and ``done``.
 
 Termination
 -----------
-Terminated when ``pelvis_ty`` < 0.65 m or OpenSim fails; truncated after 1000 steps.
+Terminated when ``pelvis_ty`` < 0.65 m or the engine fails; truncated after 1000 steps.
 
 Engines
 -------
