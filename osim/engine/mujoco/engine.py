@@ -10,8 +10,11 @@ What differs from the OpenSim engine (docs/engines.md has the measurements):
 * tendons are rigid: ``fiber_length`` is the tendon length minus the fitted slack length along
   the pennated fibre, ``fiber_force`` the actuator's tension divided by the pennation cosine;
 * contacts are MuJoCo's soft constraints: the HuntCrossleyForce records carry MuJoCo's contact
-  forces, in OpenSim's layout and sign (force on the geometry's body, torque about its origin,
-  ground frame; the half-space gets the reaction);
+  forces, each force's own contacts (a foot sphere's ground and obstacle contacts apart), in
+  OpenSim's layout and sign (force on the geometry's body, torque about its origin, ground frame;
+  the half-space gets the reaction); a force between spheres only (RunEnv's obstacles) is explicit
+  contact pairs whose law this engine sets from the force's stiffness and the radii
+  (:mod:`osim.engine.mujoco.sphere_contact`), again whenever they change;
 * a CoordinateLimitForce records MuJoCo's joint-limit force and a potential energy of 0 (MuJoCo's
   limits are constraints, without a potential);
 * OpenSim's integrator settings do not apply: MuJoCo steps ``substeps`` fixed steps of
@@ -466,7 +469,7 @@ class MujocoSimulation:
         locks (True) or unlocks (False) coordinates at their value in this state.
 
         What OpenSim's ``Coordinate.setValue`` and ``setLocked`` on a state do, for the scenes
-        (:mod:`osim.engine.scene`: the arm's target). A coordinate can be locked here if the model
+        (:mod:`osim.engine.scene`: the arm's target, RunEnv's obstacles). A coordinate can be locked here if the model
         locks it or marks it ``lockable``; a reset unlocks the lockable ones, as OpenSim's default
         state does. Unknown names and non-finite values are refused before anything changes.
         """
