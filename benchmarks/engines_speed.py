@@ -33,7 +33,7 @@ from osim.engine.errors import SimulationError
 
 #: the variants timed per env, in their order within a round (the original is the reference)
 VARIANTS = ("original", "opensim", "mujoco")
-ENGINE_ENVS = ("L2M2019Env", "L2RunEnv", "Arm2DEnv")
+ENGINE_ENVS = ("L2M2019Env", "L2RunEnv", "Arm2DEnv", "RunEnv")
 
 
 def _pin(cpu: int | None) -> set[int] | None:
@@ -324,7 +324,8 @@ def summary_lines(result: dict[str, Any], machine_line: str) -> list[str]:
     for env, row in result["envs"].items():
         for variant, v in row["variants"].items():
             ratio = (f"{v['ratio_cpu']:.1f} ({v['ratio_wall']:.1f}) | "
-                     + ", ".join(f"{r:.1f}" for r in v["paired_ratios_cpu"]) if "ratio_cpu" in v else "1 | ")
+                     + ", ".join(f"{r:.1f}" for r in v["paired_ratios_cpu"]) if "ratio_cpu" in v
+                     else "1 | " if variant == "original" else "no original timed | ")
             lines.append(f"| {env} | {variant} | {v['steps_per_second']:.1f} | {v['steps_per_cpu_second']:.1f} | "
                          f"{ratio} |")
     myo = result.get("myosuite")
