@@ -187,6 +187,21 @@ def test_obstacles_are_drawn_on_mujoco_as_on_opensim():
     assert drawn["mujoco"] == pytest.approx(drawn["opensim"], rel=0.1)
 
 
+def test_obstacles_touch_neither_the_ground_nor_each_other_on_mujoco():
+    env = make("mujoco", max_obstacles=2)
+    env.reset(difficulty=0)
+    size_obstacles(env.engine, env.obstacle_parts, [0.2, 0.2])
+    reset_with_obstacles(env.engine, env.obstacle_parts, [(3.0, 0.0), (3.1, 0.05)])  # in the ground, overlapping
+    env.step(np.zeros(18))
+    engine = env.engine._engine
+    spheres = {engine._id(engine._mujoco.mjtObj.mjOBJ_GEOM, o.sphere) for o in env.obstacle_parts}
+    data = engine.mj_data
+    assert data.ncon > 0  # the feet stand on the ground
+    assert not spheres & {int(g) for g in (*data.contact.geom1[:data.ncon], *data.contact.geom2[:data.ncon])}
+    for obstacle in env.obstacle_parts:
+        assert not np.any(env.get_state_desc()["forces"][obstacle.force])
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_foot_pressed_onto_an_obstacle_is_pushed(engine):
     """The obstacle's contact force acts on the heel (upwards), and the heel moves up faster than
