@@ -41,6 +41,7 @@ ENGINE_CASES: dict[str, tuple[str, str | None]] = {
     "L2M2019Env-2D": ("L2M2019Env", "2D"),  # after change_model(model="2D"): the planar model
     "L2RunEnv": ("L2RunEnv", None),
     "Arm2DEnv": ("Arm2DEnv", None),
+    "RunEnv": ("RunEnv", None),
 }
 ENGINE_ENVS = tuple(ENGINE_CASES)
 
@@ -334,7 +335,8 @@ def summary_lines(result: dict[str, Any], machine_line: str) -> list[str]:
     for env, row in result["envs"].items():
         for variant, v in row["variants"].items():
             ratio = (f"{v['ratio_cpu']:.1f} ({v['ratio_wall']:.1f}) | "
-                     + ", ".join(f"{r:.1f}" for r in v["paired_ratios_cpu"]) if "ratio_cpu" in v else "1 | ")
+                     + ", ".join(f"{r:.1f}" for r in v["paired_ratios_cpu"]) if "ratio_cpu" in v
+                     else "1 | " if variant == "original" else "no original timed | ")
             lines.append(f"| {env} | {variant} | {v['steps_per_second']:.1f} | {v['steps_per_cpu_second']:.1f} | "
                          f"{ratio} |")
     myo = result.get("myosuite")

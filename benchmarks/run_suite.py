@@ -422,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stages", nargs="+",
                         choices=["envs", "presets", "reference", "multi", "vector", "memory", "render", "grader",
                                  "engines", "summary"])
-    parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
+    parser.add_argument("--envs", nargs="+", default=list(ENVS),
+                        choices=[*ENVS, *(env for env in engines_speed.ENGINE_ENVS if env not in ENVS)],
+                        help="envs of the envs stage (default: all of its own) or of the engines stage")
     parser.add_argument("--steps", type=int, default=300, help="steps per env run (envs stage)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--presets", nargs="*", default=["exact", "fast"], help="presets timed in the envs stage")

@@ -331,7 +331,7 @@ def test_engines_job_refuses_bad_input_before_timing_anything():
     with pytest.raises(ValueError, match="expected steps >= 1"):
         engines_speed.engines_speed(["L2RunEnv"], steps=0)
     with pytest.raises(ValueError, match="envs must be among"):
-        engines_speed.engines_speed(["RunEnv"])
+        engines_speed.engines_speed(["GaitEnv"])
     with pytest.raises(ValueError, match="is not one this process may run on"):
         engines_speed.engines_speed(["L2RunEnv"], steps=1, fast_steps=1, rounds=1, original=False, cpu=10_000)
     with pytest.raises(ValueError, match="expected steps >= 1"):
@@ -361,3 +361,22 @@ def test_engines_job_times_the_planar_l2m2019_model_after_change_model():
     assert result["envs"]["L2M2019Env-2D"]["runs"]["opensim"][0]["steps"] == 2
     table = "\n".join(engines_speed.summary_lines(result, "test machine"))
     assert "| L2M2019Env-2D | opensim |" in table
+
+
+def test_engines_job_times_run_env_without_an_original():
+    """RunEnv has no original that runs on this OpenSim: the job says so and times ours on both engines."""
+    import os
+
+    from benchmarks import engines_speed
+    from osim.bench import run_worker
+
+    with pytest.raises(RuntimeError, match=r"no original RunEnv runs here: .*Manager API"):
+        run_worker("RunEnv", "original", 1)
+    result = engines_speed.engines_speed(["RunEnv"], steps=2, fast_steps=20, rounds=1, cpu=min(os.sched_getaffinity(0)))
+    assert "Manager API" in result["errors"]["RunEnv/original"]
+    variants = result["envs"]["RunEnv"]["variants"]
+    assert variants["opensim"]["steps_per_cpu_second"] > 0 and "ratio_cpu" not in variants["opensim"]
+    table = "\n".join(engines_speed.summary_lines(result, "test machine"))
+    assert "| RunEnv | original | not available:" in table and "no original timed" in table
+    if _mujoco_envs_available():
+        assert variants["mujoco"]["steps_per_cpu_second"] > 5 * variants["opensim"]["steps_per_cpu_second"]

@@ -318,11 +318,10 @@ def test_run_obstacle_pushes_a_foot():
     env.reset(difficulty=0)
     heel = env.get_state_desc()["body_pos"]["calcn_r"]
     env.env_desc["obstacles"] = [(heel[0], 0.0, 0.1)]
-    from osim.engine.scene import place_obstacles, reinitialize, size_obstacles
+    from osim.engine.scene import reset_with_obstacles, size_obstacles
 
-    size_obstacles(env.obstacle_parts, [0.1])
-    reinitialize(env.osim_model)
-    env.osim_model.reset(adjust_state=lambda s: place_obstacles(s, env.obstacle_parts, [(heel[0], 0.0)]))
+    size_obstacles(env.engine, env.obstacle_parts, [0.1])
+    reset_with_obstacles(env.engine, env.obstacle_parts, [(heel[0], 0.0)])
     env.step(np.zeros(18))
     assert np.abs(env.get_state_desc()["forces"]["0-force"]).max() > 1.0
 

@@ -15,6 +15,7 @@ ENVIRONMENTS = [
     ("L2RunEnv", {}),
     ("ProstheticsEnv", {}),
     ("Arm2DEnv", {"seed": 1}),  # its target ball too (tests/test_mujoco_arm.py)
+    ("RunEnv", {"max_obstacles": 3}),  # its obstacles too (tests/test_mujoco_run.py)
 ]
 EPISODE_STEPS = 60
 
@@ -124,10 +125,22 @@ def test_prosthetics_environment_on_mujoco_steps_hundreds_of_steps(model, action
     assert falls >= 1
 
 
+class OpenSimComponentEnv(envs.L2RunEnv):
+    """A script's environment that adds an OpenSim component the original way (``osim_model.model``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        import opensim
+
+        self.osim_model.model.addBody(opensim.Body("prop", 0.1, opensim.Vec3(0), opensim.Inertia(1e-3)))
+
+
 def test_an_environment_that_adds_opensim_components_refuses_mujoco_clearly():
-    # RunEnv adds its obstacles (contact spheres) to the OpenSim model; the MuJoCo engine has no such scene.
+    # The package's scenes (the arm's target, RunEnv's obstacles) are engine-neutral; a script's
+    # OpenSim calls are OpenSim's.
     with pytest.raises(NotImplementedError, match="engine='opensim'"):
-        make("RunEnv", "mujoco")
+        OpenSimComponentEnv(visualize=False, engine="mujoco")
+    assert OpenSimComponentEnv(visualize=False).osim_model.model.getBodySet().contains("prop")  # on OpenSim it works
 
 
 def test_gymnasium_id_takes_the_engine():

@@ -2,6 +2,8 @@
 rendering and recording, ``osim run --engine`` and the grader's engine."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import opensim
 import pytest
@@ -187,9 +189,12 @@ def test_osim_run_engine_is_in_the_help_and_checked(capsys):
 def test_osim_run_says_which_env_refuses_the_engine(capsys):
     from osim.cli import main
 
-    assert main(["run", "RunEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 2
+    # OpenSim's own window is OpenSim's: an env asked for it on MuJoCo says so and how to get one.
+    assert main(["run", "osim/L2Run-v0", "--engine", "mujoco", "--kwarg", "render_mode=human", "--steps", "2",
+                 "--quiet"]) == 2
     error = capsys.readouterr().err
-    assert "cannot build RunEnv" in error and "engine='opensim'" in error
+    assert "cannot build osim/L2Run-v0" in error and "engine='opensim'" in error
+    assert main(["run", "RunEnv", "--engine", "mujoco", "--steps", "2", "--quiet"]) == 0  # the obstacles run
 
 
 # -- the grader on MuJoCo --------------------------------------------------------------------------
@@ -311,11 +316,15 @@ def test_a_mujoco_grader_scores_on_mujoco_and_says_so(tmp_path):
             ("veteran", "opensim", 1.5)]
         listed = requests.get(grader.url + "/v1/submissions", params={"engine": "opensim"}, timeout=30).json()
         assert [item["participant"] for item in listed] == ["veteran"]
-        # An environment that does not run on the grader's engine is refused with the reason.
+        # RunEnv (its obstacles included) runs on the grader's engine too.
+        runner = Client(grader.url)
+        first = runner.env_create(grader.create_token("bob"), "RunEnv", exit_on_error=False)
+        observation, reward, done, _ = runner.env_step([0.5] * 18)
+        assert len(first) == len(observation) == 41 and math.isfinite(reward) and done is False
+        # Bad input is refused with the reason, as on OpenSim.
         with pytest.raises(ServerError) as refused:
-            Client(grader.url).env_create(grader.create_token("bob"), "RunEnv", exit_on_error=False)
-        message = str(refused.value)
-        assert refused.value.status_code == 400 and "on engine 'mujoco'" in message and "engine='opensim'" in message
+            runner.env_step([0.5] * 17)
+        assert refused.value.status_code == 400 and "18" in str(refused.value)
 
 
 def test_mujoco_muscles_are_drawn_along_their_tendons_ending_where_opensims_do():

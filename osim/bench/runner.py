@@ -14,12 +14,19 @@ from typing import Any
 
 from osim.bench import harness
 
-#: environment -> (the project's module, the original release and module that define it)
-ENVIRONMENTS: dict[str, tuple[str, str, str]] = {
+#: environment -> (the project's module, the original release and module that define it; no
+#: release: no original runs here, see :data:`NO_ORIGINAL`)
+ENVIRONMENTS: dict[str, tuple[str, str | None, str]] = {
     "L2M2019Env": ("osim.env.l2m2019", "3.0.11", "osim.env"),
     "ProstheticsEnv": ("osim.env.prosthetics", "2.1.5", "osim.env"),
     "L2RunEnv": ("osim.env.l2run", "2.1.5", "osim.env"),
     "Arm2DEnv": ("osim.env.arm", "3.0.11", "osim.env"),
+    "RunEnv": ("osim.env.run", None, "osim.env"),
+}
+#: why an environment has no original to time
+NO_ORIGINAL = {
+    "RunEnv": "osim-rl 1.5's RunEnv steps with OpenSim 4.0 beta's Manager API (setInitialTime, setFinalTime, "
+              "integrate(state)), which the OpenSim of the original's venv (4.6) does not have",
 }
 
 
@@ -58,7 +65,10 @@ def run_worker(
         raise ValueError(f"env must be one of {sorted(ENVIRONMENTS)}, got {env!r}")
     if impl not in ("ours", "original"):
         raise ValueError(f"impl must be 'ours' or 'original', got {impl!r}")
-    ours_module, release, original_module = ENVIRONMENTS[env]
+    ours_module, original_release, original_module = ENVIRONMENTS[env]
+    if impl == "original" and original_release is None:
+        raise RuntimeError(f"no original {env} runs here: {NO_ORIGINAL[env]}")
+    release = original_release or ""
     args = [f"{ours_module if impl == 'ours' else original_module}:{env}", "--steps", str(steps), "--seed", str(seed)]
     if integrator:
         if impl == "original":

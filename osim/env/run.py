@@ -16,12 +16,25 @@ Observation
 Reward
 ------
 ``forward = pelvis_tx - pelvis_tx before the step`` plus ``ligaments = -1e-7 * sqrt(sum F^2)``
-over the six ligament forces (``HipLimit_r/l, KneeLimit_r/l, AnkleLimit_r/l``, N). An OpenSim
+over the six ligament forces (``HipLimit_r/l, KneeLimit_r/l, AnkleLimit_r/l``, N). An engine
 failure gives -500 and ``done``.
 
 Termination
 -----------
-Terminated when ``pelvis_ty`` < 0.65 m or OpenSim fails; truncated after 1000 steps.
+Terminated when ``pelvis_ty`` < 0.65 m or the engine fails; truncated after 1000 steps.
+
+Engines
+-------
+``engine="mujoco"`` works, as does ``gymnasium.make("osim/Run-v0", engine="mujoco")``: the same
+task code (observation, reward, termination), obstacle and psoas draws, observation layout (the
+41-vector and the state dict, the obstacles' bodies, joints and contact forces included) and
+refusals. The obstacles are engine-neutral (``osim.engine.scene``): on MuJoCo the same 0.1 g
+bodies on planar joints, locked where the task puts them, with a contact sphere sized at every
+reset that touches the four foot spheres only (explicit frictionless contact pairs; not the
+ground, not each other). OpenSim's Hunt-Crossley force grows with depth^1.5; MuJoCo's contact is
+a spring matched to it where the contact carries the runner's weight (equal force at that depth,
+6.5-18 mm for radii 0.05-0.3 m; more force below it, less beyond: ``osim.engine.mujoco.sphere_contact``,
+docs/engines.md). The trajectories are MuJoCo's, not OpenSim's.
 
 Arguments
 ---------
@@ -51,8 +64,9 @@ Quirks
   ``iliopsoas_l`` (12), and observation 36 reports it. ``psoas_fix=True`` weakens ``iliopsoas_l``.
 * Seeds (fixed): the original seeded NumPy's global generator; here the environment owns a
   ``RandomState`` that gives the same draws for the same seed.
-* Obstacle sizes and muscle strengths are model properties: the model is re-initialised at every
-  reset so that they take effect (the 2017 code relied on OpenSim reading them live).
+* Obstacle sizes and muscle strengths are model properties: on OpenSim the model is
+  re-initialised at every reset so that they take effect (the 2017 code relied on OpenSim reading
+  them live); MuJoCo takes them at once.
 * Class-level ``maxforces``/``curforces`` shared between instances (fixed): per instance here.
 * After an OpenSim failure (reward -500, ``done``) call ``reset()``; stepping on raises an error
   that says so (the original stepped on from a broken state).
@@ -67,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from osim.engine import Engine, IntegratorSettings, StateDescription
-from osim.engine.scene import add_obstacles, place_obstacles, reinitialize, size_obstacles
+from osim.engine.scene import add_obstacles, reset_with_obstacles, size_obstacles
 from osim.env.activation import ERA_2016_INTEGRATOR
 from osim.env.base import OsimEnv
 from osim.env.task import ObservationLayout, Reward, Task, part, task_attribute
@@ -139,7 +153,7 @@ class RunTask(Task):
     """Run forward over obstacles with the planar 18-muscle model (NIPS 2017).
 
     The obstacles and the muscle weakness of the episode are :attr:`env_desc`; the environment
-    draws them and builds them into the model (an OpenSim scene, :class:`RunEnv`).
+    draws them and builds them into the engine's model (:class:`RunEnv`, :mod:`osim.engine.scene`).
     """
 
     layout = OBSERVATION
@@ -230,8 +244,7 @@ class RunEnv(OsimEnv):
         self.current_state: list[float] = []
         self.last_state: list[float] = []
         super().__init__(visualize=visualize, integrator=integrator, task=RunTask(self.left_psoas_index), **kwargs)
-        self.obstacle_parts = add_obstacles(self.osim_model, self.max_obstacles, FOOT_GEOMETRIES)
-        reinitialize(self.osim_model)
+        self.obstacle_parts = add_obstacles(self.engine, self.max_obstacles, FOOT_GEOMETRIES)
         self.open_report(report)
 
     env_desc = task_attribute("env_desc", "The episode's obstacles ``[(x, y, r), ...]`` and 18 muscle strengths.")
@@ -247,15 +260,15 @@ class RunEnv(OsimEnv):
             raise ValueError(f"difficulty must be 0, 1 or 2, got {difficulty!r}")
         if seed is not None:
             self.seed(seed)
-        # The obstacles and the weakness are parts of the OpenSim model (the scene), built here.
+        # The obstacles and the weakness are parts of the engine's model (the scene), set here.
         self.task.env_desc = generate_env(self.np_random, difficulty, self.max_obstacles, self.left_psoas_index)
         placed = self.env_desc["obstacles"][: self.max_obstacles]
-        parked = [None] * (self.max_obstacles - len(placed))
-        size_obstacles(self.obstacle_parts, [r for _, _, r in placed] + parked)
+        parked = self.max_obstacles - len(placed)
+        radii: list[float | None] = [r for _, _, r in placed]
+        centres: list[tuple[float, float] | None] = [(x, y) for x, y, _ in placed]
+        size_obstacles(self.engine, self.obstacle_parts, radii + [None] * parked)
         self.osim_model.set_strength(self.env_desc["muscles"])
-        reinitialize(self.osim_model)
-        centres = [(x, y) for x, y, _ in placed] + parked
-        self.osim_model.reset(adjust_state=lambda state: place_obstacles(state, self.obstacle_parts, centres))
+        reset_with_obstacles(self.engine, self.obstacle_parts, centres + [None] * parked)
         self.episode_started()
         self.current_state = self.last_state = self.get_observation()
         return self.observe(project, obs_as_dict)

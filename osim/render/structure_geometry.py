@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from osim.engine.geometry import SceneGeometry, rotation_from_body_fixed_xyz
-from osim.engine.interface import Engine
+from osim.engine.interface import Engine, ModelStructure
 
 #: Same shape rules as the OpenSim drawing (osim.engine.geometry), so both engines look alike.
 _DENSITY = 1000.0
@@ -94,12 +94,17 @@ class StructureGeometry:
                 radius = float(np.clip(radius, 0.02, 0.15))
                 up = rotation[name].T @ np.array([0.0, 1.0, 0.0])
                 self._ellipsoids.append((name, up * radius, np.eye(3) * radius))
-        self._spheres = [(c.name, c.body, np.array(c.location, dtype=float), float(c.radius))
-                         for c in structure.contact_geometry if c.kind == "sphere" and c.radius is not None]
+        self._read_spheres(structure)
         self.muscle_names = list(engine.muscle_names)
         # An optional engine capability, not part of the Engine interface: only a drawing needs it.
         self._muscle_paths = getattr(engine, "muscle_paths", None)
         self.marker_names = [marker.name for marker in structure.markers]
+
+    def _read_spheres(self, structure: ModelStructure) -> None:
+        """The contact spheres of ``structure`` (re-read when the engine resizes them: RunEnv's obstacles)."""
+        self._structure = structure
+        self._spheres = [(c.name, c.body, np.array(c.location, dtype=float), float(c.radius))
+                         for c in structure.contact_geometry if c.kind == "sphere" and c.radius is not None]
 
     @staticmethod
     def _segment_axes(point: np.ndarray, mass: float) -> np.ndarray:
@@ -124,6 +129,8 @@ class StructureGeometry:
     def compute(self) -> SceneGeometry:
         """The geometry of the engine's current state."""
         engine = self.engine
+        if engine.structure is not self._structure:
+            self._read_spheres(engine.structure)
         description = engine.state_description()
         origin, rotation = self._poses(description)
 

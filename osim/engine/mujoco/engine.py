@@ -10,8 +10,11 @@ What differs from the OpenSim engine (docs/engines.md has the measurements):
 * tendons are rigid: ``fiber_length`` is the tendon length minus the fitted slack length along
   the pennated fibre, ``fiber_force`` the actuator's tension divided by the pennation cosine;
 * contacts are MuJoCo's soft constraints: the HuntCrossleyForce records carry MuJoCo's contact
-  forces, in OpenSim's layout and sign (force on the geometry's body, torque about its origin,
-  ground frame; the half-space gets the reaction);
+  forces, each force's own contacts (a foot sphere's ground and obstacle contacts apart), in
+  OpenSim's layout and sign (force on the geometry's body, torque about its origin, ground frame;
+  the half-space gets the reaction); a force between spheres only (RunEnv's obstacles) is explicit
+  contact pairs whose law this engine sets from the force's stiffness and the radii
+  (:mod:`osim.engine.mujoco.sphere_contact`), again whenever they change;
 * a CoordinateLimitForce records MuJoCo's joint-limit force and a potential energy of 0 (MuJoCo's
   limits are constraints, without a potential);
 * OpenSim's integrator settings do not apply: MuJoCo steps ``substeps`` fixed steps of
@@ -22,6 +25,7 @@ silently reset its data) raise :class:`~osim.engine.SimulationError`; :meth:`res
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import warnings
@@ -206,24 +210,29 @@ class MujocoSimulation:
         self._measure_path_offsets()  # at the default pose
 
     def add_bodies(self, parts: Description) -> None:
-        """Add bodies and the joints that carry them (model-description format, ``{"bodies": [...],
-        "joints": [...]}``) to the model, after its own; the engine is rebuilt, at its default pose.
+        """Add bodies, the joints that carry them and their contact geometry and contact forces
+        (model-description format, ``{"bodies": [...], "joints": [...], "contact_geometry": [...],
+        "forces": [...]}``, the last two optional) to the model, after its own; the engine is
+        rebuilt, at its default pose.
 
-        What a scene adds to a model (the arm's target, :mod:`osim.engine.scene`), as OpenSim's
-        ``addBody``/``addJoint`` and ``initSystem`` do: structure, state description and state
-        variables list them after the model's own. A name already in the model is refused. The
-        rebuilt model has its muscles at full strength (``set_strength`` again afterwards).
+        What a scene adds to a model (the arm's target, RunEnv's obstacles: :mod:`osim.engine.scene`),
+        as OpenSim's ``addBody``/``addJoint``/``addContactGeometry``/``addForce`` and ``initSystem``
+        do: structure, state description and state variables list them after the model's own. A
+        name already in the model is refused. The rebuilt model has its muscles at full strength
+        (``set_strength`` again afterwards).
         """
-        bodies, joints = list(parts.get("bodies", [])), list(parts.get("joints", []))
-        if not bodies or set(parts) - {"bodies", "joints"}:
-            raise ValueError("expected {'bodies': [...], 'joints': [...]} with at least one body, "
-                             f"got keys {sorted(parts)}")
-        known = {b["name"] for b in self.description["bodies"]} | {j["name"] for j in self.description["joints"]}
-        clashes = sorted(known & ({b["name"] for b in bodies} | {j["name"] for j in joints}))
+        sections = ("bodies", "joints", "contact_geometry", "forces")
+        added = {key: list(parts.get(key, [])) for key in sections}
+        if not added["bodies"] or set(parts) - set(sections):
+            raise ValueError("expected {'bodies': [...], 'joints': [...]} (and optionally 'contact_geometry' and "
+                             f"'forces') with at least one body, got keys {sorted(parts)}")
+        names = [item["name"] for key in sections for item in added[key]]
+        known = {item["name"] for key in sections for item in self.description.get(key, [])}
+        clashes = sorted(known & set(names))
         if clashes:
             raise ValueError(f"the model already has {clashes}")
-        description = {**self.description, "bodies": [*self.description["bodies"], *bodies],
-                       "joints": [*self.description["joints"], *joints]}
+        description = {**self.description,
+                       **{key: [*self.description.get(key, []), *added[key]] for key in sections}}
         self._build(description)
 
     # -- indices (once) -------------------------------------------------------------------------
@@ -283,6 +292,12 @@ class MujocoSimulation:
         self._geom_body = {geom: int(model.geom_bodyid[geom]) for geom in geom_of.values()}
         self._geom_bodyid = model.geom_bodyid  # a view (property reads build a new one each time)
         self._forces: list[tuple[str, str, Any]] = []  # (name, kind, target) in the description's order
+        # Which contact force each MuJoCo contact (geom pair) belongs to, as the contact forces are
+        # numbered here; a pair of no force belongs to the extra last one (recorded by none).
+        n_contact_forces = sum(force["type"] == "HuntCrossleyForce" for force in description["forces"])
+        self._contact_owner = np.full((model.ngeom, model.ngeom), n_contact_forces, dtype=int)
+        self._n_contact_forces = n_contact_forces
+        contact_forces = 0
         for force in description["forces"]:
             kind = force["type"]
             if is_muscle(force):
@@ -292,7 +307,9 @@ class MujocoSimulation:
                 spheres = [geom for geom in geometry if self._geom_body[geom] != 0]
                 planes = [k for k, geom in enumerate(geometry) if self._geom_body[geom] == 0]
                 self._forces.append((force["name"], "contact", (np.array(spheres, dtype=int), planes,
-                                                                np.array(geometry, dtype=int))))
+                                                                np.array(geometry, dtype=int), contact_forces)))
+                self._own_contacts(contact_forces, geometry, planes)
+                contact_forces += 1
             elif kind in ("CoordinateLimitForce", "SpringGeneralizedForce"):
                 column = self._coordinate_column[force["properties"]["coordinate"]]
                 self._forces.append((force["name"], "limit" if kind == "CoordinateLimitForce" else "spring", column))
@@ -316,6 +333,55 @@ class MujocoSimulation:
         self._mass_fractions = self._body_masses / self._total_mass
         self._gravity = model.opt.gravity.copy()
         self._default_qpos = model.key_qpos[0].copy()
+        self._index_sphere_pairs()
+
+    def _own_contacts(self, owner: int, geometry: list[int], planes: list[int]) -> None:
+        """Mark the geom pairs of one contact force's contacts as the force's: each sphere with the
+        half-space, or (a force between spheres) its first sphere with each of the others."""
+        if planes:
+            pairs = [(geometry[p], g) for p in planes for k, g in enumerate(geometry) if k not in planes]
+        else:
+            pairs = [(geometry[0], g) for g in geometry[1:]]
+        for a, b in pairs:
+            self._contact_owner[a, b] = self._contact_owner[b, a] = owner
+
+    def _index_sphere_pairs(self) -> None:
+        """The explicit contact pairs of the forces between spheres, and their solref from the
+        forces' laws (:mod:`osim.engine.mujoco.sphere_contact`)."""
+        from .mjcf import sphere_pair_name
+
+        mujoco, model = self._mujoco, self.mj_model
+        self._weight = self._total_mass * float(np.linalg.norm(self._gravity))
+        #: (pair id, force name, geom1, geom2) of every sphere pair
+        self._sphere_pairs: list[tuple[int, str, int, int]] = []
+        for force in self.description["forces"]:
+            for parameters in force.get("contact_parameters", []):
+                for other in parameters["geometry"][1:]:
+                    name = sphere_pair_name(force["name"], other)
+                    pair = int(mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_PAIR, name))
+                    if pair >= 0:
+                        self._sphere_pairs.append((pair, force["name"], int(model.pair_geom1[pair]),
+                                                   int(model.pair_geom2[pair])))
+        self._tune_sphere_pairs()
+
+    def _tune_sphere_pairs(self) -> None:
+        """Set each sphere pair's solref: MuJoCo's force at rest the spring matched to its force's
+        Hunt-Crossley law where the contact carries the model's weight."""
+        from .sphere_contact import matched_spring, pair_solref
+
+        if not self._sphere_pairs:
+            return
+        model = self.mj_model
+        laws = {force["name"]: force["contact_parameters"][0] for force in self.description["forces"]
+                if force["type"] == "HuntCrossleyForce"}
+        load = self._weight if self._weight > 0 else 1.0
+        for pair, force, first, second in self._sphere_pairs:
+            law = laws[force]
+            radii = float(model.geom_size[first, 0]), float(model.geom_size[second, 0])
+            _, spring, damping = matched_spring(float(law["stiffness"]), float(law["dissipation"]), *radii, load)
+            bodies = model.geom_bodyid[[first, second]]
+            inverse_weight = float(model.body_invweight0[bodies, 0].sum())
+            model.pair_solref[pair] = pair_solref(spring, damping, inverse_weight)
 
     def _read_structure(self) -> ModelStructure:
         """The structure in OpenSim's names and order, MuJoCo's qpos/dof addresses as indices."""
@@ -414,7 +480,7 @@ class MujocoSimulation:
         locks (True) or unlocks (False) coordinates at their value in this state.
 
         What OpenSim's ``Coordinate.setValue`` and ``setLocked`` on a state do, for the scenes
-        (:mod:`osim.engine.scene`: the arm's target). A coordinate can be locked here if the model
+        (:mod:`osim.engine.scene`: the arm's target, RunEnv's obstacles). A coordinate can be locked here if the model
         locks it or marks it ``lockable``; a reset unlocks the lockable ones, as OpenSim's default
         state does. Unknown names and non-finite values are refused before anything changes.
         """
@@ -824,14 +890,16 @@ class MujocoSimulation:
         return np.einsum("nji,nj->ni", contacts.frame.reshape(count, 3, 3), forces)
 
     def _contact_wrenches(self, data: Any, forces: np.ndarray, torques: bool) -> np.ndarray:
-        """Per geom (rows of ``ngeom``) summed over its contacts of ``forces``: the force on its body
-        and, with ``torques``, the torque about the body origin and about the ground origin (ground
-        frame). The force columns are the same either way (the same additions in the same order)."""
-        wrenches = np.zeros((self.mj_model.ngeom, 9 if torques else 3))
+        """Per contact force (the first axis, in :attr:`_forces` order) and geom (the second, of
+        ``ngeom``), summed over the force's contacts of ``forces``: the force on the geom's body and,
+        with ``torques``, the torque about the body origin and about the ground origin (ground frame).
+        The force columns are the same either way (the same additions in the same order)."""
+        wrenches = np.zeros((self._n_contact_forces + 1, self.mj_model.ngeom, 9 if torques else 3))
         if not len(forces):
             return wrenches
         contacts = data.contact
         points = contacts.pos
+        owners = self._contact_owner[contacts.geom1, contacts.geom2]
         for geoms, signed in ((contacts.geom2, forces), (contacts.geom1, -forces)):
             bodies = self._geom_bodyid[geoms]
             if not bodies.any():
@@ -840,7 +908,7 @@ class MujocoSimulation:
             if torques:
                 share = np.concatenate([signed, _cross(points - data.xpos[bodies], signed), _cross(points, signed)],
                                        axis=1)
-            np.add.at(wrenches, geoms, share)
+            np.add.at(wrenches, (owners, geoms), share)
         return wrenches
 
     def ground_force(self, arrays: StateArrays, name: str) -> np.ndarray:
@@ -856,17 +924,19 @@ class MujocoSimulation:
         sums = kept.geom_forces
         if sums is None:
             sums = kept.geom_forces = self._geom_forces(self._data_of(arrays))
-        # np.add.reduce over the spheres' rows (from the first row on), then negated, in floats
+        # np.add.reduce over the spheres' rows (from the first row on), then negated, in floats;
+        # only this force's own contacts (a foot sphere may also touch an obstacle)
+        owner = target[3]
         spheres = self._sphere_lists[name]
-        x, y, z = sums.get(spheres[0], _NO_FORCE)
+        x, y, z = sums.get((owner, spheres[0]), _NO_FORCE)
         for sphere in spheres[1:]:
-            dx, dy, dz = sums.get(sphere, _NO_FORCE)
+            dx, dy, dz = sums.get((owner, sphere), _NO_FORCE)
             x, y, z = x + dx, y + dy, z + dz
         return np.array([-x, -y, -z])
 
-    def _geom_forces(self, data: Any) -> dict[int, tuple[float, float, float]]:
-        """The force columns of :meth:`_contact_wrenches` of every geom in a contact, as Python floats
-        (a geom in none has zeros): the same operations in the same order as the contact forces'
+    def _geom_forces(self, data: Any) -> dict[tuple[int, int], tuple[float, float, float]]:
+        """The force columns of :meth:`_contact_wrenches` of every (contact force, geom) in a contact,
+        as Python floats (a pair in none has zeros): the same operations in the same order as the contact forces'
         ``einsum`` (each component from 0.0 on) and the wrenches' ``np.add.at`` (the contacts'
         geom2 sides, then their geom1 sides with the force negated). The ground's sums, never read,
         may differ (the wrenches leave out a side that is all on the ground)."""
@@ -876,6 +946,7 @@ class MujocoSimulation:
             return {}
         contacts = data.contact
         frames, first, second = contacts.frame.tolist(), contacts.geom1.tolist(), contacts.geom2.tolist()
+        owners = self._contact_owner[contacts.geom1, contacts.geom2].tolist()
         result = self._contact_result
         forces = []
         for i in range(count):
@@ -884,13 +955,13 @@ class MujocoSimulation:
             r = frames[i]  # the contact frame's rows: the force in the ground frame is frame.T @ f
             forces.append((0.0 + r[0] * f0 + r[3] * f1 + r[6] * f2, 0.0 + r[1] * f0 + r[4] * f1 + r[7] * f2,
                            0.0 + r[2] * f0 + r[5] * f1 + r[8] * f2))
-        sums: dict[int, tuple[float, float, float]] = {}
+        sums: dict[tuple[int, int], tuple[float, float, float]] = {}
         for geoms, sign in ((second, 1.0), (first, -1.0)):
-            for geom, (fx, fy, fz) in zip(geoms, forces):
-                x, y, z = sums.get(geom, _NO_FORCE)
+            for owner, geom, (fx, fy, fz) in zip(owners, geoms, forces):
+                x, y, z = sums.get((owner, geom), _NO_FORCE)
                 if sign < 0:
                     fx, fy, fz = -fx, -fy, -fz
-                sums[geom] = (x + fx, y + fy, z + fz)
+                sums[(owner, geom)] = (x + fx, y + fy, z + fz)
         return sums
 
     def _forces_of(self, arrays: StateArrays) -> np.ndarray:
@@ -917,9 +988,10 @@ class MujocoSimulation:
                 kept.wrenches = self._contact_wrenches(data, self._forces_of(arrays), torques=True)
             # OpenSim's layout: 6 values per geometry of the force; the half-space gets the
             # reaction of this force's spheres only, its torque about the ground origin.
-            spheres, planes, geometry = target
-            reaction = -kept.wrenches[spheres].sum(axis=0)
-            values = kept.wrenches[geometry, :6]
+            spheres, planes, geometry, owner = target
+            wrenches = kept.wrenches[owner]
+            reaction = -wrenches[spheres].sum(axis=0)
+            values = wrenches[geometry, :6]
             values[planes] = reaction.take(_FORCE_AND_GROUND_TORQUE)
             return values.ravel()
         if kind == "limit":
@@ -957,6 +1029,62 @@ class MujocoSimulation:
             paths.append(points[start:stop][objects[start:stop] != _PULLEY])
         return paths
 
+    def set_contact_spheres(self, radii: Mapping[str, float]) -> None:
+        """Give contact spheres new radii (m), by name: what OpenSim's ``ContactSphere.setRadius``
+        and ``initSystem`` do, at once (the scenes: RunEnv's obstacles, sized at every reset). The
+        structure and the description follow; sphere pairs get their force's law again. Unknown
+        names and radii that are not positive and finite are refused before anything changes."""
+        values = self._positive_by_name(radii, {c.name for c in self._structure.contact_geometry if c.kind == "sphere"},
+                                        "contact sphere", "radius")
+        model = self.mj_model
+        for name, radius in values.items():
+            geom = self._id(self._mujoco.mjtObj.mjOBJ_GEOM, name)
+            model.geom_size[geom, 0] = radius
+            model.geom_rbound[geom] = radius  # the collision test's bounding sphere
+            model.geom_aabb[geom, 3:] = radius
+        geometry = [{**g, "radius": values[g["name"]]} if g["name"] in values else g
+                    for g in self.description["contact_geometry"]]
+        self.description = {**self.description, "contact_geometry": geometry}
+        self._structure = dataclasses.replace(self._structure, contact_geometry=tuple(
+            dataclasses.replace(c, radius=values[c.name]) if c.name in values else c
+            for c in self._structure.contact_geometry))
+        self._contacts_changed()
+
+    def set_contact_stiffness(self, stiffness: Mapping[str, float]) -> None:
+        """Give HuntCrossleyForces a new stiffness (OpenSim's ``setStiffness``, N/m^2 as there), by
+        name. A force between spheres only (the scenes') changes its pairs' law; the ground forces'
+        contacts are MuJoCo's own and do not take a stiffness, so naming one is refused."""
+        forces = {f["name"]: f for f in self.description["forces"] if f["type"] == "HuntCrossleyForce"}
+        paired = {force for _, force, _, _ in self._sphere_pairs}
+        values = self._positive_by_name(stiffness, set(forces), "HuntCrossleyForce", "stiffness")
+        grounded = sorted(set(values) - paired)
+        if grounded:
+            raise ValueError(f"the MuJoCo engine maps the stiffness of forces between spheres only; {grounded} "
+                             "touch the ground through MuJoCo's own contact (see docs/engines.md)")
+        self.description = {**self.description, "forces": [
+            {**f, "contact_parameters": [{**p, "stiffness": values[f["name"]]} for p in f["contact_parameters"]]}
+            if f["name"] in values else f for f in self.description["forces"]]}
+        self._contacts_changed()
+
+    def _positive_by_name(self, values: Mapping[str, float], names: set[str], kind: str,
+                          quantity: str) -> dict[str, float]:
+        checked = {}
+        for name, value in dict(values).items():
+            if name not in names:
+                raise ValueError(f"the model has no {kind} {name!r}; expected one of {sorted(names)}")
+            number = float(value)
+            if not (number > 0 and math.isfinite(number)):
+                raise ValueError(f"the {quantity} of {name!r} must be a positive finite number, got {value!r}")
+            checked[name] = number
+        return checked
+
+    def _contacts_changed(self) -> None:
+        self._tune_sphere_pairs()
+        # The current state's contacts change: nothing computed from the old ones is kept.
+        self._arrays = None
+        self._forwarded = None
+        self._scratch_of = None
+
     def set_strength(self, strength: Any) -> None:
         """Scale each muscle's maximum isometric force by ``strength[j]`` (1 = as built), as the OpenSim
         engine's ``set_strength``: the muscle actuator's force, in its gain and its bias."""
@@ -982,7 +1110,7 @@ class _StateData:
         self.tension: np.ndarray | None = None  # with the muscle arrays, when first read
         self.contact_forces: np.ndarray | None = None
         # the force columns of the wrenches of each geom in a contact, as floats (ground_force's)
-        self.geom_forces: dict[int, tuple[float, float, float]] | None = None
+        self.geom_forces: dict[tuple[int, int], tuple[float, float, float]] | None = None
         self.wrenches: np.ndarray | None = None
         self.limits: dict[int, float] | None = None
         self.snapshot: tuple[Any, ...] | None = None

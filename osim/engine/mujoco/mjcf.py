@@ -13,8 +13,16 @@ What maps how (see docs/engines.md for the measurements):
 * muscles -> spatial tendons through sites + MuJoCo ``muscle`` actuators, in the force-set order
   (the action order of the OpenSim environments); ConditionalPathPoint and MovingPathPoint ->
   sites at fitted fixed locations (``data/*.json``; without a fit: the location at coordinate 0);
-* ContactSphere -> sphere geoms, ContactHalfSpace -> a plane; wrap cylinders -> cylinder geoms,
-  wrap ellipsoids -> spheres of the mean radius.
+* ContactSphere -> sphere geoms, ContactHalfSpace -> a plane: a HuntCrossleyForce with a
+  half-space is MuJoCo's automatic sphere-plane collision; one between spheres only (RunEnv's
+  obstacles and the feet) is explicit frictionless contact pairs, its first sphere against each of
+  the others on another body (OpenSim also makes the others touch one another, as the spheres of
+  one foot force do; MuJoCo leaves those out for both kinds), with an impedance of
+  :data:`~osim.engine.mujoco.sphere_contact.PAIR_IMPEDANCE` and a ``solref`` that the engine sets
+  from the force's law once the bodies' inertias are compiled (:mod:`.sphere_contact`);
+* wrap cylinders -> cylinder geoms, wrap ellipsoids -> spheres of the mean radius;
+* a coordinate's ``armature`` (a scene's locked obstacle: its lock then holds under a foot's
+  load, which a 0.1 g body's would not) -> the joint's armature.
 
 The world keeps OpenSim's axes (y up), so every position is copied unchanged.
 """
@@ -261,6 +269,7 @@ class MjcfWriter:
         self.tendons = ET.Element("tendon")
         self.actuators = ET.Element("actuator")
         self.equalities = ET.Element("equality")
+        self.contact_pairs = ET.Element("contact")
         self.bodies: dict[str, ET.Element] = {"world": self.world}
         #: Largest deviation of each coupling polynomial from its spline (m), by joint name.
         self.coupling_errors: dict[str, float] = {}
@@ -281,6 +290,8 @@ class MjcfWriter:
             stiffness = self.spring(coordinate)
             if stiffness:
                 attributes.update(stiffness)
+            if "armature" in spec:
+                attributes["armature"] = numbers([spec["armature"]])
             self.default_qpos[name] = float(spec.get("default_value", 0.0))
             if spec.get("locked") or spec.get("lockable"):
                 # a lockable coordinate (locked and unlocked in the state, as OpenSim's setLocked):
@@ -372,19 +383,23 @@ class MjcfWriter:
                                   pos=numbers(np.asarray(wrap["translation"], float) + side), group="3")
 
     def add_contacts(self) -> None:
-        """Contact spheres and the ground half-space."""
+        """Contact spheres and the ground half-space; the contact pairs of the sphere-only forces."""
+        half_spaces = {g["name"] for g in self.description["contact_geometry"] if g["type"] == "ContactHalfSpace"}
         friction = {}
         for force in self.description["forces"]:
             for parameters in force.get("contact_parameters", []):
-                for name in parameters["geometry"]:
-                    friction[name] = parameters["dynamic_friction"]
+                if half_spaces & set(parameters["geometry"]):
+                    for name in parameters["geometry"]:
+                        friction[name] = parameters["dynamic_friction"]
         for geometry in self.description["contact_geometry"]:
             body = self.bodies[frame_body(geometry["frame"])]
             attributes = {"name": geometry["name"], "pos": numbers(geometry["location"]),
                           "friction": numbers([friction.get(geometry["name"], 0.8), 0.005, 0.0001])}
             if geometry["type"] == "ContactSphere":
+                # a sphere of no ground force touches only through its force's pairs
+                grounded = geometry["name"] in friction
                 attributes.update(type="sphere", size=numbers([geometry["radius"]]),
-                                  contype="1", conaffinity="0", mass="0")
+                                  contype="1" if grounded else "0", conaffinity="0", mass="0")
             elif geometry["type"] == "ContactHalfSpace":
                 # OpenSim's half-space has its outward normal along -x; MuJoCo's plane along +z.
                 rotation = rotation_matrix(geometry["orientation"]) @ Rotation.from_euler("y", -math.pi / 2).as_matrix()
@@ -394,6 +409,32 @@ class MjcfWriter:
             else:
                 raise MjcfError(f"contact geometry type {geometry['type']!r} is not mapped")
             ET.SubElement(body, "geom", attributes)
+        self.add_sphere_pairs(half_spaces)
+
+    def add_sphere_pairs(self, half_spaces: set[str]) -> None:
+        """The explicit pairs of every HuntCrossleyForce between spheres only (see the module)."""
+        from .sphere_contact import PAIR_IMPEDANCE
+
+        geometry_body = {g["name"]: frame_body(g["frame"]) for g in self.description["contact_geometry"]}
+        for force in self.description["forces"]:
+            for parameters in force.get("contact_parameters", []):
+                names = list(parameters["geometry"])
+                if half_spaces & set(names) or len(names) < 2:
+                    continue
+                unknown = sorted(set(names) - set(geometry_body))
+                if unknown:
+                    raise MjcfError(f"force {force['name']!r}: unknown contact geometry {unknown}")
+                first, *others = names
+                frictionless = not any(parameters[key] for key in ("static_friction", "dynamic_friction"))
+                for other in others:
+                    if geometry_body[other] == geometry_body[first]:
+                        continue  # OpenSim's contact ignores two surfaces of one body too
+                    attributes = {"name": sphere_pair_name(force["name"], other), "geom1": first, "geom2": other,
+                                  "condim": "1" if frictionless else "3",
+                                  "solimp": numbers([PAIR_IMPEDANCE, PAIR_IMPEDANCE, 0.001, 0.5, 2])}
+                    if not frictionless:
+                        attributes["friction"] = numbers([parameters["dynamic_friction"]] * 2 + [0.005, 0.0001, 0.0001])
+                    ET.SubElement(self.contact_pairs, "pair", attributes)
 
     def add_muscle(self, muscle: dict[str, Any]) -> None:
         """The spatial tendon and the muscle actuator of one OpenSim muscle."""
@@ -424,7 +465,7 @@ class MjcfWriter:
 
     def text(self) -> str:
         """The finished MJCF document (tendons, equalities, actuators, default keyframe)."""
-        for element in (self.tendons, self.equalities, self.actuators):
+        for element in (self.contact_pairs, self.tendons, self.equalities, self.actuators):
             if len(element):
                 self.root.append(element)
         keyframes = ET.SubElement(self.root, "keyframe")
@@ -433,6 +474,11 @@ class MjcfWriter:
                       qpos=numbers([self.default_qpos[str(name)] for name in order]))
         ET.indent(self.root)
         return ET.tostring(self.root, encoding="unicode")
+
+
+def sphere_pair_name(force: str, geometry: str) -> str:
+    """The MuJoCo name of the contact pair of a sphere-only force with its geometry ``geometry``."""
+    return f"{force}/{geometry}"
 
 
 def inertial_attributes(body: dict[str, Any]) -> dict[str, str]:
