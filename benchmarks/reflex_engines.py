@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_published_params, reflex_parameters
+from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_published_params, reflex_parameters, teacher_parameters
 from osim.env.l2m2019 import L2M2019Env
 
 ENGINES = ("opensim", "mujoco")
@@ -69,7 +69,10 @@ def main() -> None:
     results = {
         "setup": "L2M2019Env(difficulty=3, seed=36), planar model, EXAMPLE_INIT_POSE, 0.01 s steps",
         "params_2D (published)": compare(load_published_params("2D"), ns.steps),
-        "params_2D_mujoco (optimised on MuJoCo)": compare(reflex_parameters("2D", "mujoco"), ns.steps),
+        "params_2D_mujoco (optimised on MuJoCo; the walking recipe's teacher)":
+            compare(teacher_parameters("2D", "mujoco"), ns.steps),
+        "params_2D_mujoco_walk (CMA-ES then coordinate search on MuJoCo)":
+            compare(reflex_parameters("2D", "mujoco"), ns.steps),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average": os.getloadavg()},
     }
     text = json.dumps(results, indent=2)

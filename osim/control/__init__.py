@@ -16,7 +16,9 @@ from .osim_loco_reflex_song2019 import (
     published_params_path,
     reflex_parameters,
     reflex_parameters_path,
+    teacher_parameters,
 )
 
 __all__ = ["EXAMPLE_INIT_POSE", "LocoCtrl", "OsimReflexCtrl", "load_published_params", "load_reflex_params",
-           "published_params_path", "reflex_parameters", "reflex_parameters_path"]
+           "published_params_path", "reflex_parameters", "reflex_parameters_path",
+           "teacher_parameters"]

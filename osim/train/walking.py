@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, reflex_parameters
+from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, teacher_parameters
 from osim.control.optimize import ReflexTask, make_env
 from osim.train.mlp import MLPPolicy
 
@@ -377,8 +377,8 @@ def train_walking_policy(
     Args:
         task: the judged episode (engine, difficulty, initial pose).
         config: DAgger's settings.
-        teacher_params: the reflex controller's 37 parameters (default: the packaged ones for the
-            task's engine, :func:`osim.control.reflex_parameters`).
+        teacher_params: the reflex controller's 37 parameters (default: the packaged teacher for the
+            task's engine, :func:`osim.control.teacher_parameters`).
         processes: workers running the episodes (1 with the ``processes`` backend: in this process).
         progress: show a progress bar over the iterations.
         log: called with one line per iteration.
@@ -392,7 +392,7 @@ def train_walking_policy(
     torch.manual_seed(config.seed)
     torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(config.seed)
-    params = reflex_parameters("2D", task.engine) if teacher_params is None else np.asarray(teacher_params)
+    params = teacher_parameters("2D", task.engine) if teacher_params is None else np.asarray(teacher_params)
     metadata = {"env": "L2M2019Env", "model": "2D", "difficulty": task.difficulty, "engine": task.engine,
                 "init_pose": list(task.init_pose), "trained_by": "osim.train.walking (DAgger, reflex teacher)",
                 "config": asdict(config)}
