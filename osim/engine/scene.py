@@ -239,19 +239,20 @@ def reset_with_obstacles(engine: Engine, obstacles: Sequence[Any],
 #: PlanarJoint to ground whose child frame is 0.25 m behind it (the ball is at z = +0.25).
 TARGET_BODY = "target"
 TARGET_JOINT = "target-joint"
-#: OpenSim's names of a PlanarJoint's coordinates: rotation about z, then x and y.
-TARGET_COORDINATES = (f"{TARGET_JOINT}_coord_0", f"{TARGET_JOINT}_coord_1", f"{TARGET_JOINT}_coord_2")
-#: (planar_coordinate_names makes the same names for any joint)
 TARGET_MASS = 0.0001
 TARGET_INERTIA = (1.0, 1.0, 0.0001, 0.0, 0.0, 0.0)
 TARGET_CHILD_OFFSET = (0.0, 0.0, -0.25)
 #: OpenSim's default range of a PlanarJoint coordinate.
-TARGET_RANGE = (-10.0, 10.0)
+PLANAR_RANGE = (-10.0, 10.0)
 
 
 def planar_coordinate_names(joint: str) -> tuple[str, str, str]:
     """OpenSim's names of a PlanarJoint's coordinates: rotation about z, then x and y."""
     return (f"{joint}_coord_0", f"{joint}_coord_1", f"{joint}_coord_2")
+
+
+#: The target joint's coordinates (rotation, x, y).
+TARGET_COORDINATES = planar_coordinate_names(TARGET_JOINT)
 
 
 def planar_body_parts(body: str, joint: str, mass: float, inertia: Sequence[float],
@@ -262,7 +263,7 @@ def planar_body_parts(body: str, joint: str, mass: float, inertia: Sequence[floa
     :func:`planar_coordinate_names`, default 0, range (-10, 10). The coordinates numbered in
     ``lockable`` can be locked and unlocked in the state; ``armature`` goes to every coordinate."""
     zero = {"translation": [0.0, 0.0, 0.0], "orientation": [0.0, 0.0, 0.0]}
-    coordinates = [{"name": name, "default_value": 0.0, "default_speed_value": 0.0, "range": list(TARGET_RANGE),
+    coordinates = [{"name": name, "default_value": 0.0, "default_speed_value": 0.0, "range": list(PLANAR_RANGE),
                     "clamped": False, "locked": False, **({"lockable": True} if k in lockable else {}),
                     **({"armature": float(armature)} if armature is not None else {})}
                    for k, name in enumerate(planar_coordinate_names(joint))]

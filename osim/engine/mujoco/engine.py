@@ -507,7 +507,7 @@ class MujocoSimulation:
 
     def _drop_current(self) -> None:
         """The current state's arrays stop being the engine's without a snapshot (a reset, new
-        strengths): compute what they left to be read later from the engine's data."""
+        strengths or contacts): compute what they left to be read later from the engine's data."""
         arrays = self._arrays
         if arrays is not None:
             arrays.fiber_force  # noqa: B018 - computes the muscle arrays while the data is this state's
@@ -1080,8 +1080,9 @@ class MujocoSimulation:
 
     def _contacts_changed(self) -> None:
         self._tune_sphere_pairs()
-        # The current state's contacts change: nothing computed from the old ones is kept.
-        self._arrays = None
+        # The current state's contacts change: nothing computed from the old ones is kept (the
+        # state's arrays keep what does not depend on them, as after new strengths).
+        self._drop_current()
         self._forwarded = None
         self._scratch_of = None
 
