@@ -683,23 +683,22 @@ class _ArrayPlan:
         self.pelvis_coordinates = np.array([column[c] for c in structure.joint("ground_pelvis").coordinates[:3]])
         # hip_abd is the hip joint's second coordinate, the others their joint's first (as the original read them)
         legs = [(side, name, sign) for _, side in LEGS for name, sign in _LEG_JOINTS]
-        self.leg_coordinates = np.array([column[structure.joint(f"{joint}_{side}").coordinates[index]]
-                                         for side, (joint, index), _ in legs])
-        self.leg_signs = np.array([sign for _, _, sign in legs])
-        muscle_index = {m.name: k for k, m in enumerate(structure.muscles)}
-        self.muscles = np.array([muscle_index[f"{MODEL_MUSCLE_NAMES[MUS]}_{side}"] for _, side in LEGS
-                                 for MUS in LEG_MUSCLES])
-        self.fmax = np.array([fmax[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
-        self.lopt = np.array([lopt[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
-        self.feet = tuple(f"foot_{side}" for _, side in LEGS)
-        # the same as Python ints and floats (the observation reads the coordinates as lists)
+        # the pelvis's and legs' coordinate columns as Python ints (the observation reads them as
+        # lists), each leg coordinate with its observation sign
         self.pelvis_columns: tuple[int, ...] = tuple(self.pelvis_coordinates.tolist())
-        self.leg_columns: tuple[tuple[int, float], ...] = tuple(zip(self.leg_coordinates.tolist(),
-                                                                    self.leg_signs.tolist()))
-        # the observed f, l, v of each muscle in turn: entries of force, length, velocity end to end
+        self.leg_columns: tuple[tuple[int, float], ...] = tuple(
+            (column[structure.joint(f"{joint}_{side}").coordinates[index]], sign)
+            for side, (joint, index), sign in legs)
+        muscle_index = {m.name: k for k, m in enumerate(structure.muscles)}
+        muscles = [muscle_index[f"{MODEL_MUSCLE_NAMES[MUS]}_{side}"] for _, side in LEGS for MUS in LEG_MUSCLES]
+        fmax_values = np.array([fmax[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
+        lopt_values = np.array([lopt[leg][MUS] for leg, _ in LEGS for MUS in LEG_MUSCLES])
+        self.feet = tuple(f"foot_{side}" for _, side in LEGS)
+        # the observed f, l, v of each muscle in turn: entries of force, length, velocity end to end,
+        # and their divisors Fmax, lopt, lopt
         n = engine.n_muscles
-        self.fibre_entries = np.array([[k, n + k, 2 * n + k] for k in self.muscles.tolist()]).ravel()
-        self.fibre_divisors = np.column_stack([self.fmax, self.lopt, self.lopt]).ravel()
+        self.fibre_entries = np.array([[k, n + k, 2 * n + k] for k in muscles]).ravel()
+        self.fibre_divisors = np.column_stack([fmax_values, lopt_values, lopt_values]).ravel()
 
 
 def _initial_pose(init_pose: np.ndarray, coordinates: list[str]) -> tuple[dict[str, float], dict[str, float]]:
