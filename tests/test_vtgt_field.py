@@ -8,6 +8,7 @@ import pytest
 from scipy.interpolate import RectBivariateSpline
 
 from osim.env.target import BilinearGrid, VTgtField, generate_grid
+from osim.env.target.v_tgt_field import VTgt0
 
 
 def reference_bilinear(x: np.ndarray, y: np.ndarray, values: np.ndarray, qx: float, qy: float) -> float:
@@ -64,6 +65,34 @@ def test_bilinear_rejects_bad_grids():
         BilinearGrid(np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0]), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="shape"):
         BilinearGrid(np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.zeros((3, 2)))
+
+
+def test_compiled_kernels_give_the_numpy_bits(map_and_values):
+    """The numba kernels (the mujoco extra, installed by the test command) repeat the NumPy path's
+    operations in its order: every bit of every value is the same, inside the map, past its edges and
+    corners, at node lines, rotated by any angle and by none."""
+    x, y, values = map_and_values
+    numpy_grid = BilinearGrid(x, y, values, compiled=False)
+    compiled_grid = BilinearGrid(x, y, values, compiled=True)
+    offsets = VTgt0()._get_points  # the local field's 121 body-frame points
+    qx, qy = _queries()
+    angles = np.random.default_rng(7).uniform(-4, 4, size=qx.size)
+    angles[::4] = 0.0
+    expected, got = np.empty(offsets.shape), np.empty(offsets.shape)
+    for a, b, angle in zip(qx.tolist(), qy.tolist(), angles.tolist()):
+        assert np.array(compiled_grid.point_values(a, b)).tobytes() == np.array(numpy_grid.point_values(a, b)).tobytes()
+        cos, sin = math.cos(angle), math.sin(angle)
+        numpy_grid.evaluate_rotated(offsets, a, b, cos, sin, expected)
+        compiled_grid.evaluate_rotated(offsets, a, b, cos, sin, got)
+        assert got.tobytes() == expected.tobytes(), (a, b, angle)
+
+
+def test_rotated_query_needs_a_vector_field(map_and_values):
+    x, y, values = map_and_values
+    for compiled in (False, True):
+        with pytest.raises(ValueError, match="2-component"):
+            BilinearGrid(x, y, values[0], compiled=compiled).evaluate_rotated(
+                np.zeros((2, 3)), 0.0, 0.0, 1.0, 0.0, np.empty((2, 3)))
 
 
 def test_local_grid_is_11_by_11_points_1_m_apart():

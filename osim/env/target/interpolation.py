@@ -12,6 +12,8 @@ from bisect import bisect_right
 
 import numpy as np
 
+from .compiled import Kernels, kernels
+
 
 class BilinearGrid:
     """Bilinear interpolation of ``values[c, i, j]`` given at nodes ``(x[i], y[j])``.
@@ -20,11 +22,13 @@ class BilinearGrid:
         x: strictly increasing node coordinates along the first axis (at least 2).
         y: strictly increasing node coordinates along the second axis (at least 2).
         values: array of shape ``(len(x), len(y))`` or ``(n_components, len(x), len(y))``.
+        compiled: evaluate the one-point and rotated queries with the numba kernels of
+            :mod:`.compiled` (the same bits, faster); None: when numba is installed.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, values: np.ndarray) -> None:
-        self.x = np.asarray(x, dtype=np.float64)
-        self.y = np.asarray(y, dtype=np.float64)
+    def __init__(self, x: np.ndarray, y: np.ndarray, values: np.ndarray, compiled: bool | None = None) -> None:
+        self.x = np.ascontiguousarray(x, dtype=np.float64)
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
         for name, nodes in (("x", self.x), ("y", self.y)):
             if nodes.ndim != 1 or nodes.size < 2 or not np.all(np.diff(nodes) > 0):
                 raise ValueError(f"{name} must be a strictly increasing 1-D array of >= 2 nodes")
@@ -55,6 +59,11 @@ class BilinearGrid:
         self._flat = np.ascontiguousarray(self.values.reshape(self.values.shape[0], -1))
         self._corner_offset = np.array([[0], [self.y.size], [1], [self.y.size + 1]])
         self._buffers: dict[int, _Work] = {}
+        found = kernels()
+        if compiled and found is None:
+            raise RuntimeError("compiled=True needs numba (pip install 'osim-rl[mujoco]')")
+        self._kernels: Kernels | None = found if compiled or compiled is None else None
+        self._point_out = np.empty(self.values.shape[0])
 
     @staticmethod
     def _scalar_cell(nodes: list[float], query: float) -> tuple[int, float]:
@@ -66,6 +75,8 @@ class BilinearGrid:
     def point_values(self, qx: float, qy: float) -> list[float]:
         """The value of every component at the one point ``(qx, qy)``, as Python floats (the
         arithmetic of :meth:`evaluate`, point by point)."""
+        if self._kernels is not None:
+            return self._kernels.point(self.x, self.y, self._flat, qx, qy, self._point_out).tolist()
         i, t = self._scalar_cell(self._x_nodes, qx)
         j, u = self._scalar_cell(self._y_nodes, qy)
         corner_00, corner_10, corner_01, corner_11 = (1.0 - t) * (1.0 - u), t * (1.0 - u), (1.0 - t) * u, t * u
@@ -118,6 +129,30 @@ class BilinearGrid:
         np.multiply(values, work.flat_weight, out=values)
         return np.add.reduce(values, axis=1, out=out)  # corner by corner, in order
 
+    def evaluate_rotated(self, offsets: np.ndarray, x: float, y: float, cos: float, sin: float,
+                         out: np.ndarray) -> np.ndarray:
+        """A two-component (vector) field at the points ``(x, y) + R offsets[:, k]``, seen in the
+        rotated frame: ``R^T v``, into ``out`` (2, n); ``R`` rotates by the angle of ``cos``, ``sin``.
+
+        The points are ``cos o0 - sin o1 + x`` and ``sin o0 + cos o1 + y`` (each product, their sum,
+        then the shift), the vectors ``cos vx + sin vy`` and ``-sin vx + cos vy``; between them :meth:`evaluate`.
+        """
+        if self.values.shape[0] != 2:
+            raise ValueError(f"a rotated query needs a 2-component field, this one has {self.values.shape[0]}")
+        if self._kernels is not None:
+            return self._kernels.rotated(self.x, self.y, self._flat, offsets, x, y, cos, sin, out)
+        work = self._work(offsets.shape[1])
+        rotation, terms, points = work.rotation, work.terms, work.points
+        rotation[0, 0, 0], rotation[0, 1, 0], rotation[1, 0, 0], rotation[1, 1, 0] = cos, -sin, sin, cos
+        work.position[0, 0], work.position[1, 0] = x, y
+        # terms[r, c] is the rotation's entry (r, c) times coordinate c (x + (-s) is x - s exactly)
+        np.multiply(rotation, offsets[np.newaxis], out=terms)
+        np.add(np.add(terms[:, 0], terms[:, 1], out=points), work.position, out=points)
+        vectors = self.evaluate(points, work.vectors)
+        # back to the rotated frame: the transpose's entries
+        np.multiply(rotation.transpose(1, 0, 2), vectors[np.newaxis], out=terms)
+        return np.add(terms[:, 0], terms[:, 1], out=out)
+
     def __call__(self, qx: np.ndarray | float, qy: np.ndarray | float) -> np.ndarray:
         """Values at the points ``(qx[k], qy[k])``: shape ``(n_components,) + qx.shape``
         (or ``qx.shape`` when built from a single 2-D value array)."""
@@ -135,7 +170,8 @@ class _Work:
     """:meth:`BilinearGrid.evaluate`'s buffers for ``n`` points and ``components`` value components."""
 
     __slots__ = ("along", "cell", "clamped", "complement", "corner", "flat_weight", "fraction", "low", "node",
-                 "values", "weight", "width", "x_factors", "y_factors")
+                 "points", "position", "rotation", "terms", "values", "vectors", "weight", "width", "x_factors",
+                 "y_factors")
 
     def __init__(self, n: int, components: int) -> None:
         self.clamped, self.low, self.width, self.fraction = (np.empty((2, n)) for _ in range(4))
@@ -148,3 +184,6 @@ class _Work:
         self.flat_weight = self.weight.reshape(4, n)
         self.corner = np.empty((4, n), dtype=np.intp)
         self.values = np.empty((components, 4, n))
+        # evaluate_rotated's: the rotation (2, 2, 1), the shift, the products, the points and vectors
+        self.rotation, self.position = np.empty((2, 2, 1)), np.empty((2, 1))
+        self.terms, self.points, self.vectors = np.empty((2, 2, n)), np.empty((2, n)), np.empty((components, n))

@@ -108,17 +108,8 @@ class VTgt0:
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
         # The body-frame query grid never changes: built once per range and resolution.
         self.get_grid = _query_grid(self.rng_get, self.res_get)
-        # ... and its points flattened (1, 2, n), with buffers for the local field's computation: the
-        # rotation (2, 2, 1) and its transpose (a view), the position, the terms and the results
-        n_points = self.get_grid[0].size
-        self._get_points = self.get_grid.reshape(1, 2, n_points).copy()
-        self._rotation = np.empty((2, 2, 1))
-        self._rotation_entries = self._rotation.reshape(4)
-        self._inverse_rotation = self._rotation.transpose(1, 0, 2)
-        self._position = np.empty((2, 1))
-        self._terms = np.empty((2, 2, n_points))
-        self._points = np.empty((2, n_points))
-        self._global_v = np.empty((2, n_points))
+        # ... and its points flattened (2, n)
+        self._get_points = self.get_grid.reshape(2, -1).copy()
         self.create_map(rng_xy)
         self.vtgt = -1.0 * self.map
         self._interpolator: BilinearGrid | None = None
@@ -149,20 +140,11 @@ class VTgt0:
         global vectors are rotated back by ``-yaw``.
         """
         x, y, yaw = float(pose[0]), float(pose[1]), float(pose[2])
-        cos, sin = math.cos(yaw), math.sin(yaw)
         interpolator = self._interpolator
         assert interpolator is not None, "no field yet (VTgtSink builds it in create_vtgt_sink)"
-        rotation, terms, points = self._rotation_entries, self._terms, self._points
-        rotation[0], rotation[1], rotation[2], rotation[3] = cos, -sin, sin, cos
-        self._position[0, 0], self._position[1, 0] = x, y
-        # the points cos * g0 - sin * g1 + x and sin * g0 + cos * g1 + y: terms[r, c] is the rotation's
-        # entry (r, c) times coordinate c (x + (-s) is x - s exactly); two sums and the shift
-        np.multiply(self._rotation, self._get_points, out=terms)
-        np.add(np.add(terms[:, 0], terms[:, 1], out=points), self._position, out=points)
-        global_v = interpolator.evaluate(points, self._global_v)
-        # back to the body frame: vx cos + vy sin and vx (-sin) + vy cos, the transpose's entries
-        np.multiply(self._inverse_rotation, global_v[np.newaxis], out=terms)
-        local = np.add(terms[:, 0], terms[:, 1])  # a new array: it is the state's observation
+        # a new array each time: it is the state's observation
+        local = np.empty(self._get_points.shape)
+        interpolator.evaluate_rotated(self._get_points, x, y, math.cos(yaw), math.sin(yaw), local)
         return local.reshape(self.get_grid.shape)
 
 
