@@ -252,3 +252,22 @@ def test_passive_drop_close_to_opensim(opensim_engines):
     assert measured["pelvis_height_max_mm"] < DROP_PELVIS_MAX_MM
     assert max(measured["joint_angle_rms_rad"].values()) < DROP_JOINT_RMS
     assert ours[-1, 0] > 0.8 and theirs[-1, 0] > 0.8  # both still standing after 0.5 s
+
+
+def test_compiled_tracked_points_give_the_numpy_bits():
+    """The numba kernel of the tracked points (body origins, centres of mass; the mujoco extra, installed
+    by the test command) gives the NumPy path's bits in the states of a random walk of excitations."""
+    path = model_path("gait14dof22musc_20170320.osim")
+    compiled, reference = (MujocoSimulation(path, compiled=flag) for flag in (True, False))
+    rng = np.random.default_rng(11)
+    for engine in (compiled, reference):
+        engine.reset()
+    for _ in range(60):
+        excitations = rng.random(compiled.n_muscles)
+        for engine in (compiled, reference):
+            engine.step(excitations)
+        got, expected = compiled.state_arrays(), reference.state_arrays()
+        assert got.body_pos.tobytes() == expected.body_pos.tobytes()
+        assert got.body_vel.tobytes() == expected.body_vel.tobytes()
+        assert got.mass_center_pos.tobytes() == expected.mass_center_pos.tobytes()
+        assert got.mass_center_vel.tobytes() == expected.mass_center_vel.tobytes()

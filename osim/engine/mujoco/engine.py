@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from osim.compiled import load
 from osim.engine.actions import validate_excitations, validate_strength
 from osim.engine.errors import SimulationError
 from osim.engine.interface import (
@@ -129,11 +130,16 @@ class MujocoSimulation:
             settings can be passed to either engine, and ignored (MuJoCo steps fixed steps).
         timestep: MuJoCo's step (s); ``step_size`` must be a whole number of them (default 2 ms).
         fitted: use the stored per-muscle fits (``False``: the direct mapping).
+        compiled: compute the tracked points with the numba kernel of :mod:`osim.compiled` (the same
+            bits, faster); None: when numba is installed.
     """
 
     def __init__(self, model: Any, *, step_size: float = 0.01, visualize: bool = False, integrator: Any = None,
-                 timestep: float = DEFAULT_TIMESTEP, fitted: bool = True) -> None:
+                 timestep: float = DEFAULT_TIMESTEP, fitted: bool = True, compiled: bool | None = None) -> None:
         mujoco = require_mujoco()
+        self._kernels = load("osim.engine.mujoco._numba_kernels") if compiled is not False else None
+        if compiled and self._kernels is None:
+            raise RuntimeError("compiled=True needs numba (pip install 'osim-rl[mujoco]')")
         self._mujoco = mujoco
         self.step_size = float(step_size)
         if not (self.step_size > 0 and math.isfinite(self.step_size)):
@@ -327,7 +333,7 @@ class MujocoSimulation:
         self._point_offsets = np.zeros((len(self._point_bodies), 3))
         for k, marker in enumerate(markers):
             self._point_offsets[2 * len(self._body_ids) + k] = marker["location"]
-        self._point_roots = model.body_rootid[self._point_bodies].copy()
+        self._point_roots = model.body_rootid[self._point_bodies].astype(np.intp)
         self._body_masses = model.body_mass[self._body_ids].copy()
         self._total_mass = float(model.body_mass.sum())
         self._mass_fractions = self._body_masses / self._total_mass
@@ -815,6 +821,9 @@ class MujocoSimulation:
         """Position and velocity (ground frame) of every tracked point: the body origins, the body
         centres of mass, then the markers (:attr:`_point_bodies` order)."""
         bodies, ids, count = self._point_bodies, self._body_ids, len(self._body_ids)
+        if self._kernels is not None and not self._marker_names:
+            return self._kernels.tracked_points(data.xpos, data.xipos, data.subtree_com, data.cvel, ids, bodies,
+                                                self._point_roots)
         if self._marker_names:
             rotation = data.xmat[bodies].reshape(-1, 3, 3)
             position = data.xpos[bodies] + np.einsum("nij,nj->ni", rotation, self._point_offsets)

@@ -1,4 +1,4 @@
-"""numba kernels of :mod:`.compiled` (imported only when numba is installed).
+"""The target field's numba kernels (:mod:`osim.compiled` imports them when numba is installed).
 
 Each line mirrors an operation of :class:`~.interpolation.BilinearGrid`'s NumPy path, in its order:
 change one only with the other (``tests/test_vtgt_field.py`` compares their bits).

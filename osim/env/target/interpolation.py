@@ -9,10 +9,11 @@ the same values directly, vectorised over any number of query points.
 from __future__ import annotations
 
 from bisect import bisect_right
+from types import ModuleType
 
 import numpy as np
 
-from .compiled import Kernels, kernels
+from osim.compiled import load
 
 
 class BilinearGrid:
@@ -23,7 +24,7 @@ class BilinearGrid:
         y: strictly increasing node coordinates along the second axis (at least 2).
         values: array of shape ``(len(x), len(y))`` or ``(n_components, len(x), len(y))``.
         compiled: evaluate the one-point and rotated queries with the numba kernels of
-            :mod:`.compiled` (the same bits, faster); None: when numba is installed.
+            :mod:`osim.compiled` (the same bits, faster); None: when numba is installed.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, values: np.ndarray, compiled: bool | None = None) -> None:
@@ -59,10 +60,10 @@ class BilinearGrid:
         self._flat = np.ascontiguousarray(self.values.reshape(self.values.shape[0], -1))
         self._corner_offset = np.array([[0], [self.y.size], [1], [self.y.size + 1]])
         self._buffers: dict[int, _Work] = {}
-        found = kernels()
+        found = load("osim.env.target._numba_kernels") if compiled is not False else None
         if compiled and found is None:
             raise RuntimeError("compiled=True needs numba (pip install 'osim-rl[mujoco]')")
-        self._kernels: Kernels | None = found if compiled or compiled is None else None
+        self._kernels: ModuleType | None = found
         self._point_out = np.empty(self.values.shape[0])
 
     @staticmethod
@@ -76,7 +77,7 @@ class BilinearGrid:
         """The value of every component at the one point ``(qx, qy)``, as Python floats (the
         arithmetic of :meth:`evaluate`, point by point)."""
         if self._kernels is not None:
-            return self._kernels.point(self.x, self.y, self._flat, qx, qy, self._point_out).tolist()
+            return self._kernels.point_values(self.x, self.y, self._flat, qx, qy, self._point_out).tolist()
         i, t = self._scalar_cell(self._x_nodes, qx)
         j, u = self._scalar_cell(self._y_nodes, qy)
         corner_00, corner_10, corner_01, corner_11 = (1.0 - t) * (1.0 - u), t * (1.0 - u), (1.0 - t) * u, t * u
@@ -140,7 +141,7 @@ class BilinearGrid:
         if self.values.shape[0] != 2:
             raise ValueError(f"a rotated query needs a 2-component field, this one has {self.values.shape[0]}")
         if self._kernels is not None:
-            return self._kernels.rotated(self.x, self.y, self._flat, offsets, x, y, cos, sin, out)
+            return self._kernels.rotated_values(self.x, self.y, self._flat, offsets, x, y, cos, sin, out)
         work = self._work(offsets.shape[1])
         rotation, terms, points = work.rotation, work.terms, work.points
         rotation[0, 0, 0], rotation[0, 1, 0], rotation[1, 0, 0], rotation[1, 1, 0] = cos, -sin, sin, cos
