@@ -254,9 +254,10 @@ def test_passive_drop_close_to_opensim(opensim_engines):
     assert ours[-1, 0] > 0.8 and theirs[-1, 0] > 0.8  # both still standing after 0.5 s
 
 
-def test_compiled_tracked_points_give_the_numpy_bits():
-    """The numba kernel of the tracked points (body origins, centres of mass; the mujoco extra, installed
-    by the test command) gives the NumPy path's bits in the states of a random walk of excitations."""
+def test_compiled_kernels_give_the_numpy_bits():
+    """The numba kernels of the tracked points (body origins, centres of mass) and of the muscle arrays
+    (the mujoco extra, installed by the test command) give the NumPy path's bits in the states of a
+    random walk of excitations."""
     path = model_path("gait14dof22musc_20170320.osim")
     compiled, reference = (MujocoSimulation(path, compiled=flag) for flag in (True, False))
     rng = np.random.default_rng(11)
@@ -271,3 +272,6 @@ def test_compiled_tracked_points_give_the_numpy_bits():
         assert got.body_vel.tobytes() == expected.body_vel.tobytes()
         assert got.mass_center_pos.tobytes() == expected.mass_center_pos.tobytes()
         assert got.mass_center_vel.tobytes() == expected.mass_center_vel.tobytes()
+        for name in ("activation", "fiber_length", "fiber_velocity", "fiber_force"):
+            assert getattr(got, name).tobytes() == getattr(expected, name).tobytes(), name
+        assert all(got.force(muscle).tobytes() == expected.force(muscle).tobytes() for muscle in compiled.muscle_names)

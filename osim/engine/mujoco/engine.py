@@ -130,8 +130,8 @@ class MujocoSimulation:
             settings can be passed to either engine, and ignored (MuJoCo steps fixed steps).
         timestep: MuJoCo's step (s); ``step_size`` must be a whole number of them (default 2 ms).
         fitted: use the stored per-muscle fits (``False``: the direct mapping).
-        compiled: compute the tracked points with the numba kernel of :mod:`osim.compiled` (the same
-            bits, faster); None: when numba is installed.
+        compiled: compute the tracked points and the muscle arrays with the numba kernels of
+            :mod:`osim.compiled` (the same bits, faster); None: when numba is installed.
     """
 
     def __init__(self, model: Any, *, step_size: float = 0.01, visualize: bool = False, integrator: Any = None,
@@ -272,8 +272,8 @@ class MujocoSimulation:
         self._body_ids = np.array([self._id(obj.mjOBJ_BODY, name) for name in self._body_names], dtype=int)
         self._muscles = [force for force in description["forces"] if is_muscle(force)]
         self._actuators = np.array([self._id(obj.mjOBJ_ACTUATOR, m["name"]) for m in self._muscles], dtype=int)
-        self._tendons = model.actuator_trnid[self._actuators, 0].copy()
-        self._act = model.actuator_actadr[self._actuators].copy()
+        self._tendons = model.actuator_trnid[self._actuators, 0].astype(np.intp)
+        self._act = model.actuator_actadr[self._actuators].astype(np.intp)
         self._built_forces = model.actuator_gainprm[self._actuators, 2].copy()  # set_strength scales these
         self.strength = np.ones(len(self._muscles))
         low, high = model.actuator_lengthrange[self._actuators].T
@@ -771,8 +771,13 @@ class MujocoSimulation:
         (computed when first read: from the engine's data while the state is current, else from a
         scratch MjData put back in it, which computes the same numbers)."""
         data = self.mj_data if arrays is self._arrays else self._data_of(arrays)
-        fiber_length, cosine = self._fiber_lengths(data)
         kept: _StateData = arrays.engine_data
+        if self._kernels is not None:
+            *values, kept.tension = self._kernels.muscle_arrays(
+                data.ten_length, data.ten_velocity, data.actuator_force, data.act, self._tendons, self._actuators,
+                self._act, self._path_offset, self._tendon_slack, self._fiber_width)
+            return tuple(values)  # type: ignore[return-value]  # the kernel's four arrays
+        fiber_length, cosine = self._fiber_lengths(data)
         tension = kept.tension = np.negative(data.actuator_force.take(self._actuators))
         return (data.act.take(self._act), fiber_length, data.ten_velocity.take(self._tendons) * cosine,
                 tension / cosine)
