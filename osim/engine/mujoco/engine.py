@@ -773,10 +773,10 @@ class MujocoSimulation:
         data = self.mj_data if arrays is self._arrays else self._data_of(arrays)
         kept: _StateData = arrays.engine_data
         if self._kernels is not None:
-            *values, kept.tension = self._kernels.muscle_arrays(
+            activation, length, velocity, force, kept.tension = self._kernels.muscle_arrays(
                 data.ten_length, data.ten_velocity, data.actuator_force, data.act, self._tendons, self._actuators,
                 self._act, self._path_offset, self._tendon_slack, self._fiber_width)
-            return tuple(values)  # type: ignore[return-value]  # the kernel's four arrays
+            return activation, length, velocity, force
         fiber_length, cosine = self._fiber_lengths(data)
         tension = kept.tension = np.negative(data.actuator_force.take(self._actuators))
         return (data.act.take(self._act), fiber_length, data.ten_velocity.take(self._tendons) * cosine,
