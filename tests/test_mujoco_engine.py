@@ -255,14 +255,15 @@ def test_passive_drop_close_to_opensim(opensim_engines):
 
 
 def test_compiled_kernels_give_the_numpy_bits():
-    """The numba kernels of the tracked points (body origins, centres of mass) and of the muscle arrays
-    (the mujoco extra, installed by the test command) give the NumPy path's bits in the states of a
-    random walk of excitations."""
+    """The numba kernels of the tracked points (body origins, centres of mass), the muscle arrays and
+    the feet's ground forces (the mujoco extra, installed by the test command) give the NumPy path's
+    bits in the states of a random walk of excitations."""
     path = model_path("gait14dof22musc_20170320.osim")
     compiled, reference = (MujocoSimulation(path, compiled=flag) for flag in (True, False))
     rng = np.random.default_rng(11)
     for engine in (compiled, reference):
         engine.reset()
+    touching = 0
     for _ in range(60):
         excitations = rng.random(compiled.n_muscles)
         for engine in (compiled, reference):
@@ -275,3 +276,8 @@ def test_compiled_kernels_give_the_numpy_bits():
         for name in ("activation", "fiber_length", "fiber_velocity", "fiber_force"):
             assert getattr(got, name).tobytes() == getattr(expected, name).tobytes(), name
         assert all(got.force(muscle).tobytes() == expected.force(muscle).tobytes() for muscle in compiled.muscle_names)
+        for foot in ("foot_r", "foot_l"):
+            assert got.ground_force(foot).tobytes() == expected.ground_force(foot).tobytes(), foot
+            assert got.force(foot)[:3].tobytes() == expected.force(foot)[:3].tobytes(), foot
+        touching += expected.ground_force("foot_r")[1] != 0.0
+    assert touching > 10  # the feet were on the ground in most of these states

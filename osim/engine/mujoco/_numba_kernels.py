@@ -70,3 +70,42 @@ def muscle_arrays(ten_length: Any, ten_velocity: Any, actuator_force: Any, act: 
         tension[k] = -actuator_force[actuators[k]]
         force[k] = tension[k] / cosine
     return activation, length, velocity, force, tension
+
+
+@numba.njit(_ROWS(numba.float64[:, ::1], numba.float64[:, :], numba.int32[:], numba.int32[:], numba.int64[:, ::1],
+                  _INDICES, numba.intp[:, ::1], _INDICES), cache=True, nogil=True)
+def ground_forces(results: Any, frames: Any, geom1: Any, geom2: Any, owner_table: Any, force_owners: Any,
+                  spheres: Any, sphere_counts: Any) -> Any:  # pragma: no cover - compiled
+    """The force on the ground of each foot contact force (rows), as ``MujocoSimulation.ground_force``
+    without the kernel: each contact's force (``mj_contactForce``'s first three values ``results``)
+    in the ground frame (each component ``0.0 + r0 f0 + r3 f1 + r6 f2`` along the frame's columns);
+    per (contact force, sphere) the sum, from 0.0, of its contacts' forces where the sphere is their
+    second geom, then negated where it is the first; the force's spheres summed in order and negated.
+
+    ``force_owners[f]`` is force ``f``'s index in ``owner_table`` (the contact force owning each
+    geom pair), ``spheres[f, :sphere_counts[f]]`` its spheres."""
+    count = results.shape[0]
+    ground = np.zeros((force_owners.size, 3))
+    world = np.empty((count, 3))
+    for i in range(count):
+        f0, f1, f2 = results[i, 0], results[i, 1], results[i, 2]
+        for axis in range(3):
+            world[i, axis] = 0.0 + frames[i, axis] * f0 + frames[i, 3 + axis] * f1 + frames[i, 6 + axis] * f2
+    for f in range(force_owners.size):
+        owner = force_owners[f]
+        x = y = z = 0.0
+        for s in range(sphere_counts[f]):
+            sphere = spheres[f, s]
+            sx = sy = sz = 0.0
+            for i in range(count):
+                if geom2[i] == sphere and owner_table[geom1[i], geom2[i]] == owner:
+                    sx, sy, sz = sx + world[i, 0], sy + world[i, 1], sz + world[i, 2]
+            for i in range(count):
+                if geom1[i] == sphere and owner_table[geom1[i], geom2[i]] == owner:
+                    sx, sy, sz = sx + -world[i, 0], sy + -world[i, 1], sz + -world[i, 2]
+            if s == 0:
+                x, y, z = sx, sy, sz
+            else:
+                x, y, z = x + sx, y + sy, z + sz
+        ground[f, 0], ground[f, 1], ground[f, 2] = -x, -y, -z
+    return ground

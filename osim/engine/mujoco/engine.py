@@ -324,6 +324,15 @@ class MujocoSimulation:
         self._force_kinds: dict[str, tuple[str, Any]] = {name: (kind, target) for name, kind, target in self._forces}
         # each contact force's spheres (its geometry on a body), as Python ints
         self._sphere_lists = {name: target[0].tolist() for name, kind, target in self._forces if kind == "contact"}
+        # the contact forces whose first geometry is the ground's half-space (the feet's), for the
+        # ground-force kernel: each one's row, owner and spheres (padded with -1)
+        ground = [(name, target) for name, kind, target in self._forces if kind == "contact" and 0 in target[1]]
+        self._ground_rows = {name: row for row, (name, _) in enumerate(ground)}
+        self._ground_owners = np.array([target[3] for _, target in ground], dtype=np.intp)
+        self._ground_sphere_counts = np.array([len(target[0]) for _, target in ground], dtype=np.intp)
+        self._ground_spheres = np.full((len(ground), max(self._ground_sphere_counts, default=0)), -1, dtype=np.intp)
+        for row, (_, target) in enumerate(ground):
+            self._ground_spheres[row, :len(target[0])] = target[0]
         self._contact_result = np.zeros(6)
         markers = description.get("markers", [])
         self._marker_names = [m["name"] for m in markers]
@@ -935,6 +944,11 @@ class MujocoSimulation:
         kept: _StateData = arrays.engine_data
         if kept.wrenches is not None:
             return self.force_record(arrays, name)[:3]
+        if self._kernels is not None:
+            grounds = kept.ground_forces
+            if grounds is None:
+                grounds = kept.ground_forces = self._ground_forces(self._data_of(arrays))
+            return grounds[self._ground_rows[name]]
         sums = kept.geom_forces
         if sums is None:
             sums = kept.geom_forces = self._geom_forces(self._data_of(arrays))
@@ -947,6 +961,18 @@ class MujocoSimulation:
             dx, dy, dz = sums.get((owner, sphere), _NO_FORCE)
             x, y, z = x + dx, y + dy, z + dz
         return np.array([-x, -y, -z])
+
+    def _ground_forces(self, data: Any) -> np.ndarray:
+        """Every foot contact force's force on the ground (rows in :attr:`_ground_rows` order), by the
+        kernel: the numbers of :meth:`ground_force`'s NumPy path."""
+        mujoco, model, kernels = self._mujoco, self.mj_model, self._kernels
+        assert kernels is not None  # (called only with the kernels loaded)
+        results = np.empty((data.ncon, 6))
+        for i in range(data.ncon):
+            mujoco.mj_contactForce(model, data, i, results[i])
+        contacts = data.contact
+        return kernels.ground_forces(results, contacts.frame, contacts.geom1, contacts.geom2, self._contact_owner,
+                                           self._ground_owners, self._ground_spheres, self._ground_sphere_counts)
 
     def _geom_forces(self, data: Any) -> dict[tuple[int, int], tuple[float, float, float]]:
         """The force columns of :meth:`_contact_wrenches` of every (contact force, geom) in a contact,
@@ -1117,8 +1143,8 @@ class _StateData:
     tensions, the contact wrenches and limit forces once computed, and (once the engine has stepped
     past the state) the snapshot that puts a scratch MjData back in it."""
 
-    __slots__ = ("contact_forces", "geom_forces", "limits", "position", "snapshot", "tension", "velocity",
-                 "wrenches")
+    __slots__ = ("contact_forces", "geom_forces", "ground_forces", "limits", "position", "snapshot", "tension",
+                 "velocity", "wrenches")
 
     def __init__(self, position: np.ndarray, velocity: np.ndarray) -> None:
         self.position, self.velocity = position, velocity
@@ -1126,6 +1152,7 @@ class _StateData:
         self.contact_forces: np.ndarray | None = None
         # the force columns of the wrenches of each geom in a contact, as floats (ground_force's)
         self.geom_forces: dict[tuple[int, int], tuple[float, float, float]] | None = None
+        self.ground_forces: np.ndarray | None = None  # every foot's force on the ground (the kernel's)
         self.wrenches: np.ndarray | None = None
         self.limits: dict[int, float] | None = None
         self.snapshot: tuple[Any, ...] | None = None
