@@ -11,7 +11,10 @@ path spends its time.
   release (:mod:`osim.bench.original`), ours with ``engine="opensim"`` and ours with
   ``engine="mujoco"`` (:func:`osim.bench.run_worker`, the same harness and random actions), per env;
   then MyoSuite in its own venv (:mod:`osim.bench.myosuite`, opt-in: it installs MyoSuite with pip
-  once). Ratios are medians of the per-round ratios to the original of the same round.
+  once). Ratios are medians of the per-round ratios to the original of the same round. The timed runs
+  are not instrumented: the cost split's wrappers (two CPU-clock reads per wrapped call) cost about 5 %
+  of a MuJoCo step and nothing visible of an OpenSim one, so the split comes from one more run per env
+  and variant after the rounds, instrumented and not part of any ratio.
 * Vector stepping: N MuJoCo envs in one process stepped in turn (a plain loop: what one core gives
   N envs), and ``mujoco.rollout`` with one thread per core stepping N copies of the model (physics
   only, the controls held for each 10 ms step): what the engine gives when no Python runs between
@@ -61,18 +64,20 @@ def _brief(run: dict[str, Any]) -> dict[str, Any]:
     """What a timed run keeps in the results file (no fingerprints, no RSS samples)."""
     kept = {key: run[key] for key in ("steps", "resets", "wall_seconds", "cpu_seconds", "steps_per_second",
                                       "steps_per_cpu_second") if key in run}
-    if "split_cpu_seconds" in run:
+    if run.get("split_cpu_seconds"):  # (empty when the run was not instrumented)
         kept["split_ms_per_step"] = {k: 1e3 * v / run["steps"] for k, v in run["split_cpu_seconds"].items()}
     return kept
 
 
-def _summary(runs: list[dict[str, Any]], reference: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Medians over rounds and, against ``reference`` (the original's runs, same rounds), paired ratios."""
+def _summary(runs: list[dict[str, Any]], reference: list[dict[str, Any]] | None,
+             split_run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Medians over rounds and, against ``reference`` (the original's runs, same rounds), paired ratios;
+    the cost split of ``split_run`` (the instrumented run), else of the runs that have one."""
     summary: dict[str, Any] = {
         "steps_per_second": statistics.median(r["steps_per_second"] for r in runs),
         "steps_per_cpu_second": statistics.median(r["steps_per_cpu_second"] for r in runs),
     }
-    splits = [r["split_ms_per_step"] for r in runs if "split_ms_per_step" in r]
+    splits = [r["split_ms_per_step"] for r in ([split_run] if split_run else runs) if "split_ms_per_step" in r]
     if splits:
         summary["split_ms_per_step"] = {k: statistics.median(s.get(k, 0.0) for s in splits) for k in splits[0]}
     if reference:
@@ -108,6 +113,16 @@ def engines_speed(
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {env: {v: [] for v in variants} for env in envs}
     errors: dict[str, str] = {}
     myosuite_runs: list[dict[str, Any]] = []
+    split_runs: dict[str, dict[str, dict[str, Any]]] = {env: {} for env in envs}
+
+    def timed(env: str, variant: str, split: bool) -> dict[str, Any]:
+        name, model = ENGINE_CASES[env]
+        if variant == "original":
+            return bench.run_worker(name, "original", steps, model=model, split=split)
+        # OpenSim is the envs' default engine: asked for by not naming one
+        return bench.run_worker(name, "ours", fast_steps if variant == "mujoco" else steps,
+                                engine="mujoco" if variant == "mujoco" else None, model=model, split=split)
+
     load_before = os.getloadavg()
     previous = _pin(cpu)
     try:
@@ -118,14 +133,8 @@ def engines_speed(
                     if key in errors:
                         continue
                     progress(f"round {round_index + 1}/{rounds}: {env} {variant}")
-                    name, model = ENGINE_CASES[env]
                     try:
-                        if variant == "original":
-                            run = bench.run_worker(name, "original", steps, model=model)
-                        else:
-                            # OpenSim is the envs' default engine: asked for by not naming one
-                            run = bench.run_worker(name, "ours", fast_steps if variant == "mujoco" else steps,
-                                                   engine="mujoco" if variant == "mujoco" else None, model=model)
+                        run = timed(env, variant, split=False)
                     except RuntimeError as error:  # e.g. an engine this checkout does not have yet
                         errors[key] = str(error)[-2000:]
                         continue
@@ -135,6 +144,11 @@ def engines_speed(
 
                 progress(f"round {round_index + 1}/{rounds}: MyoSuite myoLegWalk-v0")
                 myosuite_runs.append(_brief(run_myosuite(fast_steps)))
+        for env in envs:
+            for variant in variants:
+                if f"{env}/{variant}" not in errors:
+                    progress(f"cost split: {env} {variant}")
+                    split_runs[env][variant] = _brief(timed(env, variant, split=True))
     finally:
         if previous is not None:
             os.sched_setaffinity(0, previous)
@@ -147,7 +161,9 @@ def engines_speed(
         reference = runs[env].get("original") or None
         result["envs"][env] = {
             "runs": runs[env],
-            "variants": {v: _summary(r, None if v == "original" else reference) for v, r in runs[env].items() if r},
+            "split_runs": split_runs[env],
+            "variants": {v: _summary(r, None if v == "original" else reference, split_runs[env].get(v))
+                         for v, r in runs[env].items() if r},
         }
     if myosuite_runs:
         summary = _summary(myosuite_runs, None)

@@ -305,6 +305,9 @@ def test_engines_job_times_each_engine_on_one_core_and_restores_the_affinity():
     opensim = result["envs"]["L2RunEnv"]["variants"]["opensim"]
     assert opensim["steps_per_cpu_second"] > 0 and "ratio_cpu" not in opensim  # no original: no ratio
     assert opensim["split_ms_per_step"]["integration"] > 0
+    # the timed runs are not instrumented; the split comes from one more run, outside the ratios
+    assert all("split_ms_per_step" not in run for run in runs["opensim"])
+    assert result["envs"]["L2RunEnv"]["split_runs"]["opensim"]["steps"] == 3
     if _mujoco_envs_available():
         mujoco = result["envs"]["L2RunEnv"]["variants"]["mujoco"]
         assert [r["steps"] for r in runs["mujoco"]] == [30, 30]
