@@ -60,7 +60,7 @@ def test_no_optional_package_is_installed(plain: PlainInstall) -> None:
     """The premise: none of the extras' packages came with the core dependencies."""
     probe = "import importlib.util as u; print([m for m in {!r} if u.find_spec(m)])".format(
         ["PIL", "matplotlib", "imageio", "requests", "fastapi", "uvicorn", "redis", "stable_baselines3",
-         "cma", "ray"])
+         "cma", "ray", "mujoco", "numba"])
     completed = subprocess.run([str(plain.bin / "python"), "-c", probe], capture_output=True, text=True,
                                check=True, cwd=plain.home)
     assert completed.stdout.strip() == "[]"
