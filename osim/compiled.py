@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import warnings
 from types import ModuleType
 
 
@@ -30,4 +31,9 @@ def load(module: str) -> ModuleType | None:
         import numba  # noqa: F401  (the mujoco extra)
     except ImportError:
         return None
-    return importlib.import_module(module)
+    try:
+        return importlib.import_module(module)
+    except Exception as error:  # noqa: BLE001 - e.g. a numba release that no longer compiles them: slower, not wrong
+        warnings.warn(f"numba could not compile {module} ({type(error).__name__}: {error}); the NumPy path "
+                      "is used (the same numbers, slower)", RuntimeWarning, stacklevel=2)
+        return None
