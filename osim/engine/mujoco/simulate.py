@@ -16,17 +16,25 @@ from . import require_mujoco
 def apply_joint_equalities(model, data) -> None:
     """Set every joint tied by an active joint equality to the value its polynomial gives."""
     mujoco = require_mujoco()
-    for index in range(model.neq):
-        if model.eq_type[index] != mujoco.mjtEq.mjEQ_JOINT or not data.eq_active[index]:
+    joint_type = mujoco.mjtEq.mjEQ_JOINT
+    qpos, qpos0, addresses = data.qpos, model.qpos0, model.jnt_qposadr
+    # the model's arrays read once (every reset calls this), as Python numbers
+    for kind, active, dependent, driver, coefficients in zip(
+            model.eq_type.tolist(), data.eq_active.tolist(), model.eq_obj1id.tolist(), model.eq_obj2id.tolist(),
+            model.eq_data[:, :5].tolist()):
+        if kind != joint_type or not active:
             continue
-        dependent, driver = model.eq_obj1id[index], model.eq_obj2id[index]
-        coefficients = model.eq_data[index, :5]
-        address = model.jnt_qposadr[dependent]
+        address = addresses[dependent]
         if driver < 0:
-            data.qpos[address] = model.qpos0[address] + coefficients[0]
+            qpos[address] = qpos0[address] + coefficients[0]
             continue
-        x = data.qpos[model.jnt_qposadr[driver]] - model.qpos0[model.jnt_qposadr[driver]]
-        data.qpos[address] = model.qpos0[address] + np.polynomial.polynomial.polyval(x, coefficients)
+        driver_address = addresses[driver]
+        x = float(qpos[driver_address] - qpos0[driver_address])
+        # numpy.polynomial.polynomial.polyval's Horner scheme, in its order: c4 + x * 0, then ck + v * x
+        value = coefficients[4] + x * 0
+        for k in (3, 2, 1, 0):
+            value = coefficients[k] + value * x
+        qpos[address] = qpos0[address] + value
 
 
 def set_posture(model, data, coordinates: Mapping[str, float]) -> None:

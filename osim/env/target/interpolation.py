@@ -28,8 +28,9 @@ class BilinearGrid:
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, values: np.ndarray, compiled: bool | None = None) -> None:
-        self.x = np.ascontiguousarray(x, dtype=np.float64)
-        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        # its own contiguous, writable copies (the kernels' signature; a map's nodes may be read-only)
+        self.x = np.array(x, dtype=np.float64)
+        self.y = np.array(y, dtype=np.float64)
         for name, nodes in (("x", self.x), ("y", self.y)):
             if nodes.ndim != 1 or nodes.size < 2 or not np.all(np.diff(nodes) > 0):
                 raise ValueError(f"{name} must be a strictly increasing 1-D array of >= 2 nodes")

@@ -93,6 +93,22 @@ def _query_grid(rng_get: np.ndarray, res_get: np.ndarray) -> np.ndarray:
     return grid.copy()
 
 
+_map_grids: dict[bytes, np.ndarray] = {}
+
+
+def _map_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
+    """``generate_grid(rng_xy, res)``, read-only, kept for the last few ranges (each reset builds
+    the map around the same initial pose)."""
+    key = rng_xy.tobytes() + res.tobytes() + str(res.dtype).encode()
+    grid = _map_grids.get(key)
+    if grid is None:
+        if len(_map_grids) >= 8:
+            _map_grids.pop(next(iter(_map_grids)))  # the oldest
+        grid = _map_grids[key] = generate_grid(rng_xy, res)
+        grid.flags.writeable = False
+    return grid
+
+
 class VTgt0:
     """A map of global-frame target velocities ``vtgt (2, nx, ny)`` on nodes ``map (2, nx, ny)``."""
 
@@ -115,9 +131,10 @@ class VTgt0:
         self._interpolator: BilinearGrid | None = None
 
     def create_map(self, rng_xy: Any) -> None:
-        """Lay out the grid nodes ``map`` over the ranges ``rng_xy``."""
+        """Lay out the grid nodes ``map`` over the ranges ``rng_xy`` (read-only: shared by the maps
+        over the same ranges, as every episode's first map is)."""
         self.map_rng_xy = np.asarray(rng_xy, dtype=np.float64)
-        self.map = generate_grid(self.map_rng_xy, self.res_map)
+        self.map = _map_grid(self.map_rng_xy, np.asarray(self.res_map))
 
     def _fit(self) -> None:
         self._interpolator = BilinearGrid(self.map[0, :, 0], self.map[1, 0, :], self.vtgt)
