@@ -271,3 +271,30 @@ def test_missing_mujoco_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mujoco", None)  # what Python does for an absent package
     with pytest.raises(MujocoMissingError, match=r"pip install 'osim-rl\[mujoco\]'"):
         require_mujoco()
+
+
+def test_joint_equalities_give_numpys_polynomial_values():
+    """apply_joint_equalities (every reset) evaluates each coupling's polynomial in Python floats in
+    numpy.polynomial's Horner order: the same bits as polyval, at random postures of both gait models."""
+    from osim.engine.mujoco.engine import MujocoSimulation
+    from osim.engine.mujoco.simulate import apply_joint_equalities
+    from osim.models import model_path
+
+    rng = np.random.default_rng(3)
+    for name in ("gait14dof22musc_20170320", "gait9dof18musc"):
+        model = MujocoSimulation(model_path(name)).mj_model
+        data = mujoco.MjData(model)
+        coupled = 0
+        for _ in range(200):
+            data.qpos[:] = model.qpos0 + rng.uniform(-2, 2, model.nq)
+            apply_joint_equalities(model, data)
+            for index in range(model.neq):
+                driver = model.eq_obj2id[index]
+                if model.eq_type[index] != mujoco.mjtEq.mjEQ_JOINT or driver < 0:
+                    continue
+                x = data.qpos[model.jnt_qposadr[driver]] - model.qpos0[model.jnt_qposadr[driver]]
+                address = model.jnt_qposadr[model.eq_obj1id[index]]
+                expected = model.qpos0[address] + np.polynomial.polynomial.polyval(x, model.eq_data[index, :5])
+                assert data.qpos[address].tobytes() == np.float64(expected).tobytes()
+                coupled += 1
+        assert coupled > 0
