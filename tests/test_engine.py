@@ -152,6 +152,14 @@ def test_non_finite_excitations_are_rejected_by_index(bad, index):
         validate_excitations(action, 22)
 
 
+def test_huge_finite_excitations_are_clipped_not_rejected():
+    """Their squares overflow the cheap finiteness screen: the entries are then checked one by one."""
+    action = np.full(22, 0.5)
+    action[[3, 7]] = 1e200, -1e300
+    values = validate_excitations(action, 22)
+    assert values[3] == 1.0 and values[7] == 0.0 and np.all(values[[0, 21]] == 0.5)
+
+
 @pytest.mark.parametrize("action", [np.zeros(21), np.zeros((2, 22)), [[0.1, 0.2]], "abc", None])
 def test_wrong_shapes_are_rejected_with_the_expected_shape(action):
     with pytest.raises(ValueError, match=r"\(22,\)|22 numbers"):
