@@ -4,15 +4,19 @@ The channel holds what ``ci/conda_build.py`` built (simbody, opensim, osim-rl); 
 run and test dependencies of osim-rl (gymnasium, scipy, tqdm, pytest, ...) are linked in from
 the seed channel of ``ci/local_channel.py`` (PyPI wheels converted with whl2conda), all but its
 ``opensim`` (the 4.6 wheel: the environment must get the OpenSim built here) and what the scaffold
-already has. py-rattler then solves ``python opensim osim-rl pytest`` from that channel and the
-scaffold channel only (both local directories), installs it, and runs in it:
+already has; the optional dependencies the tests drive (:data:`LEFT_OUT_EXTRAS` says which are
+not, and why) are converted the same way into a channel of their own. py-rattler then solves
+``python opensim osim-rl pytest`` and those extras from these local directories only, installs
+it, and runs in it:
 
 1. ``python -c "import opensim; print(opensim.GetVersionAndDate())"`` and ``osim doctor``;
-2. the osim test suite without the golden comparisons (the pass criterion; test files that need
-   extras the environment lacks -- the grader, ray, MuJoCo, rendering -- are reported as
-   collection errors, not hidden);
+2. the osim test suite without the golden comparisons (the pass criterion), on a copy of the
+   checkout whose ``osim/`` is not importable (the environment's package is the one tested; a
+   ``__pycache__`` in the copy's ``osim/`` afterwards fails the run). Tests that cannot run there
+   are deselected by name, each with its reason (:data:`DESELECTED`), printed and reported;
 3. the golden comparisons (``-m golden_parity``) as a report: the goldens hold the 4.6 wheel's
-   rounding (docs/building.md).
+   rounding (docs/building.md);
+4. on a source-built opensim, the GLIBCXX trap (``ci/glibcxx_trap.py``).
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,6 +36,8 @@ from local_channel import (
     REPO,
     SEED_FORMAT,
     check_installed_sources,
+    convert_wheel,
+    download_wheels,
     index,
     make_environment,
     python_tag,
@@ -40,8 +47,26 @@ from local_channel import (
     step,
 )
 
-#: Test files about the packaging itself, not about osim: they run in .ci/run, not in the environment.
-PACKAGING_TESTS = ("test_recipes.py", "test_conda_build.py", "test_conda_channel.py", "test_glibcxx.py")
+#: The test extra's lint tools: scripts/test.sh runs them before the tests, no test imports them.
+LINT_TOOLS = ("ruff", "mypy")
+#: Extras of osim-rl the suite's environment leaves out, and why (measured 2026-12-03).
+LEFT_OUT_EXTRAS = {
+    "train": "torch cannot be converted: whl2conda refuses the CPU wheel scripts/test.sh installs (torch "
+             "2.13.0+cpu: a local version marks a variant build), and the plain PyPI torch is the CUDA build, "
+             "555 MB plus 2.6 GB of nvidia-* wheels; stable-baselines3 needs torch",
+    "ray": "ray[default,rllib] is 79 wheels, 418 MB (pyarrow, pandas, grpcio, ... and torch for its workers); "
+           "its tests need torch, which the environment cannot get (train)",
+}
+#: Tests not run in the conda environment (node id prefixes, relative to the checkout), and why.
+DESELECTED = {
+    "tests/test_recipes.py": "packaging: renders the recipes with py-rattler-build; .ci/run runs it",
+    "tests/test_conda_build.py": "packaging: builds with py-rattler-build; .ci/run runs it",
+    "tests/test_conda_channel.py": "packaging: builds the seeded channel with py-rattler-build; .ci/run runs it",
+    "tests/test_glibcxx.py": "packaging: installs environments from the build channels with py-rattler; .ci/run "
+                             "runs it, and --suite shows the same trap on the opensim package",
+    "tests/test_ray.py": f"needs ray and torch: {LEFT_OUT_EXTRAS['ray']}",
+    "tests/test_walk_ppo.py": f"needs stable-baselines3 and torch: {LEFT_OUT_EXTRAS['train']}",
+}
 #: The pytest summary line: "12 failed, 300 passed, 4 skipped, 3 errors in 512.3s".
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected|xfailed|xpassed)")
 
@@ -51,13 +76,92 @@ def package_name(package: Path) -> str:
     return package.name.rsplit("-", 2)[0]
 
 
-def link_seed_packages(channel: Path, scaffold: Path) -> list[str]:
-    """Hard-link the seed channel's packages into ``channel``, less opensim and the scaffold's names."""
+def canonical(name: str) -> str:
+    """A PyPI project name as packaging normalises it: Pillow, imageio_ffmpeg -> pillow, imageio-ffmpeg."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement: str) -> str:
+    """'psycopg[binary]>=3.1' -> 'psycopg'."""
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    if not match:
+        raise ValueError(f"not a requirement: {requirement!r}")
+    return canonical(match.group(0))
+
+
+def suite_extra_requirements() -> list[str]:
+    """The test extra of pyproject.toml expanded, less :data:`LEFT_OUT_EXTRAS` and :data:`LINT_TOOLS`."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    found: dict[str, str] = {}
+
+    def expand(extra: str) -> None:
+        for requirement in extras[extra]:
+            inner = re.fullmatch(r"osim-rl\[(.+)\]", requirement)
+            if inner:
+                for name in inner.group(1).split(","):
+                    if name.strip() not in LEFT_OUT_EXTRAS:
+                        expand(name.strip())
+            elif requirement_name(requirement) not in LINT_TOOLS:
+                found.setdefault(requirement_name(requirement), requirement)
+
+    expand("test")
+    return list(found.values())
+
+
+def channel_pins(channels: list[Path]) -> dict[str, str]:
+    """name -> newest version of every package in ``channels`` (the first channel's wins a tie of names)."""
+    from packaging.version import InvalidVersion, Version
+
+    pins: dict[str, str] = {}
+    for channel in channels:
+        found: dict[str, list[str]] = {}
+        for package in channel.glob("*/*.conda"):
+            name, version, _build = package.name.removesuffix(".conda").rsplit("-", 2)
+            found.setdefault(canonical(name), []).append(version)
+        for name, versions in found.items():
+            try:
+                pins.setdefault(name, max(versions, key=Version))
+            except InvalidVersion:
+                continue  # not a PyPI version (a scaffold package): nothing to pin
+    pins.pop("python", None)
+    return pins
+
+
+def extras_channel(scaffold: Path, seed: Path) -> Path:
+    """The suite's extras converted from PyPI wheels into a cached channel, once.
+
+    pip resolves them with every package the scaffold and the seed already have pinned to that
+    version, so the environment gets one version of each; those wheels are not converted again.
+    """
+    _version, abi = python_tag()
+    state = CACHE / f"suite-extras-{abi}-v{SEED_FORMAT}"
+    channel = CACHE / f"channel-suite-extras-{abi}-v{SEED_FORMAT}"
+    state.mkdir(parents=True, exist_ok=True)
+    pins = channel_pins([scaffold, seed])
+    constraints = state / "constraints.txt"
+    constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())),
+                           encoding="utf-8")
+    with step("suite: the extras the tests drive, from PyPI wheels converted with whl2conda"):
+        wheels = download_wheels(state / "wheels", [*suite_extra_requirements(), "-c", str(constraints)])
+        names = sorted({canonical(wheel.name.split("-", 1)[0]) for wheel in wheels} | set(pins))
+        for wheel in wheels:
+            if canonical(wheel.name.split("-", 1)[0]) not in pins:
+                convert_wheel(wheel, channel, state / "converted", names)
+    index(channel)
+    return channel
+
+
+def seed_path() -> Path:
+    """The seed channel of ``ci/local_channel.py``, made (or updated) first."""
     seed = CACHE / f"channel-seed-{python_tag()[1]}-v{SEED_FORMAT}"
     seed_channel(seed)
-    skip = {"opensim"} | {package_name(p) for p in scaffold.glob("*/*.conda")}
+    return seed
+
+
+def link_packages(sources: list[Path], channel: Path, skip: set[str]) -> list[str]:
+    """Hard-link the packages of ``sources`` into ``channel`` but those named in ``skip``; their file names."""
     linked = []
-    for package in sorted(seed.glob("*/*.conda")):
+    for package in sorted(p for source in sources for p in source.glob("*/*.conda")):
         if package_name(package) in skip:
             continue
         target = channel / package.parent.name / package.name
@@ -69,6 +173,28 @@ def link_seed_packages(channel: Path, scaffold: Path) -> list[str]:
     return linked
 
 
+def link_seed_packages(channel: Path, scaffold: Path) -> list[str]:
+    """Hard-link the seed channel's packages into ``channel``, less opensim and the scaffold's names."""
+    skip = {"opensim"} | {package_name(p) for p in scaffold.glob("*/*.conda")}
+    return link_packages([seed_path()], channel, skip)
+
+
+def stage_checkout(dest: Path) -> Path:
+    """A copy of the checkout's files (tracked and untracked, not ignored) at ``dest``: what tests read.
+
+    Tests read the repository around ``tests/`` (``osim/``, ``pyproject.toml``, the wheel's
+    sources); the copy gives them that without the checkout, whose ``osim`` must not be imported.
+    """
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():  # a tracked file deleted in the worktree is not copied
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 def pytest_counts(output: str) -> dict[str, int]:
     """The counts of pytest's last summary line."""
     lines = [line for line in output.splitlines() if SUMMARY.search(line) and " in " in line]
@@ -77,24 +203,33 @@ def pytest_counts(output: str) -> dict[str, int]:
     return {kind.rstrip("s") if kind.startswith("error") else kind: int(n) for n, kind in SUMMARY.findall(lines[-1])}
 
 
+def print_deselected() -> None:
+    print(f"deselected by name in the conda environment ({len(DESELECTED)}):")
+    for node, reason in DESELECTED.items():
+        print(f"  {node}: {reason}")
+
+
 def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None = None) -> dict[str, object]:
     """Environment from the local channels, then the checks of the module docstring; their results.
 
     ``tests``: test files (``tests/test_x.py``) to run instead of the whole suite.
     """
-    results: dict[str, object] = {}
+    results: dict[str, object] = {"deselected": DESELECTED, "left_out_extras": LEFT_OUT_EXTRAS}
     prefix = work / "env-suite"
     shutil.rmtree(prefix, ignore_errors=True)
-    with step("suite: environment python opensim osim-rl pytest from the local channels (py-rattler)"):
+    extras = extras_channel(scaffold, seed_path())
+    extra_names = sorted({package_name(p) for p in extras.glob("*/*.conda")})
+    with step("suite: environment python opensim osim-rl pytest and the extras from the local channels (py-rattler)"):
         t0 = time.monotonic()
-        make_environment_from(channel, scaffold, prefix)
+        make_environment_from([channel, scaffold, extras], prefix, extra_names)
         results["environment_s"] = round(time.monotonic() - t0, 1)
     python = prefix / "bin" / "python"
     env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home()), "LANG": "C.UTF-8",
            "OSIM_RL_REFERENCE": os.environ.get("OSIM_RL_REFERENCE", str(REPO.parent / "shared" / "reference"))}
     check_installed_sources(prefix, snapshot_sources())
     with tempfile.TemporaryDirectory(prefix="osim-conda-suite-") as scratch:
-        show = "import opensim; print(opensim.GetVersionAndDate()); print(opensim.__file__)"
+        show = ("import opensim, osim; print(opensim.GetVersionAndDate()); print(opensim.__file__); "
+                "print(osim.__file__)")
         version = run([str(python), "-c", show], env=env, cwd=scratch, capture_output=True)
         print(version.stdout, end="")
         results["opensim"] = version.stdout.strip().splitlines()
@@ -102,29 +237,36 @@ def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None
                                 capture_output=True)
         print(doctor.stdout)
         results["doctor"] = doctor.stdout.strip().splitlines()[-1] if doctor.stdout.strip() else doctor.stderr
-        copied = Path(scratch) / "tests"
-        shutil.copytree(REPO / "tests", copied, ignore=shutil.ignore_patterns("__pycache__", *PACKAGING_TESTS))
-        targets = [str(copied / Path(t).relative_to("tests")) for t in tests] if tests else [str(copied)]
-        base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", scratch,
-                "--continue-on-collection-errors", *targets]
+        # pytest runs from scratch, beside the copy: python -m puts its working directory first on
+        # sys.path, and the copy's osim/ must stay out of reach.
+        checkout = stage_checkout(Path(scratch) / "checkout")
+        targets = [str(checkout / t) for t in tests] if tests else [str(checkout / "tests")]
+        base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(checkout),
+                "--continue-on-collection-errors", *targets, *(f"--deselect={node}" for node in DESELECTED)]
+        print_deselected()
         for name, marker in (("suite", "not golden_parity"), ("golden_parity", "golden_parity")):
             with step(f"suite: pytest -m '{marker}' inside the environment"):
                 t0 = time.monotonic()
                 completed = subprocess.run([*base, "-m", marker, "-rfE", "--tb=line"], env=env, cwd=scratch,
                                            text=True, capture_output=True)
-                print(completed.stdout[-6000:], completed.stderr[-2000:], flush=True)
+                print(completed.stdout[-8000:], completed.stderr[-2000:], flush=True)
                 results[name] = {"exit_code": completed.returncode, "counts": pytest_counts(completed.stdout),
                                  "seconds": round(time.monotonic() - t0, 1),
                                  "not_passed": [line for line in completed.stdout.splitlines()
-                                                if line.startswith(("FAILED", "ERROR"))][:60]}
+                                                if line.startswith(("FAILED", "ERROR"))][:80]}
+        imported = sorted(str(p.relative_to(checkout)) for p in (checkout / "osim").rglob("__pycache__"))
+        results["checkout_osim_imported"] = imported
+        if imported:
+            print(f"FAILED: the copy's osim/ was imported instead of the environment's package: {imported[:5]}")
+    print_deselected()
     return results
 
 
-def make_environment_from(channel: Path, scaffold: Path, prefix: Path) -> None:
-    """``python opensim osim-rl pytest`` solved from the built channel and the scaffold channel only."""
+def make_environment_from(channels: list[Path], prefix: Path, extra_specs: list[str]) -> None:
+    """``python opensim osim-rl pytest`` and ``extra_specs`` solved from ``channels`` only, merged into one."""
     merged = prefix.parent / "suite-channel"
     shutil.rmtree(merged, ignore_errors=True)
-    for source in (channel, scaffold):
+    for source in channels:
         for package in source.glob("*/*.conda"):
             target = merged / package.parent.name / package.name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -132,4 +274,5 @@ def make_environment_from(channel: Path, scaffold: Path, prefix: Path) -> None:
                 os.link(package, target)
     index(merged)
     version = python_tag()[0]
-    make_environment(merged, prefix, [f"python {version}.*", "opensim", "osim-rl", "pytest", "pytest-timeout"])
+    make_environment(merged, prefix, [f"python {version}.*", "opensim", "osim-rl", "pytest", "pytest-timeout",
+                                      *extra_specs])
