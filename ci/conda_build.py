@@ -17,7 +17,8 @@ is given to them from outside:
 Compiling goes through ccache (``$OSIM_RL_CI_CACHE/ccache``) with stable paths (no build id),
 so a rebuild only recompiles what changed. Timings go to ``<work>/report.json``.
 
-Exit code 0 when every recipe built and its tests passed.
+Exit code 0 when every recipe built and its tests passed, and with ``--suite`` the suite passed in the
+environment (``ci/conda_suite.py``).
 """
 from __future__ import annotations
 
@@ -294,11 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         built = {package_name(p) for p in channel.glob("*/*.conda")}
         if not {"opensim", "osim-rl"} <= built:
             raise SystemExit(f"--suite needs opensim and osim-rl in {channel} (build them with --recipes)")
-        report["suite"] = run_suite(channel, scaffold, args.work, args.suite_tests)
+        report["suite"] = run_suite(channel, scaffold, args.work, machine.gcc_major, args.suite_tests)
     report["total_s"] = round(time.monotonic() - started, 1)
     report["scaffold_channel"] = str(scaffold)
     (args.work / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"channel: {channel}\nscaffold channel: {scaffold}\ntotal: {report['total_s']} s")
+    if args.suite and not report["suite"]["passed"]:  # type: ignore[index]
+        print("the suite in the conda environment did not pass (report.json: suite)")
+        return 1
     return 0
 
 

@@ -20,6 +20,7 @@ it, and runs in it:
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from glibcxx_trap import opensim_trap
 from local_channel import (
     CACHE,
     REPO,
@@ -66,7 +68,18 @@ DESELECTED = {
                              "runs it, and --suite shows the same trap on the opensim package",
     "tests/test_ray.py": f"needs ray and torch: {LEFT_OUT_EXTRAS['ray']}",
     "tests/test_walk_ppo.py": f"needs stable-baselines3 and torch: {LEFT_OUT_EXTRAS['train']}",
+    **{f"tests/test_example.py::{name}": f"examples/example.py imports torch: {LEFT_OUT_EXTRAS['train']}"
+       for name in ("test_train_save_reload_and_evaluate", "test_ddpg_is_set_up_as_in_the_original",
+                    "test_submit_with_token_scores_like_a_local_replay",
+                    "test_missing_model_and_unknown_env_say_what_was_expected",
+                    "test_visualize_without_a_display_is_a_clear_error")},
+    **{f"tests/test_walking.py::{name}": f"trains a torch network: {LEFT_OUT_EXTRAS['train']}"
+       for name in ("test_exported_network_computes_what_torch_computes",
+                    "test_dagger_fits_the_teacher_and_keeps_the_best_student", "test_the_fit_imitates_the_teacher",
+                    "test_history_and_policy_files_of_the_command")},
 }
+#: The programs the suite's tests drive besides the environment's (redis-server, initdb, runuser, ...).
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: The pytest summary line: "12 failed, 300 passed, 4 skipped, 3 errors in 512.3s".
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected|xfailed|xpassed)")
 
@@ -195,6 +208,21 @@ def stage_checkout(dest: Path) -> Path:
     return dest
 
 
+def importable_tree(checkout: Path, prefix: Path, dest: Path) -> Path:
+    """A directory of links to the checkout's top-level directories but those the environment installs.
+
+    The suite imports the repository's script folders as namespace packages (``from benchmarks
+    import ...``), which running from the checkout puts on ``sys.path``; with this directory on
+    ``PYTHONPATH`` they import, while ``osim`` and ``envs`` come from the environment.
+    """
+    site = next((prefix / "lib").glob("python3*/site-packages"))
+    dest.mkdir(parents=True, exist_ok=True)
+    for folder in sorted(p for p in checkout.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not (site / folder.name).exists():
+            (dest / folder.name).symlink_to(folder, target_is_directory=True)
+    return dest
+
+
 def pytest_counts(output: str) -> dict[str, int]:
     """The counts of pytest's last summary line."""
     lines = [line for line in output.splitlines() if SUMMARY.search(line) and " in " in line]
@@ -209,10 +237,14 @@ def print_deselected() -> None:
         print(f"  {node}: {reason}")
 
 
-def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None = None) -> dict[str, object]:
+def run_suite(channel: Path, scaffold: Path, work: Path, gcc_major: str,
+              tests: list[str] | None = None) -> dict[str, object]:
     """Environment from the local channels, then the checks of the module docstring; their results.
 
-    ``tests``: test files (``tests/test_x.py``) to run instead of the whole suite.
+    ``gcc_major``: the compiler that built the packages (the GLIBCXX trap's runtime must be older).
+    ``tests``: test files (``tests/test_x.py``) to run instead of the whole suite. ``passed`` in the
+    results: the suite passed (the goldens are a report), its osim was the environment's and the
+    GLIBCXX trap showed as expected.
     """
     results: dict[str, object] = {"deselected": DESELECTED, "left_out_extras": LEFT_OUT_EXTRAS}
     prefix = work / "env-suite"
@@ -224,7 +256,7 @@ def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None
         make_environment_from([channel, scaffold, extras], prefix, extra_names)
         results["environment_s"] = round(time.monotonic() - t0, 1)
     python = prefix / "bin" / "python"
-    env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": str(Path.home()), "LANG": "C.UTF-8",
+    env = {"PATH": f"{prefix / 'bin'}:{SYSTEM_PATH}", "HOME": str(Path.home()), "LANG": "C.UTF-8",
            "OSIM_RL_REFERENCE": os.environ.get("OSIM_RL_REFERENCE", str(REPO.parent / "shared" / "reference"))}
     check_installed_sources(prefix, snapshot_sources())
     with tempfile.TemporaryDirectory(prefix="osim-conda-suite-") as scratch:
@@ -240,9 +272,14 @@ def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None
         # pytest runs from scratch, beside the copy: python -m puts its working directory first on
         # sys.path, and the copy's osim/ must stay out of reach.
         checkout = stage_checkout(Path(scratch) / "checkout")
-        targets = [str(checkout / t) for t in tests] if tests else [str(checkout / "tests")]
+        env["PYTHONPATH"] = str(importable_tree(checkout, prefix, Path(scratch) / "importable"))
+        # An --ignore'd file named on the command line would still be collected: left out here too.
+        targets = [str(checkout / t) for t in tests if t not in DESELECTED] if tests else [str(checkout / "tests")]
+        # A whole file is left out of collection (--ignore: its imports may need what is missing); a
+        # test by its node id, relative to the rootdir.
+        skips = [f"--ignore={checkout / node}" if "::" not in node else f"--deselect={node}" for node in DESELECTED]
         base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(checkout),
-                "--continue-on-collection-errors", *targets, *(f"--deselect={node}" for node in DESELECTED)]
+                "--continue-on-collection-errors", *targets, *skips]
         print_deselected()
         for name, marker in (("suite", "not golden_parity"), ("golden_parity", "golden_parity")):
             with step(f"suite: pytest -m '{marker}' inside the environment"):
@@ -258,8 +295,32 @@ def run_suite(channel: Path, scaffold: Path, work: Path, tests: list[str] | None
         results["checkout_osim_imported"] = imported
         if imported:
             print(f"FAILED: the copy's osim/ was imported instead of the environment's package: {imported[:5]}")
+    results["glibcxx_trap"] = glibcxx_check(prefix, work, gcc_major)
     print_deselected()
+    results["passed"] = (results["suite"]["exit_code"] == 0 and not imported  # type: ignore[index]
+                         and results["glibcxx_trap"].get("ok", True))  # type: ignore[attr-defined]
     return results
+
+
+def glibcxx_check(prefix: Path, work: Path, gcc_major: str) -> dict[str, object]:
+    """The GLIBCXX trap on ``import opensim`` (``ci/glibcxx_trap.py``), when opensim was built here.
+
+    The seed's opensim (the 4.6 wheel converted) declares no libstdcxx: there is no trap to show on it.
+    """
+    (record,) = prefix.glob("conda-meta/opensim-*.json")
+    depends = json.loads(record.read_text(encoding="utf-8")).get("depends", [])
+    if not any(d.startswith("libstdcxx") for d in depends):
+        reason = f"not run: {record.stem} requires no libstdcxx (the seed's converted wheel, not a source build)"
+        print(f"GLIBCXX trap on import opensim: {reason}")
+        return {"skipped": reason}
+    root = work / "glibcxx-trap"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    with step("suite: the GLIBCXX trap on import opensim (the scaffold's old libstdcxx swapped in)"):
+        checks = opensim_trap([(work / "suite-channel").as_uri()], root, gcc_major)
+        print(json.dumps(checks, indent=2))
+    print(f"GLIBCXX trap on import opensim: {'OK' if checks['ok'] else 'FAILED'}")
+    return checks
 
 
 def make_environment_from(channels: list[Path], prefix: Path, extra_specs: list[str]) -> None:

@@ -90,7 +90,8 @@ def stage_python(stage: Path) -> None:
     (stage / "lib").mkdir()
     for library in home.joinpath("lib").glob(f"libpython{version}*.so*"):
         shutil.copy2(library, stage / "lib" / library.name, follow_symlinks=False)
-    skipped = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "__pycache__", "ensurepip"}
+    # ensurepip stays (as in conda-forge's python): `python -m venv` needs it.
+    skipped = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "__pycache__"}
     # Static libraries (libpython*.a, ~40 MB) only serve embedding builds; leaving them out
     # halves the package and its compression time.
     shutil.copytree(home / "lib" / f"python{version}", stage / "lib" / f"python{version}",
