@@ -11,9 +11,10 @@ it, and runs in it:
 
 1. ``python -c "import opensim; print(opensim.GetVersionAndDate())"`` and ``osim doctor``;
 2. the osim test suite without the golden comparisons (the pass criterion), on a copy of the
-   checkout whose ``osim/`` is not importable (the environment's package is the one tested; a
-   ``__pycache__`` in the copy's ``osim/`` afterwards fails the run). Tests that cannot run there
-   are deselected by name, each with its reason (:data:`DESELECTED`), printed and reported;
+   checkout that is not on ``sys.path`` (the environment's package is the one tested:
+   ``ci/conda_suite_plugin.py`` fails the run if the pytest process imported an ``osim`` module
+   from elsewhere). Tests that cannot run there are deselected by name, each with its reason
+   (:data:`DESELECTED`), printed and reported;
 3. the golden comparisons (``-m golden_parity``) as a report: the goldens hold the 4.6 wheel's
    rounding (docs/building.md);
 4. on a source-built opensim, the GLIBCXX trap (``ci/glibcxx_trap.py``).
@@ -66,18 +67,20 @@ DESELECTED = {
     "tests/test_conda_channel.py": "packaging: builds the seeded channel with py-rattler-build; .ci/run runs it",
     "tests/test_glibcxx.py": "packaging: installs environments from the build channels with py-rattler; .ci/run "
                              "runs it, and --suite shows the same trap on the opensim package",
-    "tests/test_ray.py": f"needs ray and torch: {LEFT_OUT_EXTRAS['ray']}",
-    "tests/test_walk_ppo.py": f"needs stable-baselines3 and torch: {LEFT_OUT_EXTRAS['train']}",
-    **{f"tests/test_example.py::{name}": f"examples/example.py imports torch: {LEFT_OUT_EXTRAS['train']}"
+    "tests/test_ray.py": "needs ray and torch (extras 'ray' and 'train' left out)",
+    "tests/test_walk_ppo.py": "needs stable-baselines3 and torch (extra 'train' left out)",
+    **{f"tests/test_example.py::{name}": "examples/example.py imports torch (extra 'train' left out)"
        for name in ("test_train_save_reload_and_evaluate", "test_ddpg_is_set_up_as_in_the_original",
                     "test_submit_with_token_scores_like_a_local_replay",
                     "test_missing_model_and_unknown_env_say_what_was_expected",
                     "test_visualize_without_a_display_is_a_clear_error")},
-    **{f"tests/test_walking.py::{name}": f"trains a torch network: {LEFT_OUT_EXTRAS['train']}"
+    **{f"tests/test_walking.py::{name}": "trains a torch network (extra 'train' left out)"
        for name in ("test_exported_network_computes_what_torch_computes",
                     "test_dagger_fits_the_teacher_and_keeps_the_best_student", "test_the_fit_imitates_the_teacher",
                     "test_history_and_policy_files_of_the_command")},
 }
+#: The line of ci/conda_suite_plugin.py: which osim modules the pytest process imported, from where.
+IMPORTS = "CONDA-SUITE-IMPORTS "
 #: The programs the suite's tests drive besides the environment's (redis-server, initdb, runuser, ...).
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: The pytest summary line: "12 failed, 300 passed, 4 skipped, 3 errors in 512.3s".
@@ -232,6 +235,9 @@ def pytest_counts(output: str) -> dict[str, int]:
 
 
 def print_deselected() -> None:
+    print("extras of osim-rl left out of the conda environment:")
+    for extra, reason in LEFT_OUT_EXTRAS.items():
+        print(f"  {extra}: {reason}")
     print(f"deselected by name in the conda environment ({len(DESELECTED)}):")
     for node, reason in DESELECTED.items():
         print(f"  {node}: {reason}")
@@ -278,8 +284,8 @@ def run_suite(channel: Path, scaffold: Path, work: Path, gcc_major: str,
         # A whole file is left out of collection (--ignore: its imports may need what is missing); a
         # test by its node id, relative to the rootdir.
         skips = [f"--ignore={checkout / node}" if "::" not in node else f"--deselect={node}" for node in DESELECTED]
-        base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(checkout),
-                "--continue-on-collection-errors", *targets, *skips]
+        base = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "ci.conda_suite_plugin",
+                "--rootdir", str(checkout), "--continue-on-collection-errors", *targets, *skips]
         print_deselected()
         for name, marker in (("suite", "not golden_parity"), ("golden_parity", "golden_parity")):
             with step(f"suite: pytest -m '{marker}' inside the environment"):
@@ -287,17 +293,17 @@ def run_suite(channel: Path, scaffold: Path, work: Path, gcc_major: str,
                 completed = subprocess.run([*base, "-m", marker, "-rfE", "--tb=line"], env=env, cwd=scratch,
                                            text=True, capture_output=True)
                 print(completed.stdout[-8000:], completed.stderr[-2000:], flush=True)
+                imports = [json.loads(line.removeprefix(IMPORTS)) for line in completed.stdout.splitlines()
+                           if line.startswith(IMPORTS)]
                 results[name] = {"exit_code": completed.returncode, "counts": pytest_counts(completed.stdout),
-                                 "seconds": round(time.monotonic() - t0, 1),
+                                 "seconds": round(time.monotonic() - t0, 1), "osim_imports": imports,
                                  "not_passed": [line for line in completed.stdout.splitlines()
                                                 if line.startswith(("FAILED", "ERROR"))][:80]}
-        imported = sorted(str(p.relative_to(checkout)) for p in (checkout / "osim").rglob("__pycache__"))
-        results["checkout_osim_imported"] = imported
-        if imported:
-            print(f"FAILED: the copy's osim/ was imported instead of the environment's package: {imported[:5]}")
     results["glibcxx_trap"] = glibcxx_check(prefix, work, gcc_major)
     print_deselected()
-    results["passed"] = (results["suite"]["exit_code"] == 0 and not imported  # type: ignore[index]
+    suite = results["suite"]
+    results["passed"] = (suite["exit_code"] == 0  # type: ignore[index]
+                         and bool(suite["osim_imports"]) and not suite["osim_imports"][0]["foreign"]  # type: ignore[index]
                          and results["glibcxx_trap"].get("ok", True))  # type: ignore[attr-defined]
     return results
 
