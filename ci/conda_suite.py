@@ -56,9 +56,9 @@ LINT_TOOLS = ("ruff", "mypy")
 LEFT_OUT_EXTRAS = {
     "train": "torch cannot be converted: whl2conda refuses the CPU wheel scripts/test.sh installs (torch "
              "2.13.0+cpu: a local version marks a variant build), and the plain PyPI torch is the CUDA build, "
-             "555 MB plus 2.6 GB of nvidia-* wheels; stable-baselines3 needs torch",
-    "ray": "ray[default,rllib] is 79 wheels, 418 MB (pyarrow, pandas, grpcio, ... and torch for its workers); "
-           "its tests need torch, which the environment cannot get (train)",
+             "555 MB plus 2.4 GB of nvidia-* and triton wheels; stable-baselines3 needs torch",
+    "ray": "ray[default,rllib] with the CPU torch its workers import is 79 wheels, 418 MB (ray 79 MB, pyarrow "
+           "55 MB, pandas, grpcio, ...), and torch is what the environment cannot get (train)",
 }
 #: Tests not run in the conda environment (node id prefixes, relative to the checkout), and why.
 DESELECTED = {
