@@ -150,8 +150,8 @@ def opensim_trap(sources: list[str], root: Path, gcc_major: str) -> dict[str, An
         solve(sources, [python, "opensim", f"libstdcxx =={old.version}"])
         checks["solver_refuses"] = {"ok": False, "evidence": "the solver accepted opensim with the old libstdcxx"}
     except rattler.exceptions.SolverError as error:
-        lines = [line for line in str(error).splitlines() if "libstdcxx" in line]
-        checks["solver_refuses"] = {"ok": bool(lines), "evidence": " / ".join(line.strip() for line in lines[:3])}
+        message = " ".join(line.strip(" └─│") for line in str(error).splitlines())
+        checks["solver_refuses"] = {"ok": "libstdcxx" in message, "evidence": message[:500]}
     records = solve(sources, [python, "opensim", "osim-rl"])
     prefix = install(with_runtime(records, old), root / "trap")
     imported = run_python(prefix, "import opensim")
