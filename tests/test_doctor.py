@@ -8,9 +8,18 @@ doctor, run in a subprocess with that environment, must say why and how to fix i
 
 The doctor runs as ``python osim/doctor.py`` in the broken cases: numpy (imported by the
 osim package) needs GLIBCXX_3.4.21 itself, so only the stdlib-only module can start there.
+
+Two layouts: the pip wheel's bindings find no libstdc++ through their RPATH, so LD_LIBRARY_PATH
+decides which one they get, and an old one there breaks them. A conda package's bindings carry
+``DT_RPATH`` into the environment's ``lib/``, which holds the environment's own libstdcxx; the
+loader searches DT_RPATH before LD_LIBRARY_PATH, so there the old library does not reach OpenSim
+and the doctor must say the import works with the environment's libstdc++ (LD_PRELOAD still
+comes first on both; the trap of an old runtime in the environment itself is shown on the real
+packages by tests/test_glibcxx.py and ``ci/conda_build.py --suite``).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -48,6 +57,47 @@ def expected_install_kind() -> str:
     except metadata.PackageNotFoundError:
         return "system"  # e.g. the native build of ci/build-opensim-from-source.sh on PYTHONPATH
     return "pip"
+
+
+def rpath_libstdcxx() -> Path | None:
+    """The libstdc++.so.6 that opensim's bindings find through their own DT_RPATH (binutils' view), if any.
+
+    DT_RPATH (unlike DT_RUNPATH) is searched before LD_LIBRARY_PATH: such a libstdc++ wins over one
+    put on LD_LIBRARY_PATH. None for the pip wheel, whose RPATH ($ORIGIN, opensim.libs) has none.
+    """
+    readelf = shutil.which("readelf")
+    assert readelf, "binutils' readelf is needed to read the bindings' RPATH"
+    spec = importlib.util.find_spec("opensim")
+    assert spec and spec.origin, "opensim is not installed"
+    for module in sorted(Path(spec.origin).parent.glob("_*.so")):
+        dynamic = subprocess.run([readelf, "-d", "-W", str(module)], capture_output=True, text=True, check=True).stdout
+        rpath = re.search(r"\(RPATH\)\s+Library rpath: \[(.*)\]", dynamic)
+        for entry in rpath.group(1).split(":") if rpath else []:
+            candidate = Path(entry.replace("$ORIGIN", str(module.parent))) / "libstdc++.so.6"
+            if candidate.exists():
+                return candidate
+    return None
+
+
+def put_first(library: Path) -> tuple[dict[str, str], str]:
+    """Environment changes that make opensim load ``library`` as its libstdc++, and the doctor's name for them.
+
+    LD_LIBRARY_PATH where the bindings' RPATH holds no libstdc++ (the pip wheel), LD_PRELOAD where it
+    does (a conda package: LD_LIBRARY_PATH comes after DT_RPATH).
+    """
+    if rpath_libstdcxx() is None:
+        return {"LD_LIBRARY_PATH": str(library.parent)}, "ld_library_path"
+    return {"LD_PRELOAD": str(library)}, "preload"
+
+
+def check_rpath_wins(report: dict, planted: Path, shield: Path) -> None:
+    """An older libstdc++ on LD_LIBRARY_PATH, a conda package's DT_RPATH ahead of it: OpenSim imports."""
+    assert report["broken"] is False and report["opensim"]["import_ok"] is True, report
+    assert os.path.realpath(report["libstdcxx"]["loaded"]) == os.path.realpath(shield), report["libstdcxx"]
+    assert report["libstdcxx"]["loaded"] != str(planted) and report["libstdcxx"]["missing"] == []
+    # ... and the planted library would have broken it: OpenSim needs more than it defines.
+    needed = doctor.newest(report["libstdcxx"]["required_newest"], "GLIBCXX")
+    assert needed and doctor.version_key(needed) > doctor.version_key(f"GLIBCXX_3.4.{FAKE_GLIBCXX_MAX}")
 
 
 def version_script(glibcxx_max: int, cxxabi_max: int) -> str:
@@ -136,6 +186,11 @@ def check_glibcxx_report(report: dict, library: Path, origin: str) -> dict:
 
 def test_old_libstdcxx_on_ld_library_path(fake_libstdcxx: Path) -> None:
     code, output = run_doctor({"LD_LIBRARY_PATH": str(fake_libstdcxx.parent)}, "--json")
+    shield = rpath_libstdcxx()
+    if shield is not None:  # a conda package: its RPATH's libstdc++ comes first
+        assert code == 0, output
+        check_rpath_wins(json.loads(output), fake_libstdcxx, shield)
+        return
     assert code == 1, output
     problem = check_glibcxx_report(json.loads(output), fake_libstdcxx, "ld_library_path")
     assert "remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
@@ -157,13 +212,18 @@ def test_old_libstdcxx_in_a_conda_environment(fake_libstdcxx: Path, tmp_path: Pa
     shutil.copy2(fake_libstdcxx, environment / "lib" / "libstdc++.so.6")
     # conda's python finds env/lib through its RPATH; LD_LIBRARY_PATH stands in for that here.
     code, output = run_doctor({"CONDA_PREFIX": str(environment), "LD_LIBRARY_PATH": str(environment / "lib")}, "--json")
+    shield = rpath_libstdcxx()
+    if shield is not None:  # a conda package reaches its own environment's lib/ first, not the old one
+        assert code == 0, output
+        check_rpath_wins(json.loads(output), environment / "lib" / "libstdc++.so.6", shield)
+        return
     assert code == 1, output
     check_glibcxx_report(json.loads(output), environment / "lib" / "libstdc++.so.6", "conda")
 
 
 def test_text_report_marks_the_fix_for_this_installation(fake_libstdcxx: Path) -> None:
-    code, output = run_doctor({"LD_LIBRARY_PATH": str(fake_libstdcxx.parent)})
-    assert code == 1
+    code, output = run_doctor(put_first(fake_libstdcxx)[0])
+    assert code == 1, output
     assert "RESULT: BROKEN" in output
     marked = [line for line in output.splitlines() if "<- this installation" in line]
     kind = expected_install_kind()
@@ -190,16 +250,19 @@ def test_registered_as_osim_subcommand() -> None:
 def test_libstdcxx_with_every_version_but_not_the_symbols(tmp_path: Path) -> None:
     """The 2017 message family: version nodes present, the versioned symbol absent."""
     library = build_fake_libstdcxx(tmp_path / "foreign", 33, 15)
-    code, output = run_doctor({"LD_LIBRARY_PATH": str(library.parent)}, "--json")
+    planting, origin = put_first(library)
+    code, output = run_doctor(planting, "--json")
     assert code == 1, output
     report = json.loads(output)
     assert report["libstdcxx"]["loaded"] == str(library) and report["libstdcxx"]["missing"] == []
+    assert report["libstdcxx"]["origin"] == origin
     unresolved = report["libstdcxx"]["unresolved_symbol"]
     symbol, version = unresolved.split("@")
     assert symbol in report["opensim"]["error"] and version in report["opensim"]["error"]
     (problem,) = [p for p in report["problems"] if "lacks C++ runtime symbols" in p["title"]]
     assert set(problem["fixes"]) == {"conda", "pip", "system"}
-    assert "remove it from LD_LIBRARY_PATH" in problem["fixes"]["pip"]
+    remedy = {"ld_library_path": "remove it from LD_LIBRARY_PATH", "preload": "unset LD_PRELOAD"}[origin]
+    assert remedy in problem["fixes"]["pip"]
 
 
 def test_missing_shared_library_is_reported(tmp_path: Path) -> None:
