@@ -42,7 +42,6 @@ def tracked_points(xpos: Any, xipos: Any, subtree_com: Any, cvel: Any, ids: Any,
     return position, velocity
 
 
-
 _VALUES = numba.float64[::1]
 
 

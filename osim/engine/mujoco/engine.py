@@ -130,8 +130,8 @@ class MujocoSimulation:
             settings can be passed to either engine, and ignored (MuJoCo steps fixed steps).
         timestep: MuJoCo's step (s); ``step_size`` must be a whole number of them (default 2 ms).
         fitted: use the stored per-muscle fits (``False``: the direct mapping).
-        compiled: compute the tracked points and the muscle arrays with the numba kernels of
-            :mod:`osim.compiled` (the same bits, faster); None: when numba is installed.
+        compiled: compute the tracked points, the muscle arrays and the feet's ground forces with the
+            numba kernels of :mod:`osim.compiled` (the same bits, faster); None: when numba is installed.
     """
 
     def __init__(self, model: Any, *, step_size: float = 0.01, visualize: bool = False, integrator: Any = None,
@@ -972,7 +972,7 @@ class MujocoSimulation:
             mujoco.mj_contactForce(model, data, i, results[i])
         contacts = data.contact
         return kernels.ground_forces(results, contacts.frame, contacts.geom1, contacts.geom2, self._contact_owner,
-                                           self._ground_owners, self._ground_spheres, self._ground_sphere_counts)
+                                     self._ground_owners, self._ground_spheres, self._ground_sphere_counts)
 
     def _geom_forces(self, data: Any) -> dict[tuple[int, int], tuple[float, float, float]]:
         """The force columns of :meth:`_contact_wrenches` of every (contact force, geom) in a contact,

@@ -80,32 +80,20 @@ def generate_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
     return grid
 
 
-_query_grids: dict[bytes, np.ndarray] = {}
+_grids: dict[bytes, np.ndarray] = {}
 
 
-def _query_grid(rng_get: np.ndarray, res_get: np.ndarray) -> np.ndarray:
-    """``generate_grid(rng_get, res_get)``, made once per range and resolution (a copy each time: a
-    map's grid is its own)."""
-    key = rng_get.tobytes() + res_get.tobytes()
-    grid = _query_grids.get(key)
-    if grid is None:
-        grid = _query_grids[key] = generate_grid(rng_get, res_get)
-    return grid.copy()
-
-
-_map_grids: dict[bytes, np.ndarray] = {}
-
-
-def _map_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
-    """``generate_grid(rng_xy, res)``, read-only, kept for the last few ranges (each reset builds
-    the map around the same initial pose)."""
+def _cached_grid(rng_xy: np.ndarray, res: np.ndarray) -> np.ndarray:
+    """``generate_grid(rng_xy, res)``, read-only, kept for the last few ranges used: the local query
+    grid never changes, and every reset builds the map around the same initial pose."""
     key = rng_xy.tobytes() + res.tobytes() + str(res.dtype).encode()
-    grid = _map_grids.get(key)
+    grid = _grids.pop(key, None)
     if grid is None:
-        if len(_map_grids) >= 8:
-            _map_grids.pop(next(iter(_map_grids)))  # the oldest
-        grid = _map_grids[key] = generate_grid(rng_xy, res)
+        if len(_grids) >= 8:
+            _grids.pop(next(iter(_grids)))  # the least recently used
+        grid = generate_grid(rng_xy, res)
         grid.flags.writeable = False
+    _grids[key] = grid  # (re)inserted last: the most recently used
     return grid
 
 
@@ -123,7 +111,7 @@ class VTgt0:
         self.res_get = np.asarray(res_get, dtype=np.float64)
         self.rng_get = np.asarray(rng_get, dtype=np.float64)
         # The body-frame query grid never changes: built once per range and resolution.
-        self.get_grid = _query_grid(self.rng_get, self.res_get)
+        self.get_grid = _cached_grid(self.rng_get, self.res_get)
         # ... and its points flattened (2, n)
         self._get_points = self.get_grid.reshape(2, -1).copy()
         self.create_map(rng_xy)
@@ -134,7 +122,7 @@ class VTgt0:
         """Lay out the grid nodes ``map`` over the ranges ``rng_xy`` (read-only: shared by the maps
         over the same ranges, as every episode's first map is)."""
         self.map_rng_xy = np.asarray(rng_xy, dtype=np.float64)
-        self.map = _map_grid(self.map_rng_xy, np.asarray(self.res_map))
+        self.map = _cached_grid(self.map_rng_xy, np.asarray(self.res_map))
 
     def _fit(self) -> None:
         self._interpolator = BilinearGrid(self.map[0, :, 0], self.map[1, 0, :], self.vtgt)
