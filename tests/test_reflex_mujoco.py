@@ -122,3 +122,21 @@ def test_coordinate_search_refuses_bad_arguments():
         main(["--method", "coordinate", "--engine", "mujoco"])  # no --params to polish
     with pytest.raises(SystemExit):
         main(["--method", "coordinate", "--params", str(reflex_parameters_path("2D", "mujoco")), "--factors", "0"])
+
+
+def test_optimize_task_chooses_the_frontal_leg_angle():
+    """``alpha_f_from_rate`` reaches the controller: the 3-D episode differs, the planar one does not."""
+    from osim.control.optimize import ReflexTask, make_env, run_episode
+
+    rate = ReflexTask(mode="3D", engine="mujoco", objective="walk", max_steps=60)
+    angle = ReflexTask(mode="3D", engine="mujoco", objective="walk", max_steps=60, alpha_f_from_rate=False)
+    assert rate.alpha_f_from_rate and not angle.alpha_f_from_rate
+    env = make_env(rate)
+    params = load_published_params("3D")
+    by_rate, by_angle = run_episode(params, rate, env), run_episode(params, angle, env)
+    assert (by_rate.distance, by_rate.steps) != (by_angle.distance, by_angle.steps)
+    planar = ReflexTask(mode="2D", engine="mujoco", max_steps=30)
+    planar_env = make_env(planar)
+    published_2d = load_published_params("2D")
+    assert run_episode(published_2d, planar, planar_env) == run_episode(
+        published_2d, ReflexTask(mode="2D", engine="mujoco", max_steps=30, alpha_f_from_rate=False), planar_env)

@@ -74,6 +74,8 @@ class ReflexTask:
             deterministic episode can sit on a knife edge (on MuJoCo, 0.02 of noise felled a
             10-second walker within 1.5 s); a teacher for imitation must recover from small errors.
         action_noise: standard deviation of that noise (excitation units).
+        alpha_f_from_rate: the 3-D controller's frontal leg angle from the hip abduction rate, as
+            the original (True), or from the angle (False; see :class:`OsimReflexCtrl`).
     """
 
     mode: str = "2D"
@@ -86,6 +88,7 @@ class ReflexTask:
     engine: str = "opensim"
     noisy_episodes: int = 0
     action_noise: float = 0.02
+    alpha_f_from_rate: bool = True
 
     def __post_init__(self) -> None:
         _mode_dimension(self.mode)
@@ -151,7 +154,8 @@ def run_episode(params: ArrayLike, task: ReflexTask, env: Any | None = None,
     """Run the reflex controller with ``params`` for one episode of ``task``; with ``noise_seed``,
     Gaussian noise of ``task.action_noise`` (from that seed) is added to its excitations."""
     env = env if env is not None else make_env(task)
-    controller = OsimReflexCtrl(dt=env.osim_model.stepsize, mode=task.mode, params=params)
+    controller = OsimReflexCtrl(dt=env.osim_model.stepsize, mode=task.mode, params=params,
+                                alpha_f_from_rate=task.alpha_f_from_rate)
     rng = None if noise_seed is None else np.random.default_rng(noise_seed)
     obs = env.reset(seed=task.env_seed, init_pose=task.init_pose)
     x0 = env.get_state_desc()["body_pos"]["pelvis"][0]
@@ -406,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--noisy-episodes", type=int, default=0,
                         help="extra episodes per candidate with noisy excitations (robustness; cost = mean)")
     parser.add_argument("--action-noise", type=float, default=0.02, help="that noise's standard deviation")
+    parser.add_argument("--alpha-f-from-angle", action="store_true",
+                        help="3D: the frontal leg angle from the hip abduction angle (the original "
+                             "used its rate)")
     parser.add_argument("--method", choices=METHODS, default="cma",
                         help="cma: CMA-ES; coordinate: one parameter at a time (coordinate_search), "
                              "from --params")
@@ -423,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     task = ReflexTask(mode=ns.mode, difficulty=ns.difficulty, max_steps=ns.steps, env_seed=ns.env_seed,
                       objective=ns.objective, engine=ns.engine, noisy_episodes=ns.noisy_episodes,
-                      action_noise=ns.action_noise)
+                      action_noise=ns.action_noise, alpha_f_from_rate=not ns.alpha_f_from_angle)
     x0 = load_reflex_params(ns.params, ns.mode) if ns.params else None
     if x0 is not None and x0.size != task.n_params:
         parser.error(f"--params must hold {task.n_params} values (one set for both legs)")
