@@ -227,7 +227,13 @@ def test_divergence_is_a_simulation_error_and_reset_recovers():
     engine = MujocoSimulation("gait9dof18musc", timestep=0.01)  # 10 ms steps: the 2D model diverges
     with pytest.raises(SimulationError, match="diverged"):
         for _ in range(200):
+            before, step_before = engine.state_vector(), engine.istep
+            description_before = engine.state_description()
             engine.step(np.ones(18))
+    # the state is the last valid one: the one the diverged step started from
+    np.testing.assert_array_equal(engine.state_vector(), before)
+    assert engine.istep == step_before and np.isfinite(before).all()
+    assert engine.state_description()["body_pos"] == description_before["body_pos"]
     with pytest.raises(SimulationError, match="call reset"):
         engine.step(np.ones(18))
     engine.reset()
