@@ -14,6 +14,7 @@ from osim.control import (
     EXAMPLE_INIT_POSE,
     OsimReflexCtrl,
     load_published_params,
+    reflex_controller,
     reflex_parameters,
     reflex_parameters_path,
     teacher_parameters,
@@ -23,7 +24,8 @@ from osim.env.l2m2019 import L2M2019Env
 
 def test_reflex_parameters_pick_by_engine():
     assert np.array_equal(reflex_parameters("2D", "opensim"), load_published_params("2D"))
-    assert np.array_equal(reflex_parameters("3D", "mujoco"), load_published_params("3D"))
+    assert np.array_equal(reflex_parameters("3D", "opensim"), load_published_params("3D"))
+    assert reflex_parameters_path("3D", "mujoco").name == "params_3D_mujoco_walk.txt"
     mujoco_2d = reflex_parameters("2D", "mujoco")
     assert reflex_parameters_path("2D", "mujoco").name == "params_2D_mujoco_walk.txt"
     assert mujoco_2d.shape == (37,) and not np.array_equal(mujoco_2d, load_published_params("2D"))
@@ -140,3 +142,27 @@ def test_optimize_task_chooses_the_frontal_leg_angle():
     published_2d = load_published_params("2D")
     assert run_episode(published_2d, planar, planar_env) == run_episode(
         published_2d, ReflexTask(mode="2D", engine="mujoco", max_steps=30, alpha_f_from_rate=False), planar_env)
+
+
+def test_3d_model_walks_10_s_on_mujoco():
+    """The packaged 3-D MuJoCo parameters (CMA-ES from ``params_3D_init.txt``, frontal leg angle from
+    the hip abduction angle) walk the 3-D model for 10 s without falling; the original's rate
+    instead of the angle falls with them."""
+    controller = reflex_controller("3D", "mujoco")
+    assert not controller.alpha_f_from_rate and controller.n_par == 46
+    assert reflex_controller("3D", "opensim").alpha_f_from_rate  # the original's guess, as published
+    env = L2M2019Env(visualize=False, difficulty=3, seed=36, engine="mujoco")  # 2500-step limit
+    obs = env.reset(init_pose=list(EXAMPLE_INIT_POSE))
+    start = env.get_state_desc()["body_pos"]["pelvis"][0]
+    for _ in range(1000):
+        obs, _, done, _ = env.step(controller.update(obs))
+        assert not done, f"fell at t = {env.t:.2f} s"
+    distance = env.get_state_desc()["body_pos"]["pelvis"][0] - start
+    assert distance >= 9.0, f"walked only {distance:.2f} m"  # 10.18 m here
+    by_rate = OsimReflexCtrl(mode="3D", params=reflex_parameters("3D", "mujoco"))
+    obs = env.reset(init_pose=list(EXAMPLE_INIT_POSE))
+    for _ in range(1000):
+        obs, _, done, _ = env.step(by_rate.update(obs))
+        if done:
+            break
+    assert done, "the same parameters with the frontal angle from its rate did not fall"

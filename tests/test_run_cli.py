@@ -97,6 +97,18 @@ def test_reflex_policy_defaults_to_the_packaged_parameters(tmp_path, monkeypatch
     assert pelvis_tx.get(60) - pelvis_tx.get(0) > 0.3
 
 
+def test_reflex_3d_policy_walks_the_3d_model_on_mujoco(tmp_path):
+    """``--policy reflex:3D`` on MuJoCo: the packaged 3-D parameters walk the 10 s without a fall."""
+    path = tmp_path / "walk3d.mot"
+    assert main(["run", "L2M2019Env", "--engine", "mujoco", "--steps", "1000", "--policy", "reflex:3D",
+                 "--mot", str(path), "--quiet"]) == 0
+    storage = opensim.Storage(str(path))
+    assert storage.getSize() == 1001  # the episode did not end early
+    pelvis_tx = opensim.ArrayDouble()
+    storage.getDataColumn("pelvis_tx", pelvis_tx)
+    assert pelvis_tx.get(1000) - pelvis_tx.get(0) > 5.0
+
+
 def test_bad_reflex_parameter_file_is_a_clear_error(tmp_path, capsys):
     path = tmp_path / "params.txt"
     path.write_text("1.0\nnot-a-number\n")

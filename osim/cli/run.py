@@ -7,20 +7,22 @@
     osim run L2M2019Env --policy reflex --mp4 walk.mp4 --plot walk.png
     osim run L2RunEnv --policy ppo_l2run.zip --gif run.gif --sto run.sto --mot run.mot
     osim run L2M2019Env --engine mujoco --policy reflex --gif walk.gif --mot walk.mot
+    osim run L2M2019Env --engine mujoco --policy reflex:3D --gif walk3d.gif
     osim run L2M2019Env --engine mujoco --policy pretrained --gif walk.gif
 
 The environment is a class of :mod:`osim.env` (run through its Gymnasium interface,
 :class:`osim.env.gym_adapter.OsimGymEnv`) or a Gymnasium id (``osim/L2Run-v0``, built by
 ``gymnasium.make``), so a stable-baselines3 model sees the observations it was trained on. One frame
 is recorded after each step; the run stops after ``--steps`` steps or when the episode ends,
-whichever comes first. ``--policy reflex`` drives L2M2019Env with the parameters shipped with the
-package for its engine (the published ones; on MuJoCo, re-optimised there; ``--reflex-params FILE``
-for others). ``--policy pretrained`` (or ``pretrained:NAME``) runs a policy trained by the project and
-shipped with it, on the model, difficulty and initial pose it was trained for (NumPy only; the
-shipped ones are listed under ``--policy``). GIFs, MP4s and plots need the ``render`` extra, saved
-models the ``train`` extra; a missing one is reported before anything runs. ``--engine`` picks the
-physics engine (``opensim``, the default, or ``mujoco``); an environment that does not run on it
-says so.
+whichever comes first. ``--policy reflex`` drives L2M2019Env's planar model with the reflex
+controller's parameters shipped with the package for its engine (the published ones; on MuJoCo,
+re-optimised there; ``--reflex-params FILE`` for others), ``--policy reflex:3D`` the 3-D model (on
+MuJoCo with parameters tuned there, which walk; on OpenSim with the original's untuned guess).
+``--policy pretrained`` (or ``pretrained:NAME``) runs a policy trained by the project and shipped
+with it, on the model, difficulty and initial pose it was trained for (NumPy only; the shipped ones
+are listed under ``--policy``). GIFs, MP4s and plots need the ``render`` extra, saved models the
+``train`` extra; a missing one is reported before anything runs. ``--engine`` picks the physics
+engine (``opensim``, the default, or ``mujoco``); an environment that does not run on it says so.
 """
 from __future__ import annotations
 
@@ -65,14 +67,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--steps", type=int, default=None,
                         help="number of steps (default: until the episode ends)")
     parser.add_argument("--policy", default="random",
-                        help="'random', 'reflex' (L2M2019Env), 'pretrained' or 'pretrained:NAME' (a policy "
+                        help="'random', 'reflex' or 'reflex:3D' (L2M2019Env: the reflex controller on the "
+                             "planar or the 3-D model), 'pretrained' or 'pretrained:NAME' (a policy "
                              f"shipped with osim-rl: {_pretrained_listing()}), or the path of a "
                              "stable-baselines3 .zip")
     parser.add_argument("--algo", choices=SB3_ALGORITHMS, default=None,
                         help="stable-baselines3 algorithm of a saved model (default: try each)")
     parser.add_argument("--reflex-params", type=Path, default=None,
                         help="reflex parameter file (37 values: 2D model, 46: 3D) for --policy reflex "
-                             "(default: the 2D parameters shipped with osim-rl for the env's engine)")
+                             "(default: the parameters shipped with osim-rl for the model and the env's engine)")
+    parser.add_argument("--alpha-f-from-angle", action="store_true",
+                        help="with a 3D --reflex-params file: the frontal leg angle from the hip abduction "
+                             "angle, as it was tuned (the original used its rate)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
     parser.add_argument("--engine", choices=ENGINE_CHOICES, default=None,
                         help=f"physics engine of the environment (default: {DEFAULT_ENGINE_NAME})")
@@ -156,16 +162,23 @@ def _random_policy(gym_env: Any, seed: int) -> Policy:
     return lambda observation: space.sample()
 
 
-def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict[str, Any]]:
+#: ``--policy`` choices of the reflex controller -> its mode (planar or 3-D model)
+REFLEX_POLICIES = {"reflex": "2D", "reflex:2D": "2D", "reflex:3D": "3D"}
+
+
+def _reflex_policy(gym_env: Any, choice: str, params_path: Path | None,
+                   alpha_f_from_angle: bool) -> tuple[Policy, dict[str, Any]]:
     """The reflex controller on the environment's observation dict; also the reset options.
-    Without ``params_path``, the packaged 2-D parameters for the env's engine (they walk)."""
+    Without ``params_path``, the packaged parameters of the ``choice``'s model for the env's engine,
+    with the frontal leg angle they were tuned with."""
     env = gym_env.unwrapped.osim_env
     if type(env).__name__ != "L2M2019Env":
         raise RunError(f"--policy reflex drives L2M2019Env only, not {type(env).__name__}")
-    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params, reflex_parameters
+    from osim.control import EXAMPLE_INIT_POSE, OsimReflexCtrl, load_reflex_params, reflex_controller
 
     if params_path is None:
-        params = reflex_parameters("2D", env.engine_name)
+        mode = REFLEX_POLICIES[choice]
+        controller = reflex_controller(mode, env.engine_name, dt=0.01)
     elif not params_path.is_file():
         raise RunError(f"reflex parameter file not found: {params_path}")
     else:
@@ -173,9 +186,9 @@ def _reflex_policy(gym_env: Any, params_path: Path | None) -> tuple[Policy, dict
             params = load_reflex_params(params_path)
         except ValueError as error:
             raise RunError(f"bad reflex parameter file: {error}") from None
-    # 37 (or 74) parameters drive the planar model, 46 (or 92) the 3-D one.
-    mode = "2D" if params.size in (37, 74) else "3D"
-    controller = OsimReflexCtrl(mode=mode, dt=0.01, params=params)
+        # 37 (or 74) parameters drive the planar model, 46 (or 92) the 3-D one.
+        mode = "2D" if params.size in (37, 74) else "3D"
+        controller = OsimReflexCtrl(mode=mode, dt=0.01, params=params, alpha_f_from_rate=not alpha_f_from_angle)
     if mode == "2D":
         env.change_model(model="2D", difficulty=env.difficulty, seed=None)
     controller.reset()
@@ -208,7 +221,7 @@ def _pretrained_policy(gym_env: Any, choice: str) -> tuple[Policy, dict[str, Any
 
 def _sb3_policy(path: Path, algo: str | None) -> Policy:
     if not path.is_file():
-        raise RunError(f"--policy must be 'random', 'reflex', 'pretrained[:NAME]' or an existing model file; "
+        raise RunError(f"--policy must be 'random', 'reflex[:3D]', 'pretrained[:NAME]' or an existing model file; "
                        f"{path} not found")
     require("stable_baselines3", extra="train", feature="--policy MODEL.zip")
     import stable_baselines3
@@ -262,8 +275,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reset_options: dict[str, Any] = {}
     if args.policy == "random":
         policy = _random_policy(gym_env, args.seed)
-    elif args.policy == "reflex":
-        policy, reset_options = _reflex_policy(gym_env, args.reflex_params)
+    elif args.policy in REFLEX_POLICIES:
+        policy, reset_options = _reflex_policy(gym_env, args.policy, args.reflex_params, args.alpha_f_from_angle)
     elif args.policy == "pretrained" or args.policy.startswith("pretrained:"):
         policy, reset_options = _pretrained_policy(gym_env, args.policy)
     else:

@@ -61,7 +61,11 @@ PUBLISHED_PARAMS: dict[str, str] = {"2D": "params_2D.txt", "3D": "params_3D_init
 
 #: (mode, engine) -> parameters re-optimised for that engine (``osim/control/data``, provenance in its
 #: README.md); a pair not listed uses the published file of the mode.
-ENGINE_PARAMS: dict[tuple[str, str], str] = {("2D", "mujoco"): "params_2D_mujoco_walk.txt"}
+ENGINE_PARAMS: dict[tuple[str, str], str] = {("2D", "mujoco"): "params_2D_mujoco_walk.txt",
+                                             ("3D", "mujoco"): "params_3D_mujoco_walk.txt"}
+#: Packaged files tuned with the 3-D frontal leg angle from the hip abduction *angle*
+#: (``alpha_f_from_rate=False``); the others were tuned with the original's rate.
+FRONTAL_ANGLE_FILES = frozenset({"params_3D_mujoco_walk.txt"})
 #: (mode, engine) -> the parameters the DAgger recipe (``osim.train.walking``) imitates, where they are
 #: not :data:`ENGINE_PARAMS`' file: the shipped walking policy was imitated from the first MuJoCo set
 #: (8.90 m in 10 s), which stays its teacher so that the recipe still makes that policy.
@@ -115,6 +119,15 @@ def reflex_parameters_path(mode: str = "2D", engine: str = "opensim") -> Path:
 def reflex_parameters(mode: str = "2D", engine: str = "opensim") -> np.ndarray:
     """The parameter vector for ``mode`` on ``engine`` (see :func:`reflex_parameters_path`)."""
     return load_reflex_params(reflex_parameters_path(mode, engine), mode)
+
+
+def reflex_controller(mode: str = "2D", engine: str = "opensim", dt: float = 0.01) -> OsimReflexCtrl:
+    """The reflex controller with the packaged parameters for ``mode`` on ``engine``
+    (:func:`reflex_parameters`), its frontal leg angle computed as they were tuned
+    (:data:`FRONTAL_ANGLE_FILES`)."""
+    path = reflex_parameters_path(mode, engine)
+    return OsimReflexCtrl(dt=dt, mode=mode, params=load_reflex_params(path, mode),
+                          alpha_f_from_rate=path.name not in FRONTAL_ANGLE_FILES)
 
 
 def teacher_parameters(mode: str = "2D", engine: str = "opensim") -> np.ndarray:
