@@ -109,6 +109,23 @@ def test_reflex_3d_policy_walks_the_3d_model_on_mujoco(tmp_path):
     assert pelvis_tx.get(1000) - pelvis_tx.get(0) > 5.0
 
 
+def test_a_3d_reflex_parameter_file_takes_the_frontal_angle_it_was_tuned_with(tmp_path):
+    """``--reflex-params FILE --alpha-f-from-angle`` is ``reflex:3D``'s controller; without the flag
+    (the original's rate) the same file falls within the 150 steps."""
+    from osim.control import reflex_parameters_path
+
+    packaged = str(reflex_parameters_path("3D", "mujoco"))
+    runs = {"reflex3d": ["--policy", "reflex:3D"],
+            "angle": ["--policy", "reflex", "--reflex-params", packaged, "--alpha-f-from-angle"],
+            "rate": ["--policy", "reflex", "--reflex-params", packaged]}
+    for name, options in runs.items():
+        assert main(["run", "L2M2019Env", "--engine", "mujoco", "--steps", "150", *options,
+                     "--mot", str(tmp_path / f"{name}.mot"), "--quiet"]) == 0
+    sizes = {name: opensim.Storage(str(tmp_path / f"{name}.mot")).getSize() for name in runs}
+    assert sizes["reflex3d"] == sizes["angle"] == 151 and sizes["rate"] < 151
+    assert (tmp_path / "reflex3d.mot").read_text() == (tmp_path / "angle.mot").read_text()
+
+
 def test_bad_reflex_parameter_file_is_a_clear_error(tmp_path, capsys):
     path = tmp_path / "params.txt"
     path.write_text("1.0\nnot-a-number\n")
