@@ -78,7 +78,8 @@ def register(subparsers: Any) -> None:
                              "(default: the parameters shipped with osim-rl for the model and the env's engine)")
     parser.add_argument("--alpha-f-from-angle", action="store_true",
                         help="with a 3D --reflex-params file: the frontal leg angle from the hip abduction "
-                             "angle, as it was tuned (the original used its rate)")
+                             "angle, for parameters tuned so (the optimiser's --alpha-f-from-angle); the "
+                             "original used its rate")
     parser.add_argument("--seed", type=int, default=0, help="seed of the environment and the random policy")
     parser.add_argument("--engine", choices=ENGINE_CHOICES, default=None,
                         help=f"physics engine of the environment (default: {DEFAULT_ENGINE_NAME})")
