@@ -207,12 +207,11 @@ class MujocoSimulation:
             self._integrate = mujoco.mj_implicit
         self._warmstart = np.zeros(self.mj_model.nv)
         self._failed: str | None = None
-        # MuJoCo's inputs at the start of the step being taken (qpos, qvel, act, ctrl, warm start),
-        # copied into these buffers each step: a step that diverges is undone to them, so the state
-        # after a failure is the last valid one, as on OpenSim.
-        model = self.mj_model
-        self._step_start = (np.empty(model.nq), np.empty(model.nv), np.empty(model.na), np.empty(model.nu),
-                            np.empty(model.nv))
+        # MuJoCo's integration state at the start of the step being taken (mj_getState into one
+        # preallocated buffer each step): a step that diverges is undone to it, so the state after a
+        # failure is the last valid one, as on OpenSim.
+        self._state_signature = int(mujoco.mjtState.mjSTATE_INTEGRATION)
+        self._step_start = np.empty(mujoco.mj_stateSize(self.mj_model, self._state_signature))
         # A live view of MuJoCo's warning counters: the divergence checks reset the data and count.
         self._warnings = self.mj_data.warning.number
         warning = mujoco.mjtWarning
@@ -570,8 +569,7 @@ class MujocoSimulation:
         data = self.mj_data
         self._keep_past(self._arrays)
         data.ctrl[self._actuators] = values
-        for buffer, current in zip(self._step_start, (data.qpos, data.qvel, data.act, data.ctrl, data.qacc_warmstart)):
-            np.copyto(buffer, current)
+        self._mujoco.mj_getState(self.mj_model, data, self._step_start, self._state_signature)
         remaining = self.substeps
         forwarded = self._forwarded_stages()
         if forwarded:
@@ -587,7 +585,7 @@ class MujocoSimulation:
         counts, (bad_position, bad_velocity, bad_acceleration) = self._warnings, self._divergence_warnings
         if counts[bad_position] or counts[bad_velocity] or counts[bad_acceleration]:
             self._failed = self._divergence(expected)
-            self._undo_step(expected - self.step_size)
+            self._undo_step()
             raise SimulationError(self._failed)
         data.time = expected  # no drift from adding up substeps
         return values
@@ -658,14 +656,12 @@ class MujocoSimulation:
         mujoco.mj_checkAcc(model, data)
         self._integrate(model, data)
 
-    def _undo_step(self, start_time: float) -> None:
+    def _undo_step(self) -> None:
         """Back to the state the diverged step started from (its description is read again from it)."""
-        data = self.mj_data
-        for buffer, current in zip(self._step_start, (data.qpos, data.qvel, data.act, data.ctrl, data.qacc_warmstart)):
-            np.copyto(current, buffer)
-        data.time = start_time
+        mujoco, model, data = self._mujoco, self.mj_model, self.mj_data
+        mujoco.mj_setState(model, data, self._step_start, self._state_signature)
         self.istep -= 1
-        self._mujoco.mj_forward(self.mj_model, data)
+        mujoco.mj_forward(model, data)
 
     def _divergence(self, expected: float) -> str:
         mujoco, data = self._mujoco, self.mj_data
